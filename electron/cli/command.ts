@@ -1,0 +1,78 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { UsageError } from '../core/errors.ts';
+
+/** What a command may touch. Tests and benchmarks pass their own. */
+export interface CliIO {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  /** Reads all of standard input as UTF-8. */
+  readStdin: () => Promise<string>;
+  /** Whether standard input is an interactive terminal (for no-echo prompts). */
+  stdinIsTTY: boolean;
+  /** Prompts on the terminal without echo; only called when stdinIsTTY. */
+  promptSecret: (question: string) => Promise<string>;
+  /** Prompts on the terminal with echo; only called when stdinIsTTY. */
+  prompt: (question: string) => Promise<string>;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+}
+
+export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
+
+export interface Command {
+  /** e.g. "plan check" */
+  name: string;
+  summary: string;
+  /** Usage lines and option help, printed by --help. */
+  help: string;
+  options: OptionSpec;
+  /** Whether positional arguments are accepted (and how many at most). */
+  positionals?: { min: number; max: number; names: string };
+  run(args: ParsedArgs, io: CliIO): Promise<number>;
+}
+
+export interface ParsedArgs {
+  values: Record<string, string | boolean | string[] | boolean[] | undefined>;
+  positionals: string[];
+}
+
+/** Strict parsing: unknown flags and missing values are usage errors (exit 2). */
+export function parseCommandArgs(cmd: Command, argv: string[]): ParsedArgs {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      options: { ...cmd.options, help: { type: 'boolean' }, debug: { type: 'boolean' } },
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (err) {
+    const msg = (err as Error).message.split('\n')[0];
+    throw new UsageError(`${cmd.name}: ${msg.replace(/\. To specify a positional.*$/, '')}`);
+  }
+  const pos = cmd.positionals ?? { min: 0, max: 0, names: '' };
+  if (!parsed.values.help) {
+    if (parsed.positionals.length < pos.min) throw new UsageError(`${cmd.name}: missing ${pos.names}`);
+    if (parsed.positionals.length > pos.max)
+      throw new UsageError(`${cmd.name}: unexpected argument '${parsed.positionals[pos.max]}'`);
+  }
+  return parsed as ParsedArgs;
+}
+
+export function requireString(args: ParsedArgs, cmd: string, name: string): string {
+  const v = args.values[name];
+  if (typeof v !== 'string' || v === '') throw new UsageError(`${cmd}: --${name} is required`);
+  return v;
+}
+
+export function optString(args: ParsedArgs, name: string): string | undefined {
+  const v = args.values[name];
+  return typeof v === 'string' ? v : undefined;
+}
+
+/** Reads a secret from the environment variable a flag names; never echoes it. */
+export function secretFromEnv(io: CliIO, cmd: string, flag: string, varName: string): string {
+  const v = io.env[varName];
+  if (v === undefined) throw new UsageError(`${cmd}: --${flag} names ${varName}, which is not set`);
+  return v;
+}

@@ -1,0 +1,110 @@
+/**
+ * The transcript's event catalogue (SPEC §3). Required events and fields come from the SPEC; the
+ * others are Keyrite's own and documented in docs/transcript.md. No event ever holds a secret.
+ *
+ * Every line of transcript.jsonl is the JCS form of:
+ *   { v: 1, seq, time, type, actor, data, prev }
+ */
+
+export interface TranscriptEvent<T extends string = string, D = Record<string, unknown>> {
+  v: 1;
+  seq: number;
+  /** UTC RFC 3339 with milliseconds, e.g. 2026-11-22T14:07:15.123Z; never decreasing. */
+  time: string;
+  type: T;
+  /** A participant id from the plan, or "system". */
+  actor: string;
+  data: D;
+  /** Hash of the previous line; 64 zeros for seq 0. */
+  prev: string;
+}
+
+export const GENESIS_PREV = '0'.repeat(64);
+
+export interface NetworkInterfaceRecord {
+  name: string;
+  /** True when the interface is up with an address other than loopback. */
+  up: boolean;
+  internal: boolean;
+  addresses: string[];
+}
+
+/** data of each event type. Fields marked required by the SPEC must be present; others are extra. */
+export interface EventData {
+  /** First event of a ceremony. */
+  'ceremony.started': {
+    ceremonyId: string;
+    title: string;
+    planSha256: string;
+    app: { name: string; version: string };
+    host: { platform: string; arch: string; release?: string; hostname?: string; networkInterfaces: NetworkInterfaceRecord[] };
+    /** "cli", "desktop" or "demo". */
+    frontEnd: string;
+    /** True for rehearsals (demo, --confirm-from, --ack-all, PDF printing). */
+    rehearsal: boolean;
+    participants: { id: string; name: string; role: string }[];
+  };
+  'participant.checked-in': { participant: string; role: string };
+  /** A plan step acknowledged by the participants it names. `method` is "prompt", "app" or "ack-all" (rehearsal). */
+  'step.acknowledged': { step: string; text: string; by: string[]; method: string };
+  'hsm.selected': {
+    module: { path: string; sha256: string; manufacturer: string; library: string; libraryVersion?: string; cryptokiVersion?: string };
+    token: { label: string; manufacturer: string; model: string; serialNumber: string; firmware: string; flags?: string[] };
+    /** Mechanisms the ceremony needs, each with whether the token offers it. */
+    mechanisms: { name: string; type: string; needed: string; present: boolean }[];
+  };
+  /** Preflight results; recorded once the transcript exists. */
+  'preflight.passed': { checks: { name: string; ok: boolean; detail: string }[] };
+  'hsm.logged-in': { tokenLabel: string; tokenSerial: string };
+  /** Known-answer test of RFC 5649 wrapping in the token against a software result. */
+  'selftest.kwp': { mechanism: string; mechanismType: string; zeroPadsInput: boolean; ok: boolean };
+  /** Written before a key is created, so that no token object exists that the transcript does not name. */
+  'key.generating': { role: 'signer' | 'root'; label: string; id: string; algorithm: string };
+  /** The per-ceremony transcript signer (EC P-384, in the token). */
+  'signer.generated': { role: 'ceremony'; label: string; id: string; keyid: string; spki: string; attributes: Record<string, unknown> };
+  'key.generated': {
+    label: string;
+    id: string;
+    algorithm: string;
+    attributes: Record<string, unknown>;
+    publicKey?: { spki: string; sha256: string };
+    kcv?: string;
+  };
+  /** Checks after generation: attributes as intended, and for signing keys a signature verified with the public key. */
+  'key.verified': { checks: { name: string; ok: boolean; detail: string }[] };
+  'backup.split': {
+    scheme: 'slip39';
+    identifier: number;
+    extendable: boolean;
+    iterationExponent: number;
+    groupThreshold: number;
+    groups: { threshold: number; count: number }[];
+    kekKcv: string;
+    passphrase: boolean;
+    shares: { group: number; member: number; custodian: string; checkValue: string }[];
+  };
+  'backup.wrapped': { mechanism: string; mechanismType: string; zeroPadsInput: boolean; wrapped: string; sha256: string; path: string };
+  /** A custodian's sheet was printed (desktop: printer name) or written (headless: file name, rehearsal). */
+  'share.printed': { group: number; member: number; custodian: string; output: string; rehearsal: boolean };
+  /** `method`: "typed" (TTY or app), "scanned" (QR) or "file" (rehearsal --confirm-from). */
+  'share.confirmed': { group: number; member: number; custodian: string; checkValue: string; method: string };
+  /** The KEK buffer was overwritten with zeros after printing. */
+  'backup.kek-wiped': Record<string, never>;
+  'backup.recovery-tested': { shares: { group: number; member: number }[]; ok: boolean; kekKcvOk: boolean; sameKey: boolean; detail: string };
+  'export.created': {
+    target: string;
+    kind: string;
+    algorithm: string;
+    wrappingKeySha256: string;
+    /** How the wrap was made: "native CKM_RSA_AES_KEY_WRAP", "two-step OAEP+KWP", "OAEP". */
+    method: string;
+    files: { path: string; sha256: string }[];
+  };
+  'key.sealed': { label: string; id: string; extractable: boolean };
+  'note.added': { text: string };
+  'exception.recorded': { text: string; step?: string };
+  'ceremony.aborted': { reason: string; step: string; error?: string };
+  'ceremony.completed': { chainHead: string; eventCount: number };
+}
+
+export type EventType = keyof EventData;
