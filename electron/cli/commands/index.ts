@@ -1,4 +1,21 @@
 import type { Command } from '../command.ts';
+import { sharesCombineCommand, sharesInspectCommand, sharesSplitCommand } from './shares.ts';
+import { planCheck } from './plan-check.ts';
+import { verifyCommand } from './verify.ts';
+import { demo } from './demo.ts';
+import { ceremonyRun } from './ceremony-run.ts';
+import { hsmListCommand } from './hsm-list.ts';
+import { reportCommand } from './report.ts';
 
 /** Every CLI command, in the order --help lists them. */
-export const commands: Command[] = [];
+export const commands: Command[] = [
+  demo,
+  ceremonyRun,
+  sharesSplitCommand,
+  sharesCombineCommand,
+  sharesInspectCommand,
+  planCheck,
+  verifyCommand,
+  hsmListCommand,
+  reportCommand,
+];

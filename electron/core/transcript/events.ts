@@ -99,12 +99,41 @@ export interface EventData {
     /** How the wrap was made: "native CKM_RSA_AES_KEY_WRAP", "two-step OAEP+KWP", "OAEP". */
     method: string;
     files: { path: string; sha256: string }[];
+    /** OAEP hash (digest and MGF1): "SHA-1" or "SHA-256". */
+    oaepHash?: string;
+    /** The RFC 5649 mechanism of the two-step form; zeroPadsInput as in selftest.kwp. */
+    kwp?: { mechanism: string; mechanismType: string; zeroPadsInput: boolean };
   };
   'key.sealed': { label: string; id: string; extractable: boolean };
   'note.added': { text: string };
   'exception.recorded': { text: string; step?: string };
   'ceremony.aborted': { reason: string; step: string; error?: string };
   'ceremony.completed': { chainHead: string; eventCount: number };
+
+  // A recovery's own transcript (BUNDLE/recoveries/<time>/transcript.jsonl). Its first event is
+  // recovery.started naming the original ceremony; verify checks that key.recovered is the root.
+  'recovery.started': {
+    /** The id of the ceremony whose key is recovered. */
+    ceremonyId: string;
+    /** predicate.chainHead of the ceremony's envelope. */
+    ceremonyChainHead: string;
+    app: { name: string; version: string };
+    host: { platform: string; arch: string; networkInterfaces: NetworkInterfaceRecord[] };
+  };
+  /** A share accepted for the recovery (words never recorded). */
+  'recovery.share-accepted': { group: number; member: number; checkValue: string };
+  /** The root key unwrapped into the new token: publicKey.sha256 (asymmetric) or kcv (AES) must be the ceremony's root. */
+  'key.recovered': {
+    label: string;
+    id: string;
+    algorithm: string;
+    token: { label: string; serialNumber: string };
+    attributes: Record<string, unknown>;
+    publicKey?: { spki: string; sha256: string };
+    kcv?: string;
+  };
+  'recovery.aborted': { reason: string; step: string; error?: string };
+  'recovery.completed': { chainHead: string; eventCount: number };
 }
 
 export type EventType = keyof EventData;

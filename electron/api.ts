@@ -1,0 +1,267 @@
+/**
+ * The contract between the main process and the renderer: `window.keyrite`.
+ *
+ * One named method per operation (no generic invoke). Every method resolves to a tagged union,
+ * never throws across IPC. Nothing here ever carries a PIN back to the renderer, share words,
+ * a KEK or key material: share sheets go from main straight to the printer.
+ *
+ * Types only, except API_METHODS: the method list that preload, ipc and the test bridge share.
+ */
+import type { NetworkInterfaceRecord } from './core/transcript/events.ts';
+
+export type Result<T> = { ok: true; value: T } | { ok: false; error: ApiError };
+
+export interface ApiError {
+  /** e.g. "usage", "operation", "hsm/pin-incorrect", "state", "forbidden", "internal" */
+  code: string;
+  /** One line that says what and where; never a secret. */
+  message: string;
+  /** Plan problems, each with its JSON path. */
+  problems?: { path: string; message: string }[];
+}
+
+export interface NetworkStatus {
+  interfaces: NetworkInterfaceRecord[];
+  /** True when any interface is up with a non-loopback address. */
+  online: boolean;
+}
+
+export interface CustodianSlot {
+  /** 0-based position in the plan's custodian order; the handle used by printSheet/confirmShare. */
+  index: number;
+  group: number;
+  member: number;
+  custodian: string;
+  name: string;
+}
+
+export interface PlanSummary {
+  file: string;
+  id: string;
+  title: string;
+  bundleDir: string;
+  rehearsal: boolean;
+  participants: { id: string; name: string; role: string }[];
+  hsm: { module: string; tokenLabel?: string; tokenSerial?: string };
+  key: { label: string; algorithm: string; sealAfterExport: boolean };
+  backup: { groupThreshold: number; groups: { threshold: number; count: number }[]; passphrase: boolean };
+  custodians: CustodianSlot[];
+  steps: { id: string; text: string; ackBy: string[] }[];
+  exports: { name: string; kind: string }[];
+}
+
+export interface PlanCheck {
+  valid: boolean;
+  problems: { path: string; message: string }[];
+}
+
+export interface CheckItem {
+  name: string;
+  ok: boolean;
+  detail: string;
+}
+
+export interface PreflightSummary {
+  ok: boolean;
+  checks: CheckItem[];
+  network: NetworkStatus;
+}
+
+export interface CeremonyStatus {
+  state: string;
+  checkedIn: string[];
+  acknowledged: string[];
+}
+
+export interface GenerationSummary {
+  algorithm: string;
+  label: string;
+  id: string;
+  /** SHA-256 of the public key (asymmetric) or the KCV (AES): what people compare on paper. */
+  fingerprint: string;
+  publicKeySha256?: string;
+  kcv?: string;
+  signerKeyid: string;
+}
+
+export interface ShareSlot extends CustodianSlot {
+  /** Public: first 8 bytes of SHA-256 over the mnemonic (SPEC §3). */
+  checkValue: string;
+}
+
+export interface PrinterSummary {
+  name: string;
+  displayName: string;
+  description: string;
+  isDefault: boolean;
+}
+
+/** A real printer, or (rehearsals only) a PDF file clearly marked as a rehearsal output. */
+export type PrintTarget = { printer: string } | { pdf: true };
+
+export interface ExportSummary {
+  target: string;
+  kind: string;
+  algorithm: string;
+  files: { path: string; sha256: string }[];
+}
+
+export interface FinishSummary {
+  bundleDir: string;
+  chainHead: string;
+  signers: { keyid: string; role: string }[];
+  root: GenerationSummary | undefined;
+}
+
+export interface TimelineEntry {
+  seq: number;
+  time: string;
+  type: string;
+  actor: string;
+  /** A readable sentence made from public fields only. */
+  summary: string;
+}
+
+export interface VerifySummary {
+  bundleDir: string;
+  valid: boolean;
+  /** "VALID", "INVALID" or "INCOMPLETE: stopped after …" */
+  verdict: string;
+  checks: CheckItem[];
+  timeline: TimelineEntry[];
+}
+
+export interface TokenSummary {
+  label: string;
+  serialNumber: string;
+  manufacturer: string;
+  model: string;
+  initialized: boolean;
+}
+
+export interface RecoveryStartOptions {
+  bundle: string;
+  module: string;
+  tokenLabel: string;
+}
+
+export interface RecoveryPlanInfo {
+  ceremonyId: string;
+  root: { algorithm: string; label: string; fingerprint: string };
+  groupThreshold: number;
+  groups: { group: number; threshold: number; count: number }[];
+  passphrase: boolean;
+}
+
+export interface RecoveryProgress {
+  /** Which share was just accepted (1-based group and member). */
+  group: number;
+  member: number;
+  /** False when valid but not needed (its group already has enough). */
+  used: boolean;
+  complete: boolean;
+  /** e.g. "group 1 needs 1 more share"; "" when complete. */
+  needs: string;
+  groups: { group: number; have: number; threshold: number }[];
+}
+
+export interface RecoveryResult {
+  label: string;
+  id: string;
+  fingerprint: string;
+  sameKey: boolean;
+  transcriptDir: string | undefined;
+}
+
+/** Events pushed from main to the renderer. Summaries only, made from public fields. */
+export type ApiEvent =
+  | { type: 'state'; state: string }
+  | { type: 'progress'; step: string; message: string; done?: boolean }
+  | { type: 'transcript'; entry: TimelineEntry };
+
+export interface KeyriteApi {
+  // Start / files
+  choosePlanFile(): Promise<Result<string | null>>;
+  chooseFolder(purpose: 'bundle' | 'output'): Promise<Result<string | null>>;
+  airgapStatus(): Promise<Result<NetworkStatus>>;
+  wordList(): Promise<Result<string[]>>;
+
+  // Plan
+  validatePlanText(text: string, planDir: string): Promise<Result<PlanCheck>>;
+  savePlan(file: string, text: string): Promise<Result<{ file: string }>>;
+  openPlan(file: string, outDir: string, rehearsal: boolean): Promise<Result<PlanSummary>>;
+
+  // Ceremony
+  preflight(): Promise<Result<PreflightSummary>>;
+  begin(): Promise<Result<CeremonyStatus>>;
+  checkIn(participantId: string): Promise<Result<CeremonyStatus>>;
+  acknowledge(stepId: string, by: string[]): Promise<Result<CeremonyStatus>>;
+  /** The PIN goes one way: it is never returned, stored or logged. */
+  login(pin: string): Promise<Result<{ checks: CheckItem[] }>>;
+  generate(): Promise<Result<GenerationSummary>>;
+  backup(passphrase?: string): Promise<Result<ShareSlot[]>>;
+  listPrinters(): Promise<Result<PrinterSummary[]>>;
+  /** Prints custodian `index`'s sheet in main; returns only where it went. */
+  printSheet(index: number, target: PrintTarget): Promise<Result<{ output: string }>>;
+  confirmShare(index: number, words: string): Promise<Result<{ checkValue: string }>>;
+  testRecovery(passphrase?: string): Promise<Result<{ ok: boolean; detail: string }>>;
+  runExports(): Promise<Result<ExportSummary[]>>;
+  finish(): Promise<Result<FinishSummary>>;
+  abort(reason: string): Promise<Result<{ state: string }>>;
+
+  // Verify
+  verifyBundle(dir: string): Promise<Result<VerifySummary>>;
+
+  // Recover
+  listTokens(module: string): Promise<Result<TokenSummary[]>>;
+  recoverStart(options: RecoveryStartOptions): Promise<Result<RecoveryPlanInfo>>;
+  recoverAddShare(words: string): Promise<Result<RecoveryProgress>>;
+  recoverRestore(pin: string, passphrase?: string): Promise<Result<RecoveryResult>>;
+  recoverCancel(): Promise<Result<null>>;
+
+  /** Subscribes to events from main; returns the unsubscribe function. Not an IPC method. */
+  onEvent(listener: (event: ApiEvent) => void): () => void;
+}
+
+export type ApiMethod = Exclude<keyof KeyriteApi, 'onEvent'>;
+
+/** Every IPC method, in one list shared by preload, ipc.ts and the test bridge. */
+export const API_METHODS = [
+  'choosePlanFile',
+  'chooseFolder',
+  'airgapStatus',
+  'wordList',
+  'validatePlanText',
+  'savePlan',
+  'openPlan',
+  'preflight',
+  'begin',
+  'checkIn',
+  'acknowledge',
+  'login',
+  'generate',
+  'backup',
+  'listPrinters',
+  'printSheet',
+  'confirmShare',
+  'testRecovery',
+  'runExports',
+  'finish',
+  'abort',
+  'verifyBundle',
+  'listTokens',
+  'recoverStart',
+  'recoverAddShare',
+  'recoverRestore',
+  'recoverCancel',
+] as const satisfies readonly ApiMethod[];
+
+// Compile-time check that API_METHODS lists every method of KeyriteApi.
+type Missing = Exclude<ApiMethod, (typeof API_METHODS)[number]>;
+export const API_METHODS_COMPLETE: [Missing] extends [never] ? true : Missing = true;
+
+export const IPC_PREFIX = 'keyrite:';
+export const EVENT_CHANNEL = 'keyrite:event';
+
+export type ApiArgs<M extends ApiMethod> = Parameters<KeyriteApi[M]>;
+export type ApiValue<M extends ApiMethod> = Awaited<ReturnType<KeyriteApi[M]>> extends Result<infer T> ? T : never;

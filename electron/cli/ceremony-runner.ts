@@ -1,0 +1,186 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { Ceremony, type FrontEnd } from '../core/ceremony/engine.ts';
+import { custodianOrder } from '../core/ceremony/plan.ts';
+import { KeyriteError, OperationError, UsageError } from '../core/errors.ts';
+import { shareSheetFileBase } from '../core/sheets/index.ts';
+import type { TranscriptEvent } from '../core/transcript/events.ts';
+import { writeNewFile } from '../core/util/files.ts';
+import type { CliIO } from './command.ts';
+
+export interface HeadlessRunOptions {
+  planFile: string;
+  outDir: string;
+  sharesOut: string;
+  confirmFrom?: string;
+  ackAll: boolean;
+  frontEnd: FrontEnd;
+  /** The PIN itself (already read from the environment or a prompt). Never printed. */
+  pin?: string;
+  pinEnv?: string;
+  passphraseEnv?: string;
+  /** Demo runs are rehearsals whatever their flags. */
+  rehearsal?: boolean;
+  quiet?: boolean;
+}
+
+export interface HeadlessRunResult {
+  bundleDir: string;
+  chainHead: string;
+  signers: { keyid: string; role: string }[];
+  root: { algorithm: string; label: string; fingerprint: string };
+  sheets: string[];
+}
+
+function describe(ev: TranscriptEvent): string | undefined {
+  const d = ev.data as Record<string, unknown>;
+  switch (ev.type) {
+    case 'ceremony.started':
+      return `ceremony '${d.ceremonyId}' started`;
+    case 'hsm.logged-in':
+      return `logged in to token '${d.tokenLabel}' (serial ${d.tokenSerial})`;
+    case 'selftest.kwp':
+      return `RFC 5649 self-test: ${d.ok ? 'passed' : 'FAILED'} with ${d.mechanism}`;
+    case 'step.acknowledged':
+      return `step '${d.step}' acknowledged by ${(d.by as string[]).join(', ')}${d.method === 'ack-all' ? ' (rehearsal --ack-all)' : ''}`;
+    case 'signer.generated':
+      return `transcript signer generated in the token, key id ${d.keyid}`;
+    case 'key.generated':
+      return `root key '${d.label}' (${d.algorithm}) generated in the token`;
+    case 'key.verified':
+      return 'root key attributes and signature checked';
+    case 'backup.split':
+      return `backup key split into ${(d.shares as unknown[]).length} SLIP-39 shares`;
+    case 'backup.wrapped':
+      return `root key wrapped under the backup key with ${d.mechanism}`;
+    case 'share.printed':
+      return `sheet for ${d.custodian} (group ${d.group}, member ${d.member}) written`;
+    case 'backup.kek-wiped':
+      return 'backup key wiped from memory';
+    case 'share.confirmed':
+      return `share of ${d.custodian} confirmed (${d.method})`;
+    case 'backup.recovery-tested':
+      return `test recovery ${d.ok ? 'succeeded' : 'FAILED'}: ${d.detail}`;
+    case 'export.created':
+      return `export '${d.target}' (${d.kind}, ${d.algorithm}) written`;
+    case 'key.sealed':
+      return 'root key sealed: no longer extractable';
+    case 'ceremony.completed':
+      return 'ceremony completed';
+    case 'ceremony.aborted':
+      return `ceremony ABORTED at ${d.step}: ${d.reason}`;
+    default:
+      return undefined;
+  }
+}
+
+async function readSecret(io: CliIO, envVar: string | undefined, flag: string, question: string): Promise<string> {
+  if (envVar) {
+    const v = io.env[envVar];
+    if (v === undefined || v === '') throw new UsageError(`--${flag} names ${envVar}, which is not set`);
+    return v;
+  }
+  if (!io.stdinIsTTY) throw new UsageError(`no ${flag === 'pin-env' ? 'PIN' : 'passphrase'}: give --${flag} VAR or run on a terminal to be asked`);
+  return io.promptSecret(question);
+}
+
+function checkDirFree(dir: string, what: string, names: string[]): void {
+  if (existsSync(dir) && !statSync(dir).isDirectory()) throw new UsageError(`${what} ${dir} is not a folder`);
+  for (const n of names) {
+    if (existsSync(path.join(dir, n))) throw new UsageError(`${what} ${dir} already holds ${n}; Keyrite never overwrites a file`);
+  }
+}
+
+/**
+ * A whole headless ceremony: the steps of the engine in order, with sheets written to files and
+ * shares confirmed from a terminal or (rehearsals) from files. Every input is checked before the
+ * token is touched; a failure after the bundle exists is recorded in the transcript as an abort.
+ */
+export async function runHeadlessCeremony(opts: HeadlessRunOptions, io: CliIO): Promise<HeadlessRunResult> {
+  const rehearsal = opts.rehearsal ?? (Boolean(opts.confirmFrom) || opts.ackAll);
+  const log = (line: string) => {
+    if (!opts.quiet) io.stdout(`${line}\n`);
+  };
+  const ceremony = Ceremony.load(opts.planFile, {
+    outDir: opts.outDir,
+    frontEnd: opts.frontEnd,
+    rehearsal,
+    onEvent: (ev) => {
+      const line = describe(ev);
+      if (line) log(`  ${ev.time.slice(11, 19)}  ${line}`);
+    },
+  });
+  const plan = ceremony.plan;
+
+  // Everything the run will need, checked before any HSM is opened.
+  const order = custodianOrder(plan);
+  const bases = order.map((o) => shareSheetFileBase(o.group, o.member, o.custodian));
+  checkDirFree(opts.sharesOut, 'shares folder', bases.flatMap((b) => [`${b}.html`, `${b}.txt`]));
+  if (opts.confirmFrom !== undefined) {
+    if (!existsSync(opts.confirmFrom) || !statSync(opts.confirmFrom).isDirectory()) throw new UsageError(`--confirm-from ${opts.confirmFrom}: no such folder`);
+  } else if (!io.stdinIsTTY) {
+    throw new UsageError('custodians confirm their shares at a terminal prompt; without a terminal, give --confirm-from DIR (rehearsals)');
+  }
+  if (plan.steps.length && !opts.ackAll && !io.stdinIsTTY)
+    throw new UsageError(`plan steps are acknowledged at a terminal prompt; without a terminal, give --ack-all (rehearsals)`);
+  if (plan.backup.passphrase && !opts.passphraseEnv && !io.stdinIsTTY)
+    throw new UsageError('the plan asks for a SLIP-39 passphrase: give --passphrase-env VAR or run on a terminal');
+
+  try {
+    const report = ceremony.preflight();
+    Ceremony.assertPreflight(report);
+    log(`preflight passed: token '${report.token!.label}' (serial ${report.token!.serialNumber})`);
+    const pin = opts.pin ?? (await readSecret(io, opts.pinEnv, 'pin-env', `PIN for token '${report.token!.label}': `));
+    ceremony.login(pin);
+    const passphrase = plan.backup.passphrase ? await readSecret(io, opts.passphraseEnv, 'passphrase-env', 'SLIP-39 passphrase: ') : undefined;
+    ceremony.begin();
+    log(`bundle: ${ceremony.bundleDir}`);
+    try {
+      for (const step of plan.steps) {
+        if (!opts.ackAll) {
+          const answer = await io.prompt(`Step '${step.id}': ${step.text}\n  ${step.ackBy.join(', ')}: type "yes" to acknowledge: `);
+          if (answer.trim().toLowerCase() !== 'yes') throw new OperationError(`step '${step.id}' was not acknowledged`);
+        }
+        ceremony.acknowledge(step.id, step.ackBy, opts.ackAll ? 'ack-all' : 'prompt');
+      }
+      ceremony.generate();
+      const shares = ceremony.backup(passphrase);
+      const sheets: string[] = [];
+      for (const sh of shares) {
+        const sheet = await ceremony.shareSheet(sh.index);
+        const html = path.join(opts.sharesOut, `${sheet.fileBase}.html`);
+        writeNewFile(html, sheet.html, 0o600);
+        writeNewFile(path.join(opts.sharesOut, `${sheet.fileBase}.txt`), sheet.text, 0o600);
+        sheets.push(html);
+        ceremony.markPrinted(sh.index, path.relative(opts.outDir, html) || html);
+      }
+      for (const sh of shares) {
+        if (opts.confirmFrom !== undefined) {
+          const f = path.join(opts.confirmFrom, `${bases[sh.index]}.txt`);
+          if (!existsSync(f)) throw new OperationError(`--confirm-from: ${f} does not exist (share of ${sh.custodian})`);
+          ceremony.confirmShare(sh.index, readFileSync(f, 'utf8'), 'file');
+        } else {
+          for (let attempt = 1; ; attempt++) {
+            const words = await io.promptSecret(`${sh.name} (group ${sh.group}, member ${sh.member}): type the 33 words of your share: `);
+            try {
+              ceremony.confirmShare(sh.index, words, 'typed');
+              break;
+            } catch (err) {
+              if (attempt >= 3) throw err;
+              io.stderr(`keyrite: ${(err as Error).message}\n`);
+            }
+          }
+        }
+      }
+      ceremony.testRecovery(passphrase);
+      ceremony.runExports();
+      const done = ceremony.finish();
+      return { ...done, root: done.root, sheets };
+    } catch (err) {
+      ceremony.abort(err instanceof KeyriteError ? err.message : 'unexpected failure', err);
+      throw err;
+    }
+  } finally {
+    ceremony.close();
+  }
+}

@@ -1,0 +1,673 @@
+import { createPublicKey, verify as cryptoVerify } from 'node:crypto';
+import path from 'node:path';
+import { KeyriteError, OperationError } from '../errors.ts';
+import { openModule, judgeMechanisms, kwpSelfTest, probeWrappable } from '../hsm/index.ts';
+import type { HsmModule, HsmSession, KwpInfo, MechanismInfo, RootKey, TokenInfo } from '../hsm/types.ts';
+import { combineMnemonics, shareCheckValue, splitSecret } from '../shares/index.ts';
+import { renderReport, renderShareSheet, renderShareText, shareSheetFileBase } from '../sheets/index.ts';
+import { TranscriptWriter } from '../transcript/writer.ts';
+import { buildStatement, signEnvelope, keyidOf, pae, type EnvelopeSigner } from '../transcript/dsse.ts';
+import type { EventData, EventType, TranscriptEvent } from '../transcript/events.ts';
+import { preflightExports, runExport } from '../exports/index.ts';
+import { makeNewDir, sha256Hex, toPem, writeNewFile } from '../util/files.ts';
+import { APP_NAME, APP_VERSION } from '../version.ts';
+import { hostRecord } from './host.ts';
+import { custodianOrder, loadPlan, type LoadedPlan, type Plan } from './plan.ts';
+import { attributeChecks, rootSignatureScheme, SIGNER_SCHEME } from './key-checks.ts';
+
+export type FrontEnd = 'cli' | 'desktop' | 'demo';
+
+export interface CeremonyOptions {
+  outDir: string;
+  frontEnd: FrontEnd;
+  /** Rehearsals: demo, --confirm-from, --ack-all, PDF printing. Recorded in ceremony.started. */
+  rehearsal: boolean;
+  /** Called after every event is on disk (progress for the CLI and the app). */
+  onEvent?: (event: TranscriptEvent) => void;
+}
+
+export interface Check {
+  name: string;
+  ok: boolean;
+  detail: string;
+}
+
+export interface PreflightReport {
+  ok: boolean;
+  checks: Check[];
+  token?: TokenInfo;
+}
+
+/** What a custodian's share is, without its words: safe for any front end. */
+export interface CustodianShare {
+  index: number;
+  group: number;
+  member: number;
+  custodian: string;
+  name: string;
+  checkValue: string;
+  printed: boolean;
+  confirmed: boolean;
+}
+
+export interface RootSummary {
+  algorithm: string;
+  label: string;
+  idHex: string;
+  publicKeySha256?: string;
+  kcv?: string;
+  /** SHA-256 of the SPKI in hex, or "KCV xxxxxx" for AES. */
+  fingerprint: string;
+}
+
+export type CeremonyState =
+  | 'loaded'
+  | 'preflighted'
+  | 'begun'
+  | 'generated'
+  | 'backed-up'
+  | 'confirmed'
+  | 'recovery-tested'
+  | 'exported'
+  | 'completed'
+  | 'aborted';
+
+const DSSE_KEYCHECK_TYPE = 'application/vnd.keyrite.key-check+json';
+
+/**
+ * One ceremony, from plan to bundle, as a state machine. Each step checks that the one before it
+ * happened; every step that does something writes its event before it returns. The CLI and the
+ * desktop app both drive this class; nothing here knows which one does.
+ */
+export class Ceremony {
+  readonly loaded: LoadedPlan;
+  readonly plan: Plan;
+  readonly bundleDir: string;
+  state: CeremonyState = 'loaded';
+
+  private module?: HsmModule;
+  private session?: HsmSession;
+  private token?: TokenInfo;
+  private mechanisms: MechanismInfo[] = [];
+  private preflightChecks: Check[] = [];
+  private loginChecks: Check[] = [];
+  private kwp?: { info: KwpInfo; ok: boolean };
+  private writer?: TranscriptWriter;
+  private signer?: RootKey & { spki: Buffer; keyid: string };
+  private root?: RootKey & { spki?: Buffer; kcv?: string };
+  private rootSummary?: RootSummary;
+  private kek?: Buffer;
+  private kekKcv?: string;
+  private mnemonics: string[] = [];
+  private wrapped?: Buffer;
+  private shares: CustodianShare[] = [];
+  private confirmed = new Map<number, string>();
+  private step = 'loaded';
+  private written: TranscriptEvent[] = [];
+
+  private constructor(loaded: LoadedPlan, private readonly opts: CeremonyOptions) {
+    this.loaded = loaded;
+    this.plan = loaded.plan;
+    this.bundleDir = path.resolve(opts.outDir, loaded.plan.id);
+  }
+
+  /** Reads and checks the plan (PlanError, exit 2, lists every problem). Touches no HSM. */
+  static load(planFile: string, opts: CeremonyOptions): Ceremony {
+    return new Ceremony(loadPlan(planFile, { outDir: opts.outDir }), opts);
+  }
+
+  /** The events written so far (the transcript's lines, parsed). */
+  get events(): TranscriptEvent[] {
+    return this.written;
+  }
+
+  get custodianShares(): CustodianShare[] {
+    return this.shares.map((s) => ({ ...s }));
+  }
+
+  get root_(): RootSummary | undefined {
+    return this.rootSummary;
+  }
+
+  private record<T extends EventType>(type: T, data: EventData[T], actor = 'system'): TranscriptEvent {
+    if (!this.writer) throw new OperationError(`internal: '${type}' before the transcript was started`);
+    const ev = this.writer.append<T>(type, actor, data as never) as TranscriptEvent;
+    this.written.push(ev);
+    this.opts.onEvent?.(ev);
+    return ev;
+  }
+
+  private expect(...states: CeremonyState[]): void {
+    if (!states.includes(this.state))
+      throw new OperationError(`ceremony '${this.plan.id}' is at step '${this.state}', not ${states.map((s) => `'${s}'`).join(' or ')}`);
+  }
+
+  private get sess(): HsmSession {
+    if (!this.session) throw new OperationError('not logged in to the token');
+    return this.session;
+  }
+
+  /** Module loads, token found, mechanisms present, output folder absent, exports' wrapping keys usable. No PIN. */
+  preflight(): PreflightReport {
+    this.expect('loaded', 'preflighted');
+    const checks: Check[] = [];
+    const add = (name: string, ok: boolean, detail: string) => checks.push({ name, ok, detail });
+    add('plan', true, `plan ${path.basename(this.loaded.file)} (sha256 ${this.loaded.sha256.slice(0, 16)}…) is valid`);
+    add('output folder', true, `${this.bundleDir} does not exist yet`);
+    try {
+      this.module ??= openModule(this.plan.hsm.module);
+      add('module', true, `${this.module.info.path} (${this.module.info.library} ${this.module.info.libraryVersion}, sha256 ${this.module.info.sha256.slice(0, 16)}…)`);
+      this.token = this.module.findToken({ label: this.plan.hsm.tokenLabel, serial: this.plan.hsm.tokenSerial });
+      add('token', true, `'${this.token.label}' ${this.token.manufacturer} ${this.token.model} serial ${this.token.serialNumber}`);
+      this.mechanisms = this.module.mechanisms({ serial: this.token.serialNumber });
+      const judged = judgeMechanisms(this.mechanisms, this.plan.key.algorithm as RootKey['algorithm']);
+      const missing = judged.filter((m) => !m.present);
+      add('mechanisms', missing.length === 0, missing.length ? `token lacks ${missing.map((m) => `${m.name} (${m.needed})`).join(', ')}` : `all ${judged.length} needed mechanisms present`);
+      for (const c of preflightExports(this.plan, this.loaded, {
+        rootAlgorithm: this.plan.key.algorithm as RootKey['algorithm'],
+        mechanisms: this.mechanisms,
+        tokenLabel: this.token.label,
+        tokenManufacturer: this.token.manufacturer,
+      }))
+        checks.push(c);
+    } catch (err) {
+      if (!(err instanceof KeyriteError)) throw err;
+      add(checks.some((c) => c.name === 'module') ? 'token' : 'module', false, err.message);
+      // A module that is not a PKCS#11 library, or a file that does not exist, is bad input (exit 2).
+      if (err.exitCode === 2) throw err;
+    }
+    this.preflightChecks = checks;
+    const ok = checks.every((c) => c.ok);
+    if (ok) this.state = 'preflighted';
+    return { ok, checks, token: this.token };
+  }
+
+  /** Throws the first failed preflight check as a one-line error. */
+  static assertPreflight(report: PreflightReport): void {
+    const bad = report.checks.find((c) => !c.ok);
+    if (bad) throw new OperationError(`preflight: ${bad.name}: ${bad.detail}`);
+  }
+
+  /** Logs in; then checks the labels are free, the root can be wrapped, and runs the RFC 5649 self-test. */
+  login(pin: string): Check[] {
+    this.expect('preflighted', 'begun');
+    if (!this.module || !this.token) throw new OperationError('preflight has not found the token');
+    if (this.session) return this.loginChecks;
+    try {
+      this.session = this.module.login({ serial: this.token.serialNumber }, pin);
+    } catch (err) {
+      if (this.writer && err instanceof KeyriteError) this.record('exception.recorded', { text: `login failed: ${err.message}`, step: 'login' });
+      throw err;
+    }
+    const checks: Check[] = [];
+    for (const label of [this.plan.key.label, this.signerLabel()]) {
+      const found = this.session.findObjects({ label });
+      checks.push({ name: `label '${label}' free`, ok: found.length === 0, detail: found.length ? `token '${this.token.label}' already has ${found.length} object(s) labelled '${label}'` : 'no object on the token has this label' });
+    }
+    const alg = this.plan.key.algorithm as RootKey['algorithm'];
+    const wrappable = probeWrappable(this.session, alg);
+    checks.push({ name: 'root can be wrapped', ok: wrappable, detail: wrappable ? `the token wraps ${alg} keys with RFC 5649` : `token '${this.token.label}' cannot wrap ${alg} keys, so the backup (and any export) is impossible; choose another algorithm or token` });
+    this.kwp = kwpSelfTest(this.session);
+    checks.push({ name: 'RFC 5649 self-test', ok: this.kwp.ok, detail: `${this.kwp.info.mechanism}${this.kwp.info.zeroPadsInput ? ' (token zero-pads its input first)' : ''}: ${this.kwp.ok ? 'matches the software result' : 'does NOT match the software result'}` });
+    this.loginChecks = checks;
+    if (this.writer) this.recordLogin();
+    const bad = checks.find((c) => !c.ok);
+    if (bad) {
+      if (this.writer) this.abort(`${bad.name}: ${bad.detail}`);
+      throw new OperationError(`${bad.name}: ${bad.detail}`);
+    }
+    return checks;
+  }
+
+  private signerLabel(): string {
+    return `keyrite-signer:${this.plan.id}`;
+  }
+
+  private recordLogin(): void {
+    this.record('hsm.logged-in', { tokenLabel: this.token!.label, tokenSerial: this.token!.serialNumber });
+    this.record('preflight.passed', { checks: this.loginChecks });
+    this.record('selftest.kwp', {
+      mechanism: this.kwp!.info.mechanism,
+      mechanismType: `0x${this.kwp!.info.mechanismType.toString(16).padStart(8, '0')}`,
+      zeroPadsInput: this.kwp!.info.zeroPadsInput,
+      ok: this.kwp!.ok,
+    });
+  }
+
+  /** Creates the bundle folder (never an existing one), plan.json byte for byte, and the transcript. */
+  begin(): void {
+    this.expect('preflighted');
+    if (this.writer) return;
+    makeNewDir(this.bundleDir);
+    writeNewFile(path.join(this.bundleDir, 'plan.json'), this.loaded.bytes);
+    this.writer = TranscriptWriter.create(path.join(this.bundleDir, 'transcript.jsonl'));
+    this.record('ceremony.started', {
+      ceremonyId: this.plan.id,
+      title: this.plan.title,
+      planSha256: this.loaded.sha256,
+      app: { name: APP_NAME, version: APP_VERSION },
+      host: hostRecord(),
+      frontEnd: this.opts.frontEnd,
+      rehearsal: this.opts.rehearsal,
+      participants: this.plan.participants.map((p) => ({ id: p.id, name: p.name, role: p.role })),
+    });
+    const m = this.module!.info;
+    this.record('hsm.selected', {
+      module: { path: m.path, sha256: m.sha256, manufacturer: m.manufacturer, library: m.library, libraryVersion: m.libraryVersion, cryptokiVersion: m.cryptokiVersion },
+      token: { label: this.token!.label, manufacturer: this.token!.manufacturer, model: this.token!.model, serialNumber: this.token!.serialNumber, firmware: this.token!.firmware, flags: this.token!.flags },
+      mechanisms: judgeMechanisms(this.mechanisms, this.plan.key.algorithm as RootKey['algorithm']),
+    });
+    this.record('preflight.passed', { checks: this.preflightChecks });
+    if (this.session) this.recordLogin();
+    this.state = 'begun';
+    this.step = 'begun';
+  }
+
+  checkIn(participantId: string): void {
+    this.expect('begun');
+    const p = this.plan.participants.find((x) => x.id === participantId);
+    if (!p) throw new OperationError(`'${participantId}' is not a participant of this plan`);
+    this.record('participant.checked-in', { participant: p.id, role: p.role }, p.id);
+  }
+
+  acknowledge(stepId: string, by: string[], method: 'prompt' | 'app' | 'ack-all'): void {
+    this.expect('begun');
+    const s = this.plan.steps.find((x) => x.id === stepId);
+    if (!s) throw new OperationError(`'${stepId}' is not a step of this plan`);
+    const done = new Set(this.events.filter((e) => e.type === 'step.acknowledged').map((e) => (e.data as { step: string }).step));
+    const next = this.plan.steps.find((x) => !done.has(x.id));
+    if (next?.id !== stepId) throw new OperationError(`step '${stepId}' cannot be acknowledged before step '${next?.id}'`);
+    const missing = s.ackBy.filter((a) => !by.includes(a));
+    if (missing.length) throw new OperationError(`step '${stepId}' must be acknowledged by ${missing.join(', ')}`);
+    this.record('step.acknowledged', { step: s.id, text: s.text, by: s.ackBy, method }, s.ackBy[0]);
+  }
+
+  /** A note or an exception (a deviation from the plan), by a participant, into the transcript and the report. */
+  addNote(text: string, actor: string, kind: 'note' | 'exception' = 'note'): void {
+    if (!this.writer || this.writer.closed) throw new OperationError('notes can be added only while a ceremony is running');
+    if (!this.plan.participants.some((p) => p.id === actor)) throw new OperationError(`'${actor}' is not a participant of this plan`);
+    const t = text.trim();
+    if (!t) throw new OperationError('a note needs some text');
+    if (kind === 'note') this.record('note.added', { text: t }, actor);
+    else this.record('exception.recorded', { text: t, step: this.step }, actor);
+  }
+
+  /** Steps not yet acknowledged, in order. */
+  pendingSteps(): Plan['steps'] {
+    const done = new Set(this.events.filter((e) => e.type === 'step.acknowledged').map((e) => (e.data as { step: string }).step));
+    return this.plan.steps.filter((s) => !done.has(s.id));
+  }
+
+  /** The transcript signer, then the root key, each announced before it is created, then verified. */
+  generate(): { root: RootSummary; signerKeyid: string } {
+    this.expect('begun');
+    const pending = this.pendingSteps();
+    if (pending.length) throw new OperationError(`step '${pending[0].id}' has not been acknowledged`);
+    const s = this.sess;
+    this.step = 'signer';
+    const signerId = s.random(16);
+    this.record('key.generating', { role: 'signer', label: this.signerLabel(), id: signerId.toString('hex'), algorithm: 'ec-p384' });
+    const signer = s.generateSignerKey(this.signerLabel(), signerId);
+    const signerSpki = s.publicKeySpki(signer.publicKey ?? signer.key);
+    const keyid = keyidOf(signerSpki);
+    const signerAttrs = s.readAttributes(signer.key);
+    const signerProblems = attributeChecks(signerAttrs, { label: this.signerLabel(), idHex: signerId.toString('hex'), algorithm: 'ec-p384', extractable: false });
+    if (signerProblems.some((c) => !c.ok)) this.fail('signer', `signer key attributes: ${signerProblems.find((c) => !c.ok)!.detail}`);
+    writeNewFile(path.join(this.bundleDir, 'keys', `${keyid}.pub.pem`), toPem(signerSpki));
+    this.signer = { ...signer, spki: signerSpki, keyid };
+    this.record('signer.generated', { role: 'ceremony', label: this.signerLabel(), id: signerId.toString('hex'), keyid, spki: signerSpki.toString('base64'), attributes: { ...signerAttrs } });
+
+    this.step = 'root';
+    const alg = this.plan.key.algorithm as RootKey['algorithm'];
+    const rootId = s.random(16);
+    this.record('key.generating', { role: 'root', label: this.plan.key.label, id: rootId.toString('hex'), algorithm: alg }, this.adminId());
+    const root = s.generateRootKey(alg, this.plan.key.label, rootId);
+    const attrs = s.readAttributes(root.key);
+    const data: EventData['key.generated'] = { label: this.plan.key.label, id: rootId.toString('hex'), algorithm: alg, attributes: { ...attrs } };
+    let spki: Buffer | undefined;
+    let kcv: string | undefined;
+    if (alg === 'aes-256') {
+      kcv = s.aesKcv(root.key);
+      data.kcv = kcv;
+    } else {
+      spki = s.publicKeySpki(root.publicKey ?? root.key);
+      data.publicKey = { spki: spki.toString('base64'), sha256: sha256Hex(spki) };
+      writeNewFile(path.join(this.bundleDir, 'keys', 'root.pub.pem'), toPem(spki));
+      // A root that can sign also signs the statement, so it is a transcript signer: keys/<keyid>.pub.pem.
+      if (rootSignatureScheme(alg)) writeNewFile(path.join(this.bundleDir, 'keys', `${keyidOf(spki)}.pub.pem`), toPem(spki));
+    }
+    this.root = { ...root, spki, kcv };
+    this.record('key.generated', data, this.adminId());
+    this.rootSummary = {
+      algorithm: alg,
+      label: this.plan.key.label,
+      idHex: rootId.toString('hex'),
+      publicKeySha256: spki ? sha256Hex(spki) : undefined,
+      kcv,
+      fingerprint: spki ? sha256Hex(spki) : `KCV ${kcv}`,
+    };
+
+    this.step = 'verification';
+    const checks = attributeChecks(attrs, { label: this.plan.key.label, idHex: rootId.toString('hex'), algorithm: alg, extractable: true });
+    const scheme = rootSignatureScheme(alg);
+    if (scheme && spki) {
+      const msg = pae(DSSE_KEYCHECK_TYPE, Buffer.from(JSON.stringify({ ceremonyId: this.plan.id, purpose: 'key-verification', nonce: s.random(16).toString('hex') })));
+      const sig = s.sign(root.key, scheme, msg);
+      const ok = verifyWith(spki, msg, sig);
+      checks.push({ name: 'signature', ok, detail: ok ? `${scheme} signature over a domain-separated message verifies with the public key` : `${scheme} signature does not verify with the public key` });
+    } else {
+      checks.push({ name: 'kcv', ok: /^[0-9a-f]{6}$/.test(kcv ?? ''), detail: `key check value ${kcv} computed in the token with AES-CMAC` });
+    }
+    this.record('key.verified', { checks });
+    const bad = checks.find((c) => !c.ok);
+    if (bad) this.fail('verification', `root key ${bad.name}: ${bad.detail}`);
+    this.state = 'generated';
+    return { root: this.rootSummary, signerKeyid: keyid };
+  }
+
+  private adminId(): string {
+    return this.plan.participants.find((p) => p.role === 'administrator')!.id;
+  }
+
+  /** KEK from the token's RNG, split with SLIP-39, imported as a session object, root wrapped with RFC 5649. */
+  backup(passphrase?: string): CustodianShare[] {
+    this.expect('generated');
+    if (this.plan.backup.passphrase && !passphrase) throw new OperationError('the plan asks for a SLIP-39 passphrase, and none was given');
+    const s = this.sess;
+    this.step = 'backup';
+    const kek = s.random(32);
+    this.kek = kek;
+    const b = this.plan.backup;
+    const split = splitSecret(kek, {
+      groupThreshold: b.groupThreshold,
+      groups: b.groups.map((g) => ({ threshold: g.threshold, count: g.custodians.length })),
+      passphrase: b.passphrase ? passphrase : undefined,
+      iterationExponent: b.iterationExponent,
+      extendable: b.extendable,
+    });
+    const kekRef = s.importAesKey(kek, `keyrite-kek:${this.plan.id}`, { wrap: true, unwrap: true, sign: true });
+    try {
+      this.kekKcv = s.aesKcv(kekRef);
+      const order = custodianOrder(this.plan);
+      this.mnemonics = order.map((o) => split.groups[o.group - 1].mnemonics[o.member - 1]);
+      this.shares = order.map((o, index) => ({
+        index,
+        ...o,
+        name: this.plan.participants.find((p) => p.id === o.custodian)!.name,
+        checkValue: shareCheckValue(this.mnemonics[index]),
+        printed: false,
+        confirmed: false,
+      }));
+      this.record('backup.split', {
+        scheme: 'slip39',
+        identifier: split.identifier,
+        extendable: split.extendable,
+        iterationExponent: split.iterationExponent,
+        groupThreshold: split.groupThreshold,
+        groups: split.groups.map((g) => ({ threshold: g.threshold, count: g.count })),
+        kekKcv: this.kekKcv,
+        passphrase: b.passphrase,
+        shares: this.shares.map((x) => ({ group: x.group, member: x.member, custodian: x.custodian, checkValue: x.checkValue })),
+      });
+      const { wrapped, info } = s.wrapKwp(kekRef, this.root!.key);
+      this.wrapped = wrapped;
+      writeNewFile(path.join(this.bundleDir, 'backup', 'root.wrapped'), wrapped);
+      this.record('backup.wrapped', {
+        mechanism: info.mechanism,
+        mechanismType: `0x${info.mechanismType.toString(16).padStart(8, '0')}`,
+        zeroPadsInput: info.zeroPadsInput,
+        wrapped: wrapped.toString('base64'),
+        sha256: sha256Hex(wrapped),
+        path: 'backup/root.wrapped',
+      });
+    } finally {
+      s.destroy(kekRef);
+    }
+    this.state = 'backed-up';
+    return this.custodianShares;
+  }
+
+  /** The printable sheet of one custodian. Main-side only: it holds the share's words. */
+  async shareSheet(index: number, paper: 'A4' | 'Letter' = 'A4'): Promise<{ html: string; text: string; fileBase: string }> {
+    this.expect('backed-up', 'confirmed');
+    const sh = this.shareAt(index);
+    const mnemonic = this.mnemonics[index];
+    if (!mnemonic) throw new OperationError(`the words of ${sh.custodian}'s share are no longer in memory (printing is over)`);
+    const html = await renderShareSheet({
+      ceremonyId: this.plan.id,
+      title: this.plan.title,
+      rootLabel: this.plan.key.label,
+      rootAlgorithm: this.plan.key.algorithm,
+      rootFingerprint: this.rootSummary!.fingerprint,
+      custodian: { id: sh.custodian, name: sh.name },
+      group: sh.group,
+      groupCount: this.plan.backup.groups.length,
+      groupThreshold: this.plan.backup.groupThreshold,
+      member: sh.member,
+      memberCount: this.plan.backup.groups[sh.group - 1].custodians.length,
+      memberThreshold: this.plan.backup.groups[sh.group - 1].threshold,
+      mnemonic,
+      checkValue: sh.checkValue,
+      kekKcv: this.kekKcv!,
+      wrappedRootKey: this.wrapped!,
+      witnessNames: this.plan.participants.filter((p) => p.role === 'witness').map((p) => p.name),
+      rehearsal: this.opts.rehearsal,
+      paper,
+    });
+    return { html, text: renderShareText(mnemonic), fileBase: shareSheetFileBase(sh.group, sh.member, sh.custodian) };
+  }
+
+  private shareAt(index: number): CustodianShare {
+    const sh = this.shares[index];
+    if (!sh) throw new OperationError(`there is no share number ${index + 1} (the plan has ${this.shares.length})`);
+    return sh;
+  }
+
+  /** Records that a sheet was printed; when every sheet is, the KEK buffer is zeroed. */
+  markPrinted(index: number, output: string): void {
+    this.expect('backed-up', 'confirmed');
+    const sh = this.shareAt(index);
+    this.record('share.printed', { group: sh.group, member: sh.member, custodian: sh.custodian, output, rehearsal: this.opts.rehearsal });
+    sh.printed = true;
+    if (this.shares.every((x) => x.printed) && this.kek) {
+      this.kek.fill(0);
+      this.kek = undefined;
+      this.record('backup.kek-wiped', {});
+    }
+  }
+
+  /** A custodian re-enters (or scans) their share; it must match its check value. */
+  confirmShare(index: number, mnemonic: string, method: 'typed' | 'scanned' | 'file'): void {
+    this.expect('backed-up', 'confirmed');
+    const sh = this.shareAt(index);
+    if (!sh.printed) throw new OperationError(`${sh.name}'s sheet has not been printed yet`);
+    const normalized = mnemonic.trim().toLowerCase().split(/\s+/).join(' ');
+    if (shareCheckValue(normalized) !== sh.checkValue)
+      throw new OperationError(`the words entered for ${sh.name} (group ${sh.group}, member ${sh.member}) do not match their share's check value ${sh.checkValue}; check every word and try again`);
+    this.confirmed.set(index, normalized);
+    sh.confirmed = true;
+    this.record('share.confirmed', { group: sh.group, member: sh.member, custodian: sh.custodian, checkValue: sh.checkValue, method }, sh.custodian);
+    if (this.shares.every((x) => x.confirmed)) {
+      this.mnemonics = [];
+      this.state = 'confirmed';
+    }
+  }
+
+  /** Combines a threshold set of the confirmed shares, checks the KEK's KCV, unwraps in the token and proves it is the same key. */
+  testRecovery(passphrase?: string): { ok: boolean; detail: string; shares: { group: number; member: number }[] } {
+    this.expect('confirmed');
+    const s = this.sess;
+    this.step = 'recovery-test';
+    const b = this.plan.backup;
+    const used: CustodianShare[] = [];
+    for (let g = 1; g <= b.groups.length && used.length < Infinity; g++) {
+      if (new Set(used.map((u) => u.group)).size >= b.groupThreshold) break;
+      used.push(...this.shares.filter((x) => x.group === g).slice(0, b.groups[g - 1].threshold));
+    }
+    let kek: Buffer | undefined;
+    let kekKcvOk = false;
+    let sameKey = false;
+    let detail = '';
+    try {
+      kek = Buffer.from(combineMnemonics(used.map((u) => this.confirmed.get(u.index)!), b.passphrase ? passphrase : undefined));
+      const kekRef = s.importAesKey(kek, `keyrite-kek-test:${this.plan.id}`, { unwrap: true, sign: true });
+      try {
+        kekKcvOk = s.aesKcv(kekRef) === this.kekKcv;
+        if (!kekKcvOk) detail = 'the combined backup key has a different KCV (wrong passphrase?)';
+        else {
+          const alg = this.plan.key.algorithm as RootKey['algorithm'];
+          const restored = s.unwrapKwp(kekRef, this.wrapped!, { algorithm: alg, label: `keyrite-test-recovery:${this.plan.id}`, id: s.random(8), asToken: false, publicSpki: this.root!.spki });
+          try {
+            if (alg === 'aes-256') {
+              sameKey = s.aesKcv(restored.key) === this.root!.kcv;
+              detail = sameKey ? `unwrapped key has the root's KCV ${this.root!.kcv}` : 'unwrapped key has a different KCV';
+            } else {
+              const scheme = rootSignatureScheme(alg)!;
+              const msg = pae(DSSE_KEYCHECK_TYPE, Buffer.from(JSON.stringify({ ceremonyId: this.plan.id, purpose: 'recovery-test', nonce: s.random(16).toString('hex') })));
+              sameKey = verifyWith(this.root!.spki!, msg, s.sign(restored.key, scheme, msg));
+              detail = sameKey ? 'the unwrapped private key signs for the root public key' : 'the unwrapped private key does not match the root public key';
+            }
+          } finally {
+            s.destroy(restored.key);
+            if (restored.publicKey) s.destroy(restored.publicKey);
+          }
+        }
+      } finally {
+        s.destroy(kekRef);
+      }
+    } catch (err) {
+      if (!(err instanceof KeyriteError)) throw err;
+      detail = err.message;
+    } finally {
+      kek?.fill(0);
+    }
+    const ok = kekKcvOk && sameKey;
+    this.record('backup.recovery-tested', { shares: used.map((u) => ({ group: u.group, member: u.member })), ok, kekKcvOk, sameKey, detail });
+    if (!ok) this.fail('recovery-test', `test recovery failed: ${detail}`);
+    this.confirmed.clear();
+    this.state = 'recovery-tested';
+    return { ok, detail, shares: used.map((u) => ({ group: u.group, member: u.member })) };
+  }
+
+  /** Wraps the root for each KMS in the plan, inside the token. */
+  runExports(): EventData['export.created'][] {
+    this.expect('recovery-tested');
+    this.step = 'exports';
+    const out: EventData['export.created'][] = [];
+    for (const target of this.plan.exports) {
+      const { eventData: data } = runExport(this.sess, this.root!, target, {
+        resolve: this.loaded.resolve,
+        bundleDir: this.bundleDir,
+        rootAlgorithm: this.plan.key.algorithm as RootKey['algorithm'],
+        rootLabel: this.plan.key.label,
+        appVersion: APP_VERSION,
+      });
+      this.record('export.created', data, this.adminId());
+      out.push(data);
+    }
+    this.state = 'exported';
+    return out;
+  }
+
+  /** Seals the root if planned, writes ceremony.completed, the report and the signed envelope. */
+  finish(): { bundleDir: string; chainHead: string; signers: { keyid: string; role: string }[]; root: RootSummary } {
+    this.expect('exported');
+    const s = this.sess;
+    this.step = 'signing';
+    if (this.plan.key.sealAfterExport) {
+      s.setAttributes(this.root!.key, { extractable: false });
+      const back = s.readAttributes(this.root!.key);
+      this.record('key.sealed', { label: this.plan.key.label, id: this.rootSummary!.idHex, extractable: back.extractable });
+      if (back.extractable) this.fail('seal', 'the token still reports the root key as extractable after sealing');
+    }
+    const w = this.writer!;
+    this.record('ceremony.completed', { chainHead: w.head, eventCount: w.count });
+    w.close();
+    writeNewFile(path.join(this.bundleDir, 'report.html'), renderReport(this.events, { plan: this.plan }));
+
+    const signers: EnvelopeSigner[] = [
+      { role: 'ceremony', spki: this.signer!.spki, sign: (msg) => s.sign(this.signer!.key, SIGNER_SCHEME, msg) },
+    ];
+    const scheme = rootSignatureScheme(this.plan.key.algorithm as RootKey['algorithm']);
+    if (scheme && this.root!.spki) signers.push({ role: 'root', spki: this.root!.spki, sign: (msg) => s.sign(this.root!.key, scheme, msg) });
+    const statement = buildStatement({
+      bundleDir: this.bundleDir,
+      predicateType: 'urn:keyrite:ceremony:v1',
+      predicate: {
+        ceremonyId: this.plan.id,
+        title: this.plan.title,
+        chainHead: w.head,
+        eventCount: w.count,
+        root: this.rootSummary!.kcv
+          ? { algorithm: this.rootSummary!.algorithm, label: this.rootSummary!.label, kcv: this.rootSummary!.kcv }
+          : { algorithm: this.rootSummary!.algorithm, label: this.rootSummary!.label, publicKeySha256: this.rootSummary!.publicKeySha256! },
+        signers: signers.map((x) => ({ keyid: keyidOf(x.spki), role: x.role, spki: x.spki.toString('base64') })),
+      },
+    });
+    signEnvelope(path.join(this.bundleDir, 'transcript.dsse.json'), statement, signers);
+    this.state = 'completed';
+    this.closeSession();
+    return { bundleDir: this.bundleDir, chainHead: w.head, signers: signers.map((x) => ({ keyid: keyidOf(x.spki), role: x.role })), root: this.rootSummary! };
+  }
+
+  private fail(step: string, message: string): never {
+    this.step = step;
+    this.abort(message);
+    throw new OperationError(message);
+  }
+
+  /** Stops the ceremony: records why and where, wipes what is in memory, closes the session. */
+  abort(reason: string, error?: unknown): void {
+    if (this.state === 'completed' || this.state === 'aborted') return;
+    if (this.writer && !this.writer.closed) {
+      const data: EventData['ceremony.aborted'] = { reason, step: this.step };
+      if (error instanceof KeyriteError) data.error = error.message;
+      this.record('ceremony.aborted', data);
+      this.writer.close();
+    }
+    this.state = 'aborted';
+    this.closeSession();
+  }
+
+  private closeSession(): void {
+    this.kek?.fill(0);
+    this.kek = undefined;
+    this.mnemonics = [];
+    this.confirmed.clear();
+    try {
+      this.session?.logout();
+    } catch {
+      /* the token may be gone already */
+    }
+    try {
+      this.session?.close();
+    } catch {
+      /* idem */
+    }
+    this.session = undefined;
+  }
+
+  /** Releases the module. Safe to call more than once. */
+  close(): void {
+    if (this.state !== 'completed' && this.state !== 'aborted' && this.writer) this.abort('the ceremony was closed before it completed');
+    this.closeSession();
+    try {
+      this.module?.close();
+    } catch {
+      /* already closed */
+    }
+    this.module = undefined;
+  }
+}
+
+function verifyWith(spki: Buffer, msg: Buffer, sig: Buffer): boolean {
+  const key = createPublicKey({ key: spki, format: 'der', type: 'spki' });
+  const type = key.asymmetricKeyType;
+  if (type === 'ed25519') return cryptoVerify(null, msg, key, sig);
+  if (type === 'ec') {
+    const curve = key.asymmetricKeyDetails?.namedCurve;
+    return cryptoVerify(curve === 'secp384r1' ? 'sha384' : 'sha256', msg, key, sig);
+  }
+  return cryptoVerify('sha256', msg, key, sig);
+}
+

@@ -1,0 +1,283 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { UsageError } from '../errors.ts';
+import { ROOT_ALGORITHMS } from '../hsm/types.ts';
+import { locateJsonError } from '../util/json-location.ts';
+
+/**
+ * The plan (SPEC §2): one reviewed JSON file is the whole input of a ceremony. Strict: unknown keys
+ * are errors. Every rule is checked here, before any HSM is opened, and all problems are reported
+ * at once, each with its JSON path.
+ */
+
+const id = z.string().regex(/^[a-z0-9][a-z0-9-]{2,62}$/, 'must match ^[a-z0-9][a-z0-9-]{2,62}$');
+const participantId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, 'must be 1-63 letters, digits, "_", "." or "-"');
+const nonEmpty = z.string().trim().min(1, 'must not be empty');
+
+export const EXPORT_KINDS = ['aws-kms', 'gcp-kms', 'azure-byok', 'vault-transit'] as const;
+
+export const AWS_ALGORITHMS = ['RSAES_OAEP_SHA_1', 'RSAES_OAEP_SHA_256', 'RSA_AES_KEY_WRAP_SHA_1', 'RSA_AES_KEY_WRAP_SHA_256'] as const;
+export const GCP_ALGORITHMS = [
+  'RSA_OAEP_3072_SHA1_AES_256',
+  'RSA_OAEP_4096_SHA1_AES_256',
+  'RSA_OAEP_3072_SHA256_AES_256',
+  'RSA_OAEP_4096_SHA256_AES_256',
+  'RSA_OAEP_3072_SHA256',
+  'RSA_OAEP_4096_SHA256',
+] as const;
+export const VAULT_HASHES = ['SHA1', 'SHA256'] as const;
+export const AZURE_ALGORITHMS = ['CKM_RSA_AES_KEY_WRAP'] as const;
+
+const exportBase = {
+  name: id,
+  /** RSA public key the KMS handed out for the import: DER or PEM SPKI, relative to the plan. */
+  wrappingKey: nonEmpty,
+};
+
+const awsExport = z.strictObject({
+  ...exportBase,
+  kind: z.literal('aws-kms'),
+  importToken: nonEmpty,
+  algorithm: z.enum(AWS_ALGORITHMS),
+  /** The KMS key id or ARN that the README's import command names. */
+  keyId: nonEmpty.optional(),
+  region: nonEmpty.optional(),
+});
+
+const gcpExport = z.strictObject({
+  ...exportBase,
+  kind: z.literal('gcp-kms'),
+  algorithm: z.enum(GCP_ALGORITHMS),
+  /** Names used in the README's gcloud command. */
+  keyRing: nonEmpty.optional(),
+  key: nonEmpty.optional(),
+  location: nonEmpty.optional(),
+  importJob: nonEmpty.optional(),
+  /** gcloud --algorithm of the imported version; defaults by root type (e.g. ec-sign-p384-sha384). */
+  keyAlgorithm: nonEmpty.optional(),
+});
+
+const azureExport = z.strictObject({
+  ...exportBase,
+  kind: z.literal('azure-byok'),
+  /** The Key Exchange Key's id in Key Vault. */
+  kid: nonEmpty,
+  algorithm: z.enum(AZURE_ALGORITHMS).default('CKM_RSA_AES_KEY_WRAP'),
+  vaultName: nonEmpty.optional(),
+  keyName: nonEmpty.optional(),
+});
+
+const vaultExport = z.strictObject({
+  ...exportBase,
+  kind: z.literal('vault-transit'),
+  hashFunction: z.enum(VAULT_HASHES),
+  /** Vault's transit key type, e.g. "aes256-gcm96", "ecdsa-p384", "rsa-3072", "ed25519". */
+  type: nonEmpty,
+  /** The transit key name in the README's command; defaults to the export name. */
+  keyName: nonEmpty.optional(),
+  mount: nonEmpty.optional(),
+});
+
+export const planExportSchema = z.discriminatedUnion('kind', [awsExport, gcpExport, azureExport, vaultExport]);
+
+export const planSchema = z.strictObject({
+  version: z.literal(1),
+  id,
+  title: nonEmpty,
+  participants: z
+    .array(
+      z.strictObject({
+        id: participantId,
+        name: nonEmpty,
+        role: z.enum(['administrator', 'witness', 'custodian', 'auditor', 'observer']),
+      }),
+    )
+    .min(1, 'must list the participants'),
+  hsm: z.strictObject({
+    module: nonEmpty,
+    tokenLabel: nonEmpty.optional(),
+    tokenSerial: nonEmpty.optional(),
+  }),
+  key: z.strictObject({
+    label: z.string().min(1, 'must not be empty').max(64, 'must be at most 64 characters'),
+    algorithm: z.enum(ROOT_ALGORITHMS as [string, ...string[]]),
+    sealAfterExport: z.boolean().default(false),
+  }),
+  backup: z.strictObject({
+    groupThreshold: z.number().int().min(1).max(16),
+    groups: z
+      .array(
+        z.strictObject({
+          threshold: z.number().int().min(1).max(16),
+          custodians: z.array(participantId).min(1, 'a group needs at least one custodian').max(16, 'a group holds at most 16 custodians'),
+        }),
+      )
+      .min(1, 'needs at least one group')
+      .max(16, 'at most 16 groups'),
+    iterationExponent: z.number().int().min(0).max(15).default(1),
+    passphrase: z.boolean().default(false),
+    extendable: z.boolean().default(true),
+  }),
+  exports: z.array(planExportSchema).default([]),
+  steps: z
+    .array(z.strictObject({ id: participantId, text: nonEmpty, ackBy: z.array(participantId).min(1, 'names at least one participant') }))
+    .default([]),
+});
+
+export type Plan = z.infer<typeof planSchema>;
+export type PlanExport = z.infer<typeof planExportSchema>;
+
+export interface PlanProblem {
+  /** JSON path, e.g. "backup.groups[0].threshold" */
+  path: string;
+  message: string;
+}
+
+export interface LoadedPlan {
+  plan: Plan;
+  /** The plan's bytes exactly as loaded (written to the bundle byte for byte). */
+  bytes: Buffer;
+  sha256: string;
+  file: string;
+  dir: string;
+  /** Resolves a path from the plan relative to the plan's folder. */
+  resolve(p: string): string;
+}
+
+function jsonPath(segments: readonly PropertyKey[]): string {
+  let out = '';
+  for (const s of segments) out += typeof s === 'number' ? `[${s}]` : out ? `.${String(s)}` : String(s);
+  return out || '(plan)';
+}
+
+/** Schema and cross-field rules; returns every problem, never throws. */
+export function checkPlanObject(raw: unknown, planDir: string, opts: { outDir?: string } = {}): { plan?: Plan; problems: PlanProblem[] } {
+  const parsed = planSchema.safeParse(raw);
+  if (!parsed.success) {
+    return {
+      problems: parsed.error.issues.map((i) => ({
+        path: jsonPath(i.path),
+        message:
+          i.code === 'unrecognized_keys'
+            ? `unknown key${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `'${k}'`).join(', ')}`
+            : /received undefined$/.test(i.message)
+              ? 'is required'
+              : i.message.replace(/^Invalid input: /, ''),
+      })),
+    };
+  }
+  const plan = parsed.data;
+  const problems: PlanProblem[] = [];
+  const add = (p: string, message: string) => problems.push({ path: p, message });
+
+  // Participants: unique ids, exactly one administrator, at least one witness.
+  const byId = new Map<string, Plan['participants'][number]>();
+  plan.participants.forEach((p, i) => {
+    if (byId.has(p.id)) add(`participants[${i}].id`, `duplicate participant id '${p.id}'`);
+    else byId.set(p.id, p);
+  });
+  const admins = plan.participants.filter((p) => p.role === 'administrator').length;
+  if (admins !== 1) add('participants', `must have exactly one administrator (found ${admins})`);
+  if (!plan.participants.some((p) => p.role === 'witness')) add('participants', 'must have at least one witness');
+
+  if (!plan.hsm.tokenLabel && !plan.hsm.tokenSerial) add('hsm', 'needs tokenLabel or tokenSerial to find the token');
+
+  // Backup: SLIP-39 limits; each custodian listed once and a custodian by role.
+  const seen = new Map<string, string>();
+  plan.backup.groups.forEach((g, gi) => {
+    if (g.threshold > g.custodians.length)
+      add(`backup.groups[${gi}].threshold`, `is ${g.threshold} but the group has ${g.custodians.length} custodian(s)`);
+    if (g.threshold === 1 && g.custodians.length > 1)
+      add(`backup.groups[${gi}].threshold`, 'may not be 1 when the group has more than one custodian (SLIP-39)');
+    g.custodians.forEach((c, ci) => {
+      const where = `backup.groups[${gi}].custodians[${ci}]`;
+      const p = byId.get(c);
+      if (!p) add(where, `'${c}' is not a participant`);
+      else if (p.role !== 'custodian') add(where, `'${c}' is a ${p.role}, not a custodian`);
+      if (seen.has(c)) add(where, `custodian '${c}' is already listed at ${seen.get(c)}`);
+      else seen.set(c, where);
+    });
+  });
+  if (plan.backup.groupThreshold > plan.backup.groups.length)
+    add('backup.groupThreshold', `is ${plan.backup.groupThreshold} but there are ${plan.backup.groups.length} group(s)`);
+
+  // Exports: unique names, files present; the key material kinds are checked by the exports preflight.
+  const names = new Set<string>();
+  plan.exports.forEach((e, i) => {
+    if (names.has(e.name)) add(`exports[${i}].name`, `duplicate export name '${e.name}'`);
+    names.add(e.name);
+    const files: [string, string][] = [['wrappingKey', e.wrappingKey]];
+    if (e.kind === 'aws-kms') files.push(['importToken', e.importToken]);
+    for (const [field, rel] of files) {
+      const abs = path.resolve(planDir, rel);
+      if (!existsSync(abs)) add(`exports[${i}].${field}`, `file ${rel} does not exist`);
+      else if (!statSync(abs).isFile()) add(`exports[${i}].${field}`, `${rel} is not a file`);
+    }
+  });
+
+  // Steps: unique ids, acknowledgers are participants.
+  const stepIds = new Set<string>();
+  plan.steps.forEach((s, i) => {
+    if (stepIds.has(s.id)) add(`steps[${i}].id`, `duplicate step id '${s.id}'`);
+    stepIds.add(s.id);
+    s.ackBy.forEach((a, j) => {
+      if (!byId.has(a)) add(`steps[${i}].ackBy[${j}]`, `'${a}' is not a participant`);
+    });
+  });
+
+  if (opts.outDir) {
+    const bundle = path.join(opts.outDir, plan.id);
+    if (existsSync(bundle)) add('id', `output folder ${bundle} already exists; a ceremony never overwrites a bundle`);
+  }
+  return { plan, problems };
+}
+
+/** Reads and checks a plan file. Throws a UsageError (exit 2) naming the file and the first problem; `problems` lists all. */
+export class PlanError extends UsageError {
+  constructor(readonly file: string, readonly problems: PlanProblem[]) {
+    super(`plan ${file}: ${problems[0].path}: ${problems[0].message}${problems.length > 1 ? ` (and ${problems.length - 1} more problem${problems.length > 2 ? 's' : ''})` : ''}`);
+  }
+}
+
+export function readPlanFile(file: string): { bytes: Buffer; raw: unknown } {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new UsageError(
+      code === 'ENOENT' ? `plan ${file}: no such file` : code === 'EISDIR' ? `plan ${file}: is a folder, not a file` : `plan ${file}: cannot be read (${code})`,
+    );
+  }
+  try {
+    return { bytes, raw: JSON.parse(bytes.toString('utf8')) };
+  } catch (err) {
+    const msg = (err as Error).message;
+    const at = locateJsonError(bytes.toString('utf8'));
+    const where = ` at line ${at.line}, column ${at.column}`;
+    throw new UsageError(`plan ${file}: malformed JSON${where}: ${msg.replace(/ in JSON at position \d+.*$/, '').replace(/, ".*" is not valid JSON$/, '').replace(/\s*\(line \d+ column \d+\)/, '')}`);
+  }
+}
+
+export function loadPlan(file: string, opts: { outDir?: string } = {}): LoadedPlan {
+  const abs = path.resolve(file);
+  const { bytes, raw } = readPlanFile(abs);
+  const dir = path.dirname(abs);
+  const { plan, problems } = checkPlanObject(raw, dir, opts);
+  if (!plan || problems.length) throw new PlanError(file, problems);
+  return {
+    plan,
+    bytes,
+    sha256: createHash('sha256').update(bytes).digest('hex'),
+    file: abs,
+    dir,
+    resolve: (p) => path.resolve(dir, p),
+  };
+}
+
+/** Participants helpers used by the engine and the report. */
+export function custodianOrder(plan: Plan): { group: number; member: number; custodian: string }[] {
+  return plan.backup.groups.flatMap((g, gi) => g.custodians.map((c, ci) => ({ group: gi + 1, member: ci + 1, custodian: c })));
+}

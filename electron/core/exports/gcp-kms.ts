@@ -1,0 +1,24 @@
+import type { PlanExport } from '../ceremony/plan.ts';
+import type { RootAlgorithm } from '../hsm/types.ts';
+import { argOr, readme, shellArg, type ExportFile, type ReadmeFacts } from './bundle-files.ts';
+import { GCP_VERSION_ALGORITHMS } from './requirements.ts';
+
+type GcpExport = Extract<PlanExport, { kind: 'gcp-kms' }>;
+
+/** Cloud KMS import: the wrapped key for an import job of the plan's method, and the gcloud command. */
+export function gcpKmsFiles(target: GcpExport, ciphertext: Buffer, root: RootAlgorithm, facts: ReadmeFacts): ExportFile[] {
+  const command = [
+    'gcloud kms keys versions import',
+    `--import-job ${argOr(target.importJob, 'import-job')}`,
+    `--location ${argOr(target.location, 'location')}`,
+    `--keyring ${argOr(target.keyRing, 'key-ring')}`,
+    `--key ${argOr(target.key, 'key')}`,
+    `--algorithm ${shellArg(target.keyAlgorithm ?? GCP_VERSION_ALGORITHMS[root])}`,
+    '--wrapped-key-file wrapped-key.bin',
+  ].join(' ');
+  const steps = [`The import job's method must be ${target.algorithm} and its public key the wrapping key above.`, '', command];
+  return [
+    { name: 'wrapped-key.bin', data: ciphertext },
+    { name: 'README.txt', data: readme(facts, steps, ['wrapped-key.bin  the wrapped key material']) },
+  ];
+}

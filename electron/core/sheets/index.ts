@@ -1,0 +1,6 @@
+/** Printable pages: share sheets (SPEC §5) and the ceremony report (SPEC §3). Data in, HTML out. */
+export { renderShareSheet, renderShareSheetSync, renderShareText, shareSheetFileBase } from './share-sheet.ts';
+export type { ShareSheetData, Paper } from './share-sheet.ts';
+export { renderReport } from './report.ts';
+export type { ReportOptions } from './report.ts';
+export { encodeWrappedChunks, decodeWrappedChunks } from './wrapped-chunks.ts';

@@ -1,0 +1,389 @@
+/**
+ * The main process's side of `window.keyrite`.
+ *
+ * createHandlers(deps) returns one handler per API method. It is plain Node (no `electron` import),
+ * so the e2e test bridge calls exactly the same code that Electron's ipcMain does. registerIpc()
+ * connects the handlers to ipcMain: every call's sender is checked, every argument is validated with
+ * zod, and every failure comes back as `{ok: false, error}`, never as a thrown error.
+ *
+ * Secrets go one way only: a PIN, a passphrase or typed share words come in as arguments and are
+ * handed to core; no handler returns or emits them, nor share words, a KEK or key material.
+ */
+import { existsSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { airgapStatus } from './airgap.ts';
+import {
+  API_METHODS,
+  EVENT_CHANNEL,
+  IPC_PREFIX,
+  type ApiError,
+  type ApiEvent,
+  type ApiMethod,
+  type CeremonyStatus,
+  type CheckItem,
+  type GenerationSummary,
+  type KeyriteApi,
+  type PlanSummary,
+  type Result,
+  type VerifySummary,
+} from './api.ts';
+import { Ceremony, type RootSummary } from './core/ceremony/engine.ts';
+import { checkPlanObject, custodianOrder, PlanError } from './core/ceremony/plan.ts';
+import { KeyriteError, OperationError, UsageError } from './core/errors.ts';
+import { HsmError, openModule } from './core/hsm/index.ts';
+import { allWords } from './core/shares/index.ts';
+import { readTranscript } from './core/transcript/read.ts';
+import { verifyBundle } from './core/transcript/verify.ts';
+import { rehearsalPdfName, type SheetPrinter } from './print.ts';
+import { startRecovery, type RecoverySession } from './recovery.ts';
+import { summarizeEvent } from './timeline.ts';
+
+export interface HandlerDeps {
+  printer: SheetPrinter;
+  /** Pushes an event to the renderer. */
+  emit(event: ApiEvent): void;
+  /** Native file dialogs (Electron); absent in tests, where the renderer's text field is used. */
+  dialogs?: {
+    chooseFile(title: string): Promise<string | null>;
+    chooseFolder(title: string): Promise<string | null>;
+  };
+  /** The auditor's bundle check (`keyrite verify`). */
+  verify(dir: string): VerifyReport | Promise<VerifyReport>;
+}
+
+type VerifyReport = { valid: boolean; verdict?: string; checks: CheckItem[] };
+
+type Handler<M extends ApiMethod> = (...args: Parameters<KeyriteApi[M]>) => ReturnType<KeyriteApi[M]>;
+export type Handlers = { [M in ApiMethod]: Handler<M> };
+
+// ---- argument schemas ---------------------------------------------------------------------------
+
+const filePath = z.string().min(1).max(4096);
+const id = z.string().min(1).max(64);
+const secretText = z.string().min(1).max(1024);
+
+/** One zod tuple per method: the exact arguments it accepts. */
+export const ARG_SCHEMAS: { [M in ApiMethod]: z.ZodType<Parameters<KeyriteApi[M]>> } = {
+  choosePlanFile: z.tuple([]),
+  chooseFolder: z.tuple([z.enum(['bundle', 'output'])]),
+  airgapStatus: z.tuple([]),
+  wordList: z.tuple([]),
+  validatePlanText: z.tuple([z.string().max(1_000_000), filePath]),
+  savePlan: z.tuple([filePath, z.string().max(1_000_000)]),
+  openPlan: z.tuple([filePath, z.string().max(4096), z.boolean()]),
+  preflight: z.tuple([]),
+  begin: z.tuple([]),
+  checkIn: z.tuple([id]),
+  acknowledge: z.tuple([id, z.array(id).max(64)]),
+  login: z.tuple([z.string().min(1).max(256)]),
+  generate: z.tuple([]),
+  backup: z.tuple([secretText.optional()]),
+  listPrinters: z.tuple([]),
+  printSheet: z.tuple([
+    z.number().int().min(0).max(255),
+    z.union([z.strictObject({ printer: z.string().min(1).max(512) }), z.strictObject({ pdf: z.literal(true) })]),
+  ]),
+  confirmShare: z.tuple([z.number().int().min(0).max(255), z.string().min(1).max(2000)]),
+  testRecovery: z.tuple([secretText.optional()]),
+  runExports: z.tuple([]),
+  finish: z.tuple([]),
+  abort: z.tuple([z.string().trim().min(1).max(2000)]),
+  verifyBundle: z.tuple([filePath]),
+  listTokens: z.tuple([filePath]),
+  recoverStart: z.tuple([z.strictObject({ bundle: filePath, module: filePath, tokenLabel: z.string().min(1).max(32) })]),
+  recoverAddShare: z.tuple([z.string().min(1).max(2000)]),
+  recoverRestore: z.tuple([z.string().min(1).max(256), secretText.optional()]),
+  recoverCancel: z.tuple([]),
+} as never;
+
+// ---- results ------------------------------------------------------------------------------------
+
+const ok = <T>(value: T): Result<T> => ({ ok: true, value });
+
+/** Turns anything thrown into a one-line error. Only KeyriteError messages (written never to hold a secret) pass through. */
+export function toApiError(err: unknown, method: string): ApiError {
+  if (err instanceof PlanError) return { code: 'usage', message: err.message, problems: err.problems };
+  if (err instanceof HsmError) return { code: `hsm/${err.code}`, message: err.message };
+  if (err instanceof KeyriteError) return { code: err.exitCode === 2 ? 'usage' : 'operation', message: err.message };
+  if (err instanceof z.ZodError) {
+    return { code: 'usage', message: `${method}: invalid arguments (${err.issues.map((i) => `${i.path.join('.') || 'arguments'}: ${i.message}`).join('; ')})` };
+  }
+  // Not ours: its message might quote anything, so it stays in main's log, not on screen.
+  console.error(`keyrite: internal error in ${method}:`, err instanceof Error ? err.stack : String(err));
+  return { code: 'internal', message: `unexpected internal error in ${method} (${err instanceof Error ? err.name : typeof err}); see the app's log` };
+}
+
+/** Validates `args` and runs the handler; never throws. Both ipcMain and the test bridge go through here. */
+export async function dispatch(handlers: Handlers, method: string, args: unknown[]): Promise<Result<unknown>> {
+  if (!(API_METHODS as readonly string[]).includes(method)) return { ok: false, error: { code: 'usage', message: `unknown method '${method}'` } };
+  const m = method as ApiMethod;
+  const parsed = ARG_SCHEMAS[m].safeParse(args);
+  if (!parsed.success) return { ok: false, error: toApiError(parsed.error, m) };
+  try {
+    return await (handlers[m] as (...a: unknown[]) => Promise<Result<unknown>>)(...(parsed.data as unknown[]));
+  } catch (err) {
+    return { ok: false, error: toApiError(err, m) };
+  }
+}
+
+// ---- the handlers -------------------------------------------------------------------------------
+
+function generationSummary(root: RootSummary, signerKeyid: string): GenerationSummary {
+  return {
+    algorithm: root.algorithm,
+    label: root.label,
+    id: root.idHex,
+    fingerprint: root.fingerprint,
+    publicKeySha256: root.publicKeySha256,
+    kcv: root.kcv,
+    signerKeyid,
+  };
+}
+
+/** The auditor's check (SPEC §4, `keyrite verify`); recovery folders' checks are listed after the ceremony's. */
+export function coreVerify(dir: string): { valid: boolean; verdict: string; checks: CheckItem[] } {
+  const r = verifyBundle(dir);
+  const checks = [...r.checks, ...r.recoveries.flatMap((rec) => rec.checks.map((c) => ({ ...c, name: `${rec.path}: ${c.name}` })))];
+  return { valid: r.valid, verdict: r.verdict, checks };
+}
+
+export function createHandlers(deps: HandlerDeps): Handlers {
+  let ceremony: Ceremony | undefined;
+  let checkedIn: string[] = [];
+  let acknowledged: string[] = [];
+  let recovery: RecoverySession | undefined;
+  /** Opened as a rehearsal: the only case where PDF "printing" is allowed. */
+  let rehearsalRun = false;
+
+  const current = (): Ceremony => {
+    if (!ceremony) throw new OperationError('no ceremony is open; open a plan first');
+    return ceremony;
+  };
+  const status = (): CeremonyStatus => ({ state: current().state, checkedIn: [...checkedIn], acknowledged: [...acknowledged] });
+  const stateChanged = () => deps.emit({ type: 'state', state: current().state });
+  const progress = (step: string, message: string, done = false) => deps.emit({ type: 'progress', step, message, done });
+
+  const handlers: Handlers = {
+    async choosePlanFile() {
+      return ok(deps.dialogs ? await deps.dialogs.chooseFile('Choose the ceremony plan (plan.json)') : null);
+    },
+    async chooseFolder(purpose) {
+      return ok(deps.dialogs ? await deps.dialogs.chooseFolder(purpose === 'bundle' ? 'Choose the ceremony bundle folder' : 'Choose where the bundle is written') : null);
+    },
+    async airgapStatus() {
+      return ok(airgapStatus());
+    },
+    async wordList() {
+      // Public: the 1024 SLIP-39 words, for completion while typing.
+      return ok([...allWords()]);
+    },
+
+    async validatePlanText(text, planDir) {
+      let raw: unknown;
+      try {
+        raw = JSON.parse(text);
+      } catch (err) {
+        return ok({ valid: false, problems: [{ path: '(plan)', message: `not valid JSON: ${(err as Error).message}` }] });
+      }
+      const { plan, problems } = checkPlanObject(raw, planDir);
+      return ok({ valid: Boolean(plan) && problems.length === 0, problems });
+    },
+    async savePlan(file, text) {
+      const raw = (() => {
+        try {
+          return JSON.parse(text);
+        } catch {
+          throw new UsageError(`plan ${file}: not valid JSON`);
+        }
+      })();
+      const { plan, problems } = checkPlanObject(raw, path.dirname(path.resolve(file)));
+      if (!plan || problems.length) throw new PlanError(file, problems);
+      try {
+        writeFileSync(file, text.endsWith('\n') ? text : `${text}\n`, { flag: 'wx' });
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new OperationError(`${file} already exists; choose another name (a plan is never overwritten)`);
+        throw new OperationError(`${file} cannot be written (${(err as NodeJS.ErrnoException).code})`);
+      }
+      return ok({ file: path.resolve(file) });
+    },
+    async openPlan(file, outDir, rehearsal) {
+      if (ceremony && ceremony.state !== 'loaded' && ceremony.state !== 'preflighted' && ceremony.state !== 'completed' && ceremony.state !== 'aborted')
+        throw new OperationError(`ceremony '${ceremony.plan.id}' is still running; stop it before opening another plan`);
+      ceremony?.close();
+      ceremony = undefined;
+      checkedIn = [];
+      acknowledged = [];
+      const out = outDir.trim() || path.dirname(path.resolve(file));
+      const c = Ceremony.load(file, {
+        outDir: out,
+        frontEnd: 'desktop',
+        rehearsal,
+        onEvent: (ev) => deps.emit({ type: 'transcript', entry: summarizeEvent(ev) }),
+      });
+      ceremony = c;
+      rehearsalRun = rehearsal;
+      const p = c.plan;
+      const name = (pid: string) => p.participants.find((x) => x.id === pid)?.name ?? pid;
+      const summary: PlanSummary = {
+        file: c.loaded.file,
+        id: p.id,
+        title: p.title,
+        bundleDir: c.bundleDir,
+        rehearsal,
+        participants: p.participants.map((x) => ({ id: x.id, name: x.name, role: x.role })),
+        hsm: { module: p.hsm.module, tokenLabel: p.hsm.tokenLabel, tokenSerial: p.hsm.tokenSerial },
+        key: { label: p.key.label, algorithm: p.key.algorithm, sealAfterExport: p.key.sealAfterExport },
+        backup: { groupThreshold: p.backup.groupThreshold, groups: p.backup.groups.map((g) => ({ threshold: g.threshold, count: g.custodians.length })), passphrase: p.backup.passphrase },
+        custodians: custodianOrder(p).map((o, index) => ({ index, ...o, name: name(o.custodian) })),
+        steps: p.steps.map((s) => ({ id: s.id, text: s.text, ackBy: [...s.ackBy] })),
+        exports: p.exports.map((e) => ({ name: e.name, kind: e.kind })),
+      };
+      stateChanged();
+      return ok(summary);
+    },
+
+    async preflight() {
+      const report = current().preflight();
+      stateChanged();
+      return ok({ ok: report.ok, checks: report.checks.map((c) => ({ name: c.name, ok: c.ok, detail: c.detail })), network: airgapStatus() });
+    },
+    async begin() {
+      current().begin();
+      stateChanged();
+      return ok(status());
+    },
+    async checkIn(participantId) {
+      current().checkIn(participantId);
+      if (!checkedIn.includes(participantId)) checkedIn.push(participantId);
+      return ok(status());
+    },
+    async acknowledge(stepId, by) {
+      current().acknowledge(stepId, by, 'app');
+      acknowledged.push(stepId);
+      return ok(status());
+    },
+    async login(pin) {
+      const checks = current().login(pin);
+      return ok({ checks: checks.map((c) => ({ name: c.name, ok: c.ok, detail: c.detail })) });
+    },
+    async generate() {
+      progress('generate', 'Generating the keys inside the HSM. This can take a minute for RSA keys.');
+      const r = current().generate();
+      progress('generate', 'Keys generated and checked.', true);
+      stateChanged();
+      return ok(generationSummary(r.root, r.signerKeyid));
+    },
+    async backup(passphrase) {
+      const shares = current().backup(passphrase);
+      stateChanged();
+      return ok(shares.map((s) => ({ index: s.index, group: s.group, member: s.member, custodian: s.custodian, name: s.name, checkValue: s.checkValue })));
+    },
+    async listPrinters() {
+      return ok(await deps.printer.listPrinters());
+    },
+    async printSheet(index, target) {
+      const c = current();
+      let output: string;
+      if ('pdf' in target) {
+        if (!rehearsalRun) throw new OperationError('PDF output is only for rehearsals; this ceremony must print on paper');
+        const sheet = await c.shareSheet(index);
+        const file = path.join(path.dirname(c.bundleDir), `${c.plan.id}-rehearsal-shares`, rehearsalPdfName(sheet.fileBase));
+        output = await deps.printer.printToPdf(sheet.html, file);
+      } else {
+        const sheet = await c.shareSheet(index);
+        output = await deps.printer.print(sheet.html, target.printer);
+      }
+      c.markPrinted(index, output);
+      return ok({ output });
+    },
+    async confirmShare(index, words) {
+      const c = current();
+      c.confirmShare(index, words, 'typed');
+      stateChanged();
+      return ok({ checkValue: c.custodianShares[index].checkValue });
+    },
+    async testRecovery(passphrase) {
+      progress('test-recovery', 'Combining shares and unwrapping the backup inside the HSM.');
+      const r = current().testRecovery(passphrase);
+      progress('test-recovery', r.detail, true);
+      stateChanged();
+      return ok({ ok: r.ok, detail: r.detail });
+    },
+    async runExports() {
+      const out = current().runExports();
+      stateChanged();
+      return ok(out.map((e) => ({ target: e.target, kind: e.kind, algorithm: e.algorithm, files: e.files.map((f) => ({ path: f.path, sha256: f.sha256 })) })));
+    },
+    async finish() {
+      const r = current().finish();
+      stateChanged();
+      return ok({ bundleDir: r.bundleDir, chainHead: r.chainHead, signers: r.signers, root: r.root ? generationSummary(r.root, r.signers.find((s) => s.role === 'ceremony')?.keyid ?? '') : undefined });
+    },
+    async abort(reason) {
+      const c = current();
+      c.abort(reason);
+      stateChanged();
+      return ok({ state: c.state });
+    },
+
+    async verifyBundle(dir) {
+      const abs = path.resolve(dir);
+      const report = await deps.verify(abs);
+      const file = path.join(abs, 'transcript.jsonl');
+      const timeline = existsSync(file) ? readTranscript(file).events.map(summarizeEvent) : [];
+      const out: VerifySummary = { bundleDir: abs, valid: report.valid, verdict: report.verdict ?? (report.valid ? 'VALID' : 'INVALID'), checks: report.checks.map((c) => ({ name: c.name, ok: c.ok, detail: c.detail })), timeline };
+      return ok(out);
+    },
+
+    async listTokens(module) {
+      const m = openModule(module);
+      try {
+        return ok(m.tokens().map((t) => ({ label: t.label, serialNumber: t.serialNumber, manufacturer: t.manufacturer, model: t.model, initialized: t.flags.includes('TOKEN_INITIALIZED') })));
+      } finally {
+        m.close();
+      }
+    },
+    async recoverStart(options) {
+      recovery?.cancel();
+      recovery = startRecovery(options);
+      return ok(recovery.info);
+    },
+    async recoverAddShare(words) {
+      if (!recovery) throw new OperationError('no recovery is under way; choose a bundle and a token first');
+      return ok(recovery.addShare(words));
+    },
+    async recoverRestore(pin, passphrase) {
+      if (!recovery) throw new OperationError('no recovery is under way; choose a bundle and a token first');
+      progress('restore', 'Restoring the key into the token.');
+      const r = recovery.restore(pin, passphrase);
+      recovery = undefined;
+      progress('restore', 'Key restored.', true);
+      return ok(r);
+    },
+    async recoverCancel() {
+      recovery?.cancel();
+      recovery = undefined;
+      return ok(null);
+    },
+  };
+  return handlers;
+}
+
+// ---- Electron wiring ------------------------------------------------------------------------------
+
+export interface IpcMainLike {
+  handle(channel: string, listener: (event: { senderFrame?: { url: string; parent?: unknown } | null }, ...args: unknown[]) => unknown): void;
+}
+
+/** One ipcMain.handle per method: sender checked first, then arguments validated, then the handler. */
+export function registerIpc(ipcMain: IpcMainLike, handlers: Handlers, isTrustedSender: (event: { senderFrame?: { url: string; parent?: unknown } | null }) => boolean): void {
+  for (const method of API_METHODS) {
+    ipcMain.handle(`${IPC_PREFIX}${method}`, (event, ...args) => {
+      if (!isTrustedSender(event)) return { ok: false, error: { code: 'forbidden', message: `${method}: refused a call from a page that is not the app` } } satisfies Result<never>;
+      return dispatch(handlers, method, args);
+    });
+  }
+}
+
+export { EVENT_CHANNEL };

@@ -1,0 +1,52 @@
+/**
+ * Readable one-line summaries of transcript events, for the ceremony's live log and the Verify
+ * screen's timeline. Built from an allow-list of public fields per event type, so nothing that is
+ * not explicitly named here can ever reach the renderer through a summary.
+ */
+import type { TimelineEntry } from './api.ts';
+import type { TranscriptEvent } from './core/transcript/events.ts';
+
+type D = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const short = (hex: unknown, n = 16) => (typeof hex === 'string' && hex.length > n ? `${hex.slice(0, n)}…` : String(hex ?? ''));
+const okText = (ok: unknown) => (ok ? 'passed' : 'FAILED');
+const share = (d: D) => `group ${d.group}, member ${d.member} (${d.custodian})`;
+
+const SUMMARIES: Record<string, (d: D) => string> = {
+  'ceremony.started': (d) => `Ceremony '${d.ceremonyId}' started${d.rehearsal ? ' (rehearsal)' : ''}; ${(d.host?.networkInterfaces ?? []).filter((i: D) => i.up).length} network interface(s) up`,
+  'participant.checked-in': (d) => `${d.participant} checked in as ${d.role}`,
+  'step.acknowledged': (d) => `Step '${d.step}' acknowledged by ${(d.by ?? []).join(', ')}`,
+  'hsm.selected': (d) => `Token '${d.token?.label}' (${d.token?.manufacturer} ${d.token?.model}, serial ${d.token?.serialNumber}) selected`,
+  'preflight.passed': (d) => `Checks passed: ${(d.checks ?? []).map((c: D) => c.name).join(', ')}`,
+  'hsm.logged-in': (d) => `Logged in to token '${d.tokenLabel}'`,
+  'selftest.kwp': (d) => `Key-wrap self-test (${d.mechanism}) ${okText(d.ok)}`,
+  'key.generating': (d) => `Generating the ${d.role} key '${d.label}' (${d.algorithm})`,
+  'signer.generated': (d) => `Transcript signing key generated, key id ${short(d.keyid)}`,
+  'key.generated': (d) => `Root key '${d.label}' (${d.algorithm}) generated; fingerprint ${d.publicKey?.sha256 ? short(d.publicKey.sha256, 64) : `KCV ${d.kcv}`}`,
+  'key.verified': (d) => `Root key checks: ${(d.checks ?? []).map((c: D) => `${c.name} ${okText(c.ok)}`).join(', ')}`,
+  'backup.split': (d) => `Backup key split into ${(d.shares ?? []).length} shares (${d.groupThreshold} of ${(d.groups ?? []).length} group(s) needed); backup key KCV ${d.kekKcv}`,
+  'backup.wrapped': (d) => `Root key wrapped under the backup key (${d.mechanism}), sha256 ${short(d.sha256)}`,
+  'share.printed': (d) => `Sheet for ${share(d)} printed to ${d.output}${d.rehearsal ? ' (rehearsal)' : ''}`,
+  'share.confirmed': (d) => `Share of ${share(d)} confirmed (check value ${d.checkValue})`,
+  'backup.kek-wiped': () => 'Backup key erased from memory',
+  'backup.recovery-tested': (d) => `Test recovery with ${(d.shares ?? []).length} shares ${okText(d.ok)}`,
+  'export.created': (d) => `Export '${d.target}' (${d.kind}, ${d.algorithm}) written: ${(d.files ?? []).map((f: D) => f.path).join(', ')}`,
+  'key.sealed': (d) => `Root key '${d.label}' sealed (extractable: ${d.extractable})`,
+  'exception.recorded': (d) => `Exception${d.step ? ` at ${d.step}` : ''}: ${d.text}`,
+  'note.added': (d) => `Note: ${d.text}`,
+  'ceremony.aborted': (d) => `Ceremony STOPPED at '${d.step}': ${d.reason}`,
+  'ceremony.completed': (d) => `Ceremony completed: ${d.eventCount} events, chain head ${short(d.chainHead)}`,
+  'recovery.started': (d) => `Recovery started${d.ceremonyId ? ` for '${d.ceremonyId}'` : ''}`,
+  'recovery.completed': (d) => `Recovery completed${d.label ? `: key '${d.label}' restored` : ''}`,
+};
+
+export function summarizeEvent(ev: TranscriptEvent): TimelineEntry {
+  const f = SUMMARIES[ev.type];
+  let summary: string;
+  try {
+    summary = f ? f(ev.data as D) : ev.type;
+  } catch {
+    summary = ev.type;
+  }
+  return { seq: ev.seq, time: ev.time, type: ev.type, actor: ev.actor, summary };
+}

@@ -1,0 +1,169 @@
+import { useRef, useState } from 'react';
+import type { RecoveryPlanInfo, RecoveryProgress, RecoveryResult, TokenSummary } from '../../electron/api.ts';
+import { call, keyrite } from '../bridge.ts';
+import { Busy, ErrorBox, Field, Screen, useAction } from '../components/ui.tsx';
+import { WordEntry } from '../components/WordEntry.tsx';
+import { useUi } from '../store.ts';
+
+const DEFAULT_MODULE = '/usr/lib/softhsm/libsofthsm2.so';
+
+/** Restores the root key into a token: bundle and token, then shares one by one, then the PIN. */
+export function Recover() {
+  const { go, progress: progressText } = useUi();
+  const [bundle, setBundle] = useState('');
+  const [module, setModule] = useState(DEFAULT_MODULE);
+  const [tokens, setTokens] = useState<TokenSummary[]>();
+  const [token, setToken] = useState('');
+  const [info, setInfo] = useState<RecoveryPlanInfo>();
+  const [progress, setProgress] = useState<RecoveryProgress>();
+  const [accepted, setAccepted] = useState(0);
+  const [result, setResult] = useState<RecoveryResult>();
+  const pin = useRef<HTMLInputElement>(null);
+  const pass = useRef<HTMLInputElement>(null);
+  const act = useAction();
+
+  const back = (
+    <button
+      type="button"
+      className="link"
+      onClick={() => {
+        void keyrite().recoverCancel();
+        go('start');
+      }}
+    >
+      ← Back to the start
+    </button>
+  );
+
+  if (result)
+    return (
+      <Screen title="The key is restored" testId="screen-recover-done">
+        <dl className="facts" data-testid="recover-result">
+          <dt>Label</dt>
+          <dd>{result.label}</dd>
+          <dt>Fingerprint</dt>
+          <dd className="mono">{result.fingerprint}</dd>
+          <dt>Same key as the ceremony's</dt>
+          <dd>{result.sameKey ? 'yes — proven inside the HSM' : 'NO'}</dd>
+          <dt>Recovery record</dt>
+          <dd>{result.transcriptDir ?? 'not written by this version (see docs/desktop.md)'}</dd>
+        </dl>
+        {back}
+      </Screen>
+    );
+
+  if (!info)
+    return (
+      <Screen title="Recover from shares" lead="You need the ceremony's bundle folder, a new token (HSM) and enough custodians with their sheets." testId="screen-recover">
+        <form
+          onSubmit={(e) => {
+            e.preventDefault();
+            void act.run(async () => setInfo(await call(keyrite().recoverStart({ bundle: bundle.trim(), module: module.trim(), tokenLabel: token }))));
+          }}
+        >
+          <Field label="Bundle folder">
+            <div className="row">
+              <input name="bundle" value={bundle} onChange={(e) => setBundle(e.target.value)} autoFocus />
+              <button type="button" className="secondary" onClick={() => void act.run(async () => { const d = await call(keyrite().chooseFolder('bundle')); if (d) setBundle(d); })}>
+                Browse…
+              </button>
+            </div>
+          </Field>
+          <Field label="PKCS#11 module" hint="The HSM vendor's library file (PKCS#11 is the standard way programs talk to HSMs).">
+            <div className="row">
+              <input name="module" value={module} onChange={(e) => setModule(e.target.value)} />
+              <button type="button" className="secondary" onClick={() => void act.run(async () => setTokens(await call(keyrite().listTokens(module.trim()))))}>
+                Find tokens
+              </button>
+            </div>
+          </Field>
+          {tokens ? (
+            <Field label="Token to restore into">
+              <select name="token" value={token} onChange={(e) => setToken(e.target.value)}>
+                <option value="">— choose —</option>
+                {tokens.map((t) => (
+                  <option key={t.serialNumber} value={t.label}>
+                    {t.label} ({t.manufacturer} {t.model}, serial {t.serialNumber})
+                  </option>
+                ))}
+              </select>
+            </Field>
+          ) : null}
+          <ErrorBox error={act.error} />
+          <div className="actions">
+            <button type="submit" disabled={act.busy || !bundle.trim() || !token}>
+              Start entering shares
+            </button>
+            {back}
+          </div>
+        </form>
+      </Screen>
+    );
+
+  const complete = progress?.complete ?? false;
+  return (
+    <Screen
+      title={complete ? 'Enough shares — restore the key' : `Enter share ${accepted + 1}`}
+      lead={`Ceremony “${info.ceremonyId}”, root key “${info.root.label}” (${info.root.algorithm}). Needed: ${info.groupThreshold} group(s); ${info.groups.map((g) => `group ${g.group}: ${g.threshold} of ${g.count}`).join(', ')}.`}
+      testId="screen-recover-shares"
+    >
+      <ul className="groups" data-testid="group-progress">
+        {info.groups.map((g) => {
+          const have = progress?.groups.find((x) => x.group === g.group)?.have ?? 0;
+          return (
+            <li key={g.group} className={have >= g.threshold ? 'done' : ''}>
+              Group {g.group}: {have} of {g.threshold} shares {have >= g.threshold ? '✓' : ''}
+            </li>
+          );
+        })}
+      </ul>
+      {progress ? (
+        <p className="ok" role="status">
+          Share accepted (group {progress.group}, member {progress.member}){progress.used ? '' : ' but not needed'}. {progress.needs ? `Still needed: ${progress.needs}.` : ''}
+        </p>
+      ) : null}
+      {!complete ? (
+        <WordEntry
+          key={accepted}
+          testId="recover-words"
+          label={`Share ${accepted + 1}`}
+          busy={act.busy}
+          onSubmit={async (words) => {
+            const r = await act.run(() => call(keyrite().recoverAddShare(words)));
+            if (r) {
+              setProgress(r);
+              setAccepted((n) => n + 1);
+            }
+            return Boolean(r);
+          }}
+        />
+      ) : (
+        <form
+          onSubmit={(e) => {
+            e.preventDefault();
+            const p = pin.current!.value;
+            const pp = pass.current?.value || undefined;
+            pin.current!.value = '';
+            if (pass.current) pass.current.value = '';
+            void act.run(async () => setResult(await call(keyrite().recoverRestore(p, pp))));
+          }}
+        >
+          <Field label={`User PIN of token “${token}”`} hint="Not shown, not stored.">
+            <input ref={pin} type="password" name="pin" autoComplete="off" autoFocus />
+          </Field>
+          {info.passphrase ? (
+            <Field label="Backup passphrase">
+              <input ref={pass} type="password" autoComplete="off" />
+            </Field>
+          ) : null}
+          <button type="submit" disabled={act.busy}>
+            Restore the key
+          </button>
+        </form>
+      )}
+      <Busy text={act.busy ? progressText ?? 'Working…' : undefined} />
+      <ErrorBox error={act.error} />
+      {back}
+    </Screen>
+  );
+}

@@ -1,0 +1,60 @@
+import { useState } from 'react';
+import type { VerifySummary } from '../../electron/api.ts';
+import { call, keyrite } from '../bridge.ts';
+import { Checklist, ErrorBox, Field, Screen, useAction } from '../components/ui.tsx';
+import { useUi } from '../store.ts';
+
+/** The auditor's view: the checklist of `keyrite verify` and the transcript as a readable timeline. */
+export function Verify() {
+  const { go } = useUi();
+  const [dir, setDir] = useState('');
+  const [report, setReport] = useState<VerifySummary>();
+  const act = useAction();
+  return (
+    <Screen title="Verify a bundle" lead="A bundle is the folder a ceremony wrote. Verifying needs no HSM and changes nothing." testId="screen-verify">
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          void act.run(async () => setReport(await call(keyrite().verifyBundle(dir.trim()))));
+        }}
+      >
+        <Field label="Bundle folder">
+          <div className="row">
+            <input name="bundle" value={dir} onChange={(e) => setDir(e.target.value)} autoFocus />
+            <button type="button" className="secondary" onClick={() => void act.run(async () => { const d = await call(keyrite().chooseFolder('bundle')); if (d) setDir(d); })}>
+              Browse…
+            </button>
+          </div>
+        </Field>
+        <div className="actions">
+          <button type="submit" disabled={act.busy || !dir.trim()}>
+            Verify
+          </button>
+          <button type="button" className="link" onClick={() => go('start')}>
+            ← Back to the start
+          </button>
+        </div>
+      </form>
+      <ErrorBox error={act.error} />
+      {report ? (
+        <>
+          <p className={report.valid ? 'ok big' : 'error big'} role="status" data-testid="verify-verdict">
+            {report.valid ? '✓ The bundle is valid.' : report.verdict.startsWith('INCOMPLETE') ? `✗ The ceremony did not complete (${report.verdict.replace(/^INCOMPLETE:\s*/, '')}).` : '✗ The bundle is NOT valid: see the failed checks below.'}
+          </p>
+          <h2>Checks</h2>
+          <Checklist checks={report.checks} testId="verify-checks" />
+          <h2>What happened ({report.timeline.length} events)</h2>
+          <ol className="timeline" data-testid="timeline">
+            {report.timeline.map((e) => (
+              <li key={e.seq}>
+                <span className="time">{e.time.replace('T', ' ').replace('Z', ' UTC')}</span>
+                <span className="who">{e.actor}</span>
+                <span>{e.summary}</span>
+              </li>
+            ))}
+          </ol>
+        </>
+      ) : null}
+    </Screen>
+  );
+}

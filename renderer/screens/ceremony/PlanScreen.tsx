@@ -1,0 +1,134 @@
+import { useEffect, useState } from 'react';
+import type { PlanCheck } from '../../../electron/api.ts';
+import { call, keyrite } from '../../bridge.ts';
+import { ErrorBox, Field, Screen, useAction } from '../../components/ui.tsx';
+import { useUi } from '../../store.ts';
+
+const TEMPLATE = JSON.stringify(
+  {
+    version: 1,
+    id: 'example-root-2026',
+    title: 'Example root key',
+    participants: [
+      { id: 'ada', name: 'Ada Admin', role: 'administrator' },
+      { id: 'wes', name: 'Wes Witness', role: 'witness' },
+      { id: 'c1', name: 'Carol One', role: 'custodian' },
+      { id: 'c2', name: 'Carl Two', role: 'custodian' },
+    ],
+    hsm: { module: '/usr/lib/softhsm/libsofthsm2.so', tokenLabel: 'ceremony' },
+    key: { label: 'example-root-2026', algorithm: 'ec-p384' },
+    backup: { groupThreshold: 1, groups: [{ threshold: 2, custodians: ['c1', 'c2'] }] },
+    exports: [],
+    steps: [{ id: 'room', text: 'The room is sealed and no phones are present.', ackBy: ['wes'] }],
+  },
+  null,
+  2,
+);
+
+/** Open a reviewed plan.json, or write one here with the plan checked as you type. */
+export function PlanScreen() {
+  const { patch, setStep } = useUi();
+  const [file, setFile] = useState('');
+  const [outDir, setOutDir] = useState('');
+  const [rehearsal, setRehearsal] = useState(false);
+  const [writing, setWriting] = useState(false);
+  const open = useAction();
+
+  const openPlan = (f = file) =>
+    open.run(async () => {
+      const plan = await call(keyrite().openPlan(f.trim(), outDir.trim(), rehearsal));
+      patch({ plan, shares: [], printed: {}, confirmed: [], custodian: 0, log: [], root: undefined });
+      setStep('preflight');
+    });
+
+  return (
+    <Screen title="Which ceremony?" lead="Open the plan that everyone reviewed beforehand. Keyrite checks it before anything touches the HSM." testId="screen-plan">
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          void openPlan();
+        }}
+      >
+        <Field label="Plan file (plan.json)" hint="The full path of the plan file.">
+          <div className="row">
+            <input name="plan" value={file} onChange={(e) => setFile(e.target.value)} autoFocus />
+            <button type="button" className="secondary" onClick={() => void open.run(async () => { const f = await call(keyrite().choosePlanFile()); if (f) setFile(f); })}>
+              Browse…
+            </button>
+          </div>
+        </Field>
+        <Field label="Where to write the bundle" hint="A folder; the ceremony adds a new folder named after the plan's id. Empty: next to the plan.">
+          <input name="out" value={outDir} onChange={(e) => setOutDir(e.target.value)} />
+        </Field>
+        <label className="check">
+          <input type="checkbox" name="rehearsal" checked={rehearsal} onChange={(e) => setRehearsal(e.target.checked)} /> This is a rehearsal (share sheets may be saved as
+          PDF files instead of printed; the transcript says it was a rehearsal)
+        </label>
+        <ErrorBox error={open.error} />
+        <div className="actions">
+          <button type="submit" disabled={open.busy || !file.trim()}>
+            Open plan
+          </button>
+          <button type="button" className="secondary" onClick={() => setWriting(!writing)}>
+            {writing ? 'Hide the plan editor' : 'Write a new plan'}
+          </button>
+        </div>
+      </form>
+      {writing ? <PlanEditor onSaved={(f) => { setFile(f); void openPlan(f); }} /> : null}
+    </Screen>
+  );
+}
+
+function PlanEditor({ onSaved }: { onSaved(file: string): void }) {
+  const [text, setText] = useState(TEMPLATE);
+  const [file, setFile] = useState('');
+  const [check, setCheck] = useState<PlanCheck>();
+  const save = useAction();
+  const dir = file.includes('/') ? file.slice(0, file.lastIndexOf('/')) || '/' : '.';
+
+  useEffect(() => {
+    const t = setTimeout(() => {
+      void keyrite()
+        .validatePlanText(text, dir)
+        .then((r) => r.ok && setCheck(r.value));
+    }, 250);
+    return () => clearTimeout(t);
+  }, [text, dir]);
+
+  return (
+    <form
+      className="panel"
+      data-testid="plan-editor"
+      onSubmit={(e) => {
+        e.preventDefault();
+        void save.run(async () => onSaved((await call(keyrite().savePlan(file.trim(), text))).file));
+      }}
+    >
+      <h2>New plan</h2>
+      <p>Edit the plan below. It is checked as you type; every problem is listed with where it is.</p>
+      <textarea className="code" rows={18} value={text} onChange={(e) => setText(e.target.value)} aria-label="plan.json" spellCheck={false} />
+      {check ? (
+        check.valid ? (
+          <p className="ok" role="status">
+            ✓ The plan is valid.
+          </p>
+        ) : (
+          <ul className="problems" role="status">
+            {check.problems.map((p, i) => (
+              <li key={i}>
+                <code>{p.path}</code>: {p.message}
+              </li>
+            ))}
+          </ul>
+        )
+      ) : null}
+      <Field label="Save as" hint="Full path of the new plan.json; an existing file is never overwritten.">
+        <input value={file} onChange={(e) => setFile(e.target.value)} />
+      </Field>
+      <ErrorBox error={save.error} />
+      <button type="submit" disabled={save.busy || !check?.valid || !file.trim()}>
+        Save and open this plan
+      </button>
+    </form>
+  );
+}

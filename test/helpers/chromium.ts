@@ -1,0 +1,60 @@
+/**
+ * Real headless Chromium for e2e tests: Debian's /usr/bin/chromium driven by playwright-core.
+ * Shared by the sheet/report tests and the app e2e test. No network: background services off.
+ */
+import { createRequire } from 'node:module';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { QRCode, Options as JsQrOptions } from 'jsqr';
+
+const require = createRequire(import.meta.url);
+// jsqr is a UMD bundle: load it as CommonJS and take its default export.
+type JsQr = (data: Uint8ClampedArray, width: number, height: number, options?: JsQrOptions) => QRCode | null;
+const jsQRModule = require('jsqr') as JsQr & { default?: JsQr };
+const jsQR: JsQr = jsQRModule.default ?? jsQRModule;
+// pngjs comes with qrcode and has no type declarations; only its sync reader is used.
+const { PNG } = require('pngjs') as {
+  PNG: { sync: { read(png: Buffer): { data: Buffer; width: number; height: number } } };
+};
+
+export const CHROMIUM_PATH = process.env.KEYRITE_CHROMIUM ?? '/usr/bin/chromium';
+
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--no-first-run',
+  '--disable-sync',
+];
+
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });
+}
+
+/** A fresh page in its own context; `deviceScaleFactor` 2 gives screenshots sharp enough to decode QR codes. */
+export async function newPage(
+  browser: Browser,
+  opts: { width?: number; height?: number; deviceScaleFactor?: number } = {},
+): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({
+    viewport: { width: opts.width ?? 900, height: opts.height ?? 1200 },
+    deviceScaleFactor: opts.deviceScaleFactor ?? 2,
+    offline: true,
+  });
+  const page = await context.newPage();
+  return { context, page };
+}
+
+/** Number of pages in a PDF produced by Chromium (counts page objects, not the page tree node). */
+export function pdfPageCount(pdf: Buffer): number {
+  const m = pdf.toString('latin1').match(/\/Type\s*\/Page(?![a-zA-Z])/g);
+  return m ? m.length : 0;
+}
+
+/** Decodes the QR code in a PNG screenshot (e.g. `locator.screenshot()`), or returns null. */
+export function decodeQrPng(png: Buffer): string | null {
+  const { data, width, height } = PNG.sync.read(png);
+  const found = jsQR(new Uint8ClampedArray(data.buffer, data.byteOffset, data.length), width, height, { inversionAttempts: 'dontInvert' });
+  return found ? found.data : null;
+}
