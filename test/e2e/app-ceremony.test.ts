@@ -113,7 +113,7 @@ describe.sequential('desktop app, end to end', () => {
     // The plan editor checks as you type.
     await page.getByTestId('screen-plan').waitFor();
     await page.getByRole('button', { name: 'Write a new plan' }).click();
-    await page.getByLabel('plan.json').fill('{"version": 2, "id": "X"}');
+    await page.getByLabel('plan.json', { exact: true }).fill('{"version": 2, "id": "X"}');
     await expect.poll(() => page.locator('.problems').textContent()).toContain('version');
     await screenshot('plan-editor');
     await page.getByRole('button', { name: 'Hide the plan editor' }).click();
@@ -124,7 +124,7 @@ describe.sequential('desktop app, end to end', () => {
     await page.keyboard.press('Enter');
 
     await page.getByTestId('preflight-checks').waitFor();
-    await expect(page.getByTestId('interfaces')).toContainText('lo');
+    await expect.poll(() => page.getByTestId('interfaces').textContent()).toContain('lo');
     const online = page.locator('input[name=accept-online]');
     if (await online.count()) await online.check();
     await screenshot('preflight');
@@ -185,13 +185,13 @@ describe.sequential('desktop app, end to end', () => {
 
     await page.getByTestId('screen-test-recovery').waitFor();
     await page.keyboard.press('Enter');
-    await expect(page.getByTestId('recovery-result')).toContainText('The backup works');
+    await expect.poll(() => page.getByTestId('recovery-result').textContent()).toContain('The backup works');
     await screenshot('test-recovery');
     await page.keyboard.press('Enter');
 
     await page.getByTestId('screen-exports').waitFor();
     await page.keyboard.press('Enter');
-    await expect(page.getByTestId('exports-done')).toContainText('vault-e2e');
+    await expect.poll(() => page.getByTestId('exports-done').textContent()).toContain('vault-e2e');
     await screenshot('exports');
     await page.keyboard.press('Enter');
 
@@ -215,9 +215,9 @@ describe.sequential('desktop app, end to end', () => {
     await page.getByRole('button', { name: /Verify a bundle/ }).click();
     await page.locator('input[name=bundle]').fill(bundleDir);
     await page.keyboard.press('Enter');
-    await expect(page.getByTestId('verify-verdict')).toContainText('The bundle is valid');
+    await expect.poll(() => page.getByTestId('verify-verdict').textContent()).toContain('The bundle is valid');
     expect(await page.getByTestId('timeline').locator('li').count()).toBeGreaterThan(20);
-    await expect(page.getByTestId('timeline')).toContainText('Share of group 1, member 2 (c2) confirmed');
+    await expect.poll(() => page.getByTestId('timeline').textContent()).toContain('Share of group 1, member 2 (c2) confirmed');
     await screenshot('verify');
   });
 
@@ -235,7 +235,7 @@ describe.sequential('desktop app, end to end', () => {
     await page.locator('.word-input').focus();
     await typeWords(mnemonics[2].split(' '));
     await page.keyboard.press('Enter');
-    await expect(page.getByTestId('group-progress')).toContainText('Group 1: 1 of 2');
+    await expect.poll(() => page.getByTestId('group-progress').textContent()).toContain('Group 1: 1 of 2');
     await screenshot('recover-one-share');
     // The same share again is refused with a reason.
     await typeWords(mnemonics[2].split(' '));
@@ -248,7 +248,7 @@ describe.sequential('desktop app, end to end', () => {
     await screenshot('recover-pin');
     await page.locator('input[name=pin]').fill(RECOVERY_PIN);
     await page.keyboard.press('Enter');
-    await expect(page.getByTestId('recover-result')).toContainText('yes');
+    await expect.poll(() => page.getByTestId('recover-result').textContent()).toContain('yes');
     await screenshot('recover-done');
   });
 

@@ -231,7 +231,8 @@ describe('DSSE', () => {
     const pem = spkiToPem(der);
     expect(pem).toBe(publicKey.export({ type: 'spki', format: 'pem' }));
     expect(spkiFromPem(pem).equals(der)).toBe(true);
-    expect(() => spkiFromPem('-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n')).toThrow();
+    expect(() => spkiFromPem('-----BEGIN PUBLIC KEY-----\nAA*A\n-----END PUBLIC KEY-----\n')).toThrow();
+    expect(() => spkiFromPem('-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n')).toThrow();
   });
 
   it('signs with the SPEC encoding for each key type, verifiable by plain node:crypto', () => {

@@ -65,7 +65,7 @@ Options:
           `Chain head:    ${r.chainHead}`,
           ...r.signers.map((s) => `Signed by:     ${s.keyid} (${s.role})`),
           `Verification:  ${v.valid ? `VALID (${v.checks.length} checks passed)` : `INVALID: ${failed.map((c) => c.name).join(', ')}`}`,
-          `Check it again: npx keyrite verify ${path.relative(io.cwd, r.bundleDir) || r.bundleDir}`,
+          `Check it again: npx keyrite verify ${path.relative(io.cwd, r.bundleDir).startsWith('..') ? r.bundleDir : path.relative(io.cwd, r.bundleDir)}`,
           '',
         ].join('\n'),
       );

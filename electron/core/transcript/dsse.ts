@@ -127,9 +127,9 @@ function digestOf(scheme: SignatureScheme): string | null {
 }
 
 /** Verifies a signature over `data` with the scheme implied by the SPKI. False on any defect, never throws. */
-export function verifySignature(spki: Buffer, data: Buffer, sig: Buffer): boolean {
+export function verifySignature(spki: Buffer | KeyObject, data: Buffer, sig: Buffer): boolean {
   try {
-    const key = createPublicKey({ key: spki, format: 'der', type: 'spki' });
+    const key = Buffer.isBuffer(spki) ? createPublicKey({ key: spki, format: 'der', type: 'spki' }) : spki;
     const scheme = signatureSchemeOf(key);
     if (scheme === 'rsa-pkcs1-sha256') {
       return nodeVerify('sha256', data, { key, padding: 1 /* RSA_PKCS1_PADDING */ }, sig);
@@ -159,13 +159,16 @@ export function spkiToPem(spki: Buffer): string {
   return `-----BEGIN PUBLIC KEY-----\n${b64}\n-----END PUBLIC KEY-----\n`;
 }
 
-/** SPKI DER from a "PUBLIC KEY" PEM; throws when the text is not one. */
+/**
+ * The DER bytes of a "PUBLIC KEY" PEM, exactly as encoded; throws when the text is not one. It does
+ * not parse the key: callers compare the bytes' SHA-256 with a keyid or a signed digest.
+ */
 export function spkiFromPem(pem: string): Buffer {
-  const m = /^-----BEGIN PUBLIC KEY-----\r?\n([A-Za-z0-9+/=\r\n]+)-----END PUBLIC KEY-----\r?\n?$/.exec(pem);
+  const m = /^-----BEGIN PUBLIC KEY-----\r?\n((?:[A-Za-z0-9+/=]+\r?\n)+)-----END PUBLIC KEY-----\r?\n?$/.exec(pem);
   if (!m) throw new Error('not a PUBLIC KEY PEM');
-  const der = Buffer.from(m[1].replace(/\s+/g, ''), 'base64');
-  // Round-trip through node:crypto so that garbage inside valid base64 is refused too.
-  return createPublicKey({ key: der, format: 'der', type: 'spki' }).export({ type: 'spki', format: 'der' });
+  const b64 = m[1].replace(/\s+/g, '');
+  if (!isCanonicalBase64(b64) || b64 === '') throw new Error('not a PUBLIC KEY PEM');
+  return Buffer.from(b64, 'base64');
 }
 
 /** Writes bytes to a new file (never overwrites) and fsyncs them. */

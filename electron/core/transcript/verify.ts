@@ -3,7 +3,7 @@
  * nothing here throws on bad input: an unreadable file, malformed JSON or a wrong type becomes a
  * failed check. Recovery folders (recoveries/<time>/) are verified the same way and listed.
  */
-import { createPublicKey } from 'node:crypto';
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import { lstatSync, readdirSync, readFileSync, type Dirent } from 'node:fs';
 import path from 'node:path';
 import { GENESIS_PREV_HASH, HEX64, lineHash, sha256Hex } from './chain.ts';
@@ -105,7 +105,7 @@ interface Statement {
     chainHead: string;
     eventCount: number;
     root: { algorithm: string; label: string; publicKeySha256?: string; kcv?: string };
-    signers: { keyid: string; role: string; spki: Buffer; spkiB64: string }[];
+    signers: { keyid: string; role: string; spki: Buffer; key: KeyObject }[];
     raw: Record<string, unknown>;
   };
 }
@@ -261,7 +261,7 @@ function checkEnvelope(ctx: FolderContext, list: Checklist, predicateType: strin
     for (const s of ctx.envelope!.signatures) {
       const signer = listed.get(s.keyid);
       if (!signer) fail(`signature by ${short(s.keyid)} is from a key not listed in predicate.signers`);
-      if (!verifySignature(signer!.spki, signed, s.sig)) fail(`signature by ${signer!.role} key ${short(s.keyid)} does not verify`);
+      if (!verifySignature(signer!.key, signed, s.sig)) fail(`signature by ${signer!.role} key ${short(s.keyid)} does not verify`);
       ctx.verified.set(s.keyid, signer!.role);
       done.push(`${signer!.role} ${short(s.keyid)}`);
     }
@@ -302,7 +302,7 @@ function checkEnvelope(ctx: FolderContext, list: Checklist, predicateType: strin
     if (!ctx.verified.has(c[0].keyid)) fail(`the ceremony signer ${short(c[0].keyid)} has no valid signature`);
     let scheme: string;
     try {
-      scheme = signatureSchemeOf(c[0].spki);
+      scheme = signatureSchemeOf(c[0].key);
     } catch {
       scheme = 'unknown';
     }
@@ -439,12 +439,13 @@ function parseStatement(payload: Buffer, predicateType: string, where: string): 
     if (so.role !== 'ceremony' && so.role !== 'root') fail(`predicate.signers[${i}].role is not ceremony or root`);
     if (!isCanonicalBase64(so.spki) || so.spki === '') fail(`predicate.signers[${i}].spki is not base64`);
     const spki = Buffer.from(so.spki as string, 'base64');
+    let key: KeyObject;
     try {
-      createPublicKey({ key: spki, format: 'der', type: 'spki' });
+      key = createPublicKey({ key: spki, format: 'der', type: 'spki' });
     } catch {
       fail(`predicate.signers[${i}].spki is not an SPKI public key`);
     }
-    return { keyid: so.keyid as string, role: so.role as string, spki, spkiB64: so.spki as string };
+    return { keyid: so.keyid as string, role: so.role as string, spki, key: key! };
   });
   if (new Set(signers.map((s) => s.keyid)).size !== signers.length) fail('predicate.signers lists a key twice');
   return {
