@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { Ceremony, type FrontEnd } from '../core/ceremony/engine.ts';
+import { Ceremony, type CeremonyOptions, type FrontEnd } from '../core/ceremony/engine.ts';
 import { custodianOrder } from '../core/ceremony/plan.ts';
 import { KeyriteError, OperationError, UsageError } from '../core/errors.ts';
 import { shareSheetFileBase } from '../core/sheets/index.ts';
@@ -22,6 +22,8 @@ export interface HeadlessRunOptions {
   /** Demo runs are rehearsals whatever their flags. */
   rehearsal?: boolean;
   quiet?: boolean;
+  /** Replaces core/hsm's openModule (fault-injection tests). */
+  openModule?: CeremonyOptions['openModule'];
 }
 
 export interface HeadlessRunResult {
@@ -65,6 +67,10 @@ function describe(ev: TranscriptEvent): string | undefined {
       return `export '${d.target}' (${d.kind}, ${d.algorithm}) written`;
     case 'key.sealed':
       return 'root key sealed: no longer extractable';
+    case 'note.added':
+      return `note by ${ev.actor}: ${d.text}`;
+    case 'exception.recorded':
+      return `EXCEPTION recorded by ${ev.actor}: ${d.text}`;
     case 'ceremony.completed':
       return 'ceremony completed';
     case 'ceremony.aborted':
@@ -105,6 +111,7 @@ export async function runHeadlessCeremony(opts: HeadlessRunOptions, io: CliIO): 
     outDir: opts.outDir,
     frontEnd: opts.frontEnd,
     rehearsal,
+    openModule: opts.openModule,
     onEvent: (ev) => {
       const line = describe(ev);
       if (line) log(`  ${ev.time.slice(11, 19)}  ${line}`);
@@ -134,12 +141,19 @@ export async function runHeadlessCeremony(opts: HeadlessRunOptions, io: CliIO): 
     ceremony.login(pin);
     const passphrase = plan.backup.passphrase ? await readSecret(io, opts.passphraseEnv, 'passphrase-env', 'SLIP-39 passphrase: ') : undefined;
     ceremony.begin();
+    const admin = plan.participants.find((p) => p.role === 'administrator')!.id;
     log(`bundle: ${ceremony.bundleDir}`);
     try {
       for (const step of plan.steps) {
-        if (!opts.ackAll) {
-          const answer = await io.prompt(`Step '${step.id}': ${step.text}\n  ${step.ackBy.join(', ')}: type "yes" to acknowledge: `);
-          if (answer.trim().toLowerCase() !== 'yes') throw new OperationError(`step '${step.id}' was not acknowledged`);
+        while (!opts.ackAll) {
+          const answer = (await io.prompt(`Step '${step.id}': ${step.text}\n  ${step.ackBy.join(', ')}: type "yes" to acknowledge (or "note: TEXT" / "exception: TEXT" to record one): `)).trim();
+          const noted = /^(note|exception):\s*(.+)$/i.exec(answer);
+          if (noted) {
+            ceremony.addNote(noted[2], admin, noted[1].toLowerCase() as 'note' | 'exception');
+            continue;
+          }
+          if (answer.toLowerCase() !== 'yes') throw new OperationError(`step '${step.id}' was not acknowledged`);
+          break;
         }
         ceremony.acknowledge(step.id, step.ackBy, opts.ackAll ? 'ack-all' : 'prompt');
       }

@@ -5,9 +5,14 @@ import { ApiFailure } from '../bridge.ts';
 /** A screen: its heading takes focus when it appears, so keyboard and screen-reader users start at the top. */
 export function Screen(props: { title: string; lead?: ReactNode; children: ReactNode; aside?: ReactNode; testId?: string }) {
   const h = useRef<HTMLHeadingElement>(null);
-  useEffect(() => h.current?.focus(), [props.title]);
+  const section = useRef<HTMLElement>(null);
+  // Focus starts at the screen's heading unless a control of the screen already took it (autoFocus),
+  // so that Enter continues wherever there is an obvious next action.
+  useEffect(() => {
+    if (!section.current?.contains(document.activeElement)) h.current?.focus();
+  }, [props.title]);
   return (
-    <section className="screen" data-testid={props.testId}>
+    <section className="screen" ref={section} data-testid={props.testId}>
       <h1 ref={h} tabIndex={-1}>
         {props.title}
       </h1>

@@ -6,6 +6,7 @@ import { demo } from './demo.ts';
 import { ceremonyRun } from './ceremony-run.ts';
 import { hsmListCommand } from './hsm-list.ts';
 import { reportCommand } from './report.ts';
+import { recoverCommand } from './recover.ts';
 
 /** Every CLI command, in the order --help lists them. */
 export const commands: Command[] = [
@@ -16,6 +17,7 @@ export const commands: Command[] = [
   sharesInspectCommand,
   planCheck,
   verifyCommand,
+  recoverCommand,
   hsmListCommand,
   reportCommand,
 ];

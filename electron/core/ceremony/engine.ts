@@ -8,10 +8,11 @@ import { renderReport, renderShareSheet, renderShareText, shareSheetFileBase } f
 import { TranscriptWriter } from '../transcript/writer.ts';
 import { buildStatement, signEnvelope, keyidOf, pae, type EnvelopeSigner } from '../transcript/dsse.ts';
 import type { EventData, EventType, TranscriptEvent } from '../transcript/events.ts';
-import { preflightExports, runExport } from '../exports/index.ts';
+import { preflightExports, probeOaepHashes, runExport } from '../exports/index.ts';
 import { makeNewDir, sha256Hex, toPem, writeNewFile } from '../util/files.ts';
 import { APP_NAME, APP_VERSION } from '../version.ts';
 import { hostRecord } from './host.ts';
+import { addAdvice, publishBundle, stagingDirFor, stopAdvice } from './crash-safety.ts';
 import { custodianOrder, loadPlan, type LoadedPlan, type Plan } from './plan.ts';
 import { attributeChecks, rootSignatureScheme, SIGNER_SCHEME } from './key-checks.ts';
 
@@ -24,6 +25,8 @@ export interface CeremonyOptions {
   rehearsal: boolean;
   /** Called after every event is on disk (progress for the CLI and the app). */
   onEvent?: (event: TranscriptEvent) => void;
+  /** Opens the PKCS#11 module instead of core/hsm's openModule (fault-injection tests). */
+  openModule?: (path: string) => HsmModule;
 }
 
 export interface Check {
@@ -155,7 +158,7 @@ export class Ceremony {
     add('plan', true, `plan ${path.basename(this.loaded.file)} (sha256 ${this.loaded.sha256.slice(0, 16)}…) is valid`);
     add('output folder', true, `${this.bundleDir} does not exist yet`);
     try {
-      this.module ??= openModule(this.plan.hsm.module);
+      this.module ??= (this.opts.openModule ?? openModule)(this.plan.hsm.module);
       add('module', true, `${this.module.info.path} (${this.module.info.library} ${this.module.info.libraryVersion}, sha256 ${this.module.info.sha256.slice(0, 16)}…)`);
       this.token = this.module.findToken({ label: this.plan.hsm.tokenLabel, serial: this.plan.hsm.tokenSerial });
       add('token', true, `'${this.token.label}' ${this.token.manufacturer} ${this.token.model} serial ${this.token.serialNumber}`);
@@ -197,6 +200,7 @@ export class Ceremony {
       this.session = this.module.login({ serial: this.token.serialNumber }, pin);
     } catch (err) {
       if (this.writer && err instanceof KeyriteError) this.record('exception.recorded', { text: `login failed: ${err.message}`, step: 'login' });
+      if (!this.writer) addAdvice(err, stopAdvice(err, { bundleDir: this.bundleDir, tokenLabel: this.token.label, keysAnnounced: false, bundleExists: false }));
       throw err;
     }
     const checks: Check[] = [];
@@ -209,6 +213,18 @@ export class Ceremony {
     checks.push({ name: 'root can be wrapped', ok: wrappable, detail: wrappable ? `the token wraps ${alg} keys with RFC 5649` : `token '${this.token.label}' cannot wrap ${alg} keys, so the backup (and any export) is impossible; choose another algorithm or token` });
     this.kwp = kwpSelfTest(this.session);
     checks.push({ name: 'RFC 5649 self-test', ok: this.kwp.ok, detail: `${this.kwp.info.mechanism}${this.kwp.info.zeroPadsInput ? ' (token zero-pads its input first)' : ''}: ${this.kwp.ok ? 'matches the software result' : 'does NOT match the software result'}` });
+    if (this.plan.exports.length) {
+      // Now that the token can be asked, the exports' needs are checked against what it really does.
+      const exportChecks = preflightExports(this.plan, this.loaded, {
+        rootAlgorithm: alg,
+        mechanisms: this.mechanisms,
+        tokenLabel: this.token.label,
+        tokenManufacturer: this.token.manufacturer,
+        oaepHashes: probeOaepHashes(this.session),
+        kwp: this.kwp.info,
+      });
+      checks.push(...exportChecks.filter((c) => !c.ok));
+    }
     this.loginChecks = checks;
     if (this.writer) this.recordLogin();
     const bad = checks.find((c) => !c.ok);
@@ -238,9 +254,12 @@ export class Ceremony {
   begin(): void {
     this.expect('preflighted');
     if (this.writer) return;
-    makeNewDir(this.bundleDir);
-    writeNewFile(path.join(this.bundleDir, 'plan.json'), this.loaded.bytes);
-    this.writer = TranscriptWriter.create(path.join(this.bundleDir, 'transcript.jsonl'));
+    // Built in a staging folder, renamed into place once its first events are on disk: a crash
+    // never leaves a bundle folder without a readable transcript (docs/reliability.md).
+    const staging = stagingDirFor(this.bundleDir);
+    makeNewDir(staging);
+    writeNewFile(path.join(staging, 'plan.json'), this.loaded.bytes);
+    this.writer = TranscriptWriter.create(path.join(staging, 'transcript.jsonl'));
     this.record('ceremony.started', {
       ceremonyId: this.plan.id,
       title: this.plan.title,
@@ -259,6 +278,7 @@ export class Ceremony {
     });
     this.record('preflight.passed', { checks: this.preflightChecks });
     if (this.session) this.recordLogin();
+    publishBundle(staging, this.bundleDir);
     this.state = 'begun';
     this.step = 'begun';
   }
@@ -573,13 +593,17 @@ export class Ceremony {
   finish(): { bundleDir: string; chainHead: string; signers: { keyid: string; role: string }[]; root: RootSummary } {
     this.expect('exported');
     const s = this.sess;
-    this.step = 'signing';
+    this.step = 'seal';
     if (this.plan.key.sealAfterExport) {
       s.setAttributes(this.root!.key, { extractable: false });
       const back = s.readAttributes(this.root!.key);
       this.record('key.sealed', { label: this.plan.key.label, id: this.rootSummary!.idHex, extractable: back.extractable });
       if (back.extractable) this.fail('seal', 'the token still reports the root key as extractable after sealing');
     }
+    this.step = 'signing';
+    // The signer must still answer before the transcript is closed: a token lost here is recorded
+    // as an abort, not left as a 'completed' transcript that can never be signed.
+    s.sign(this.signer!.key, SIGNER_SCHEME, pae(DSSE_KEYCHECK_TYPE, Buffer.from(JSON.stringify({ ceremonyId: this.plan.id, purpose: 'signer-check', nonce: s.random(16).toString('hex') }))));
     const w = this.writer!;
     this.record('ceremony.completed', { chainHead: w.head, eventCount: w.count });
     w.close();
@@ -612,8 +636,9 @@ export class Ceremony {
 
   private fail(step: string, message: string): never {
     this.step = step;
-    this.abort(message);
-    throw new OperationError(message);
+    const err = new OperationError(message);
+    this.abort(message, err);
+    throw err;
   }
 
   /** Stops the ceremony: records why and where, wipes what is in memory, closes the session. */
@@ -622,8 +647,12 @@ export class Ceremony {
     if (this.writer && !this.writer.closed) {
       const data: EventData['ceremony.aborted'] = { reason, step: this.step };
       if (error instanceof KeyriteError) data.error = error.message;
+      // What the people in the room do next: recorded, and added to the message the front end shows.
+      const advice = stopAdvice(error, { bundleDir: this.bundleDir, tokenLabel: this.token?.label, keysAnnounced: this.written.some((e) => e.type === 'key.generating'), bundleExists: true });
+      data.advice = advice;
       this.record('ceremony.aborted', data);
       this.writer.close();
+      addAdvice(error, advice);
     }
     this.state = 'aborted';
     this.closeSession();

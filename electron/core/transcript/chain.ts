@@ -26,8 +26,14 @@ export const TIME_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 /** Whether `time` has the transcript's format and names a real instant (no 2026-02-30). */
 export function isTranscriptTime(time: unknown): time is string {
   if (typeof time !== 'string' || !TIME_PATTERN.test(time)) return false;
-  const ms = Date.parse(time);
-  return Number.isFinite(ms) && new Date(ms).toISOString() === time;
+  // Field ranges by hand: Date.parse would roll 02-30 over to 03-02. No leap seconds, as in toISOString.
+  const num = (a: number, b: number) => Number(time.slice(a, b));
+  const y = num(0, 4);
+  const mo = num(5, 7);
+  const d = num(8, 10);
+  const leap = (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+  const days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][mo - 1];
+  return days !== undefined && d >= 1 && d <= days && num(11, 13) < 24 && num(14, 16) < 60 && num(17, 19) < 60;
 }
 
 export const HEX64 = /^[0-9a-f]{64}$/;

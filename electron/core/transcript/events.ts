@@ -107,7 +107,19 @@ export interface EventData {
   'key.sealed': { label: string; id: string; extractable: boolean };
   'note.added': { text: string };
   'exception.recorded': { text: string; step?: string };
-  'ceremony.aborted': { reason: string; step: string; error?: string };
+  /** `advice`: what to do next (e.g. plug the token back in, then `keyrite ceremony abort`). */
+  'ceremony.aborted': { reason: string; step: string; error?: string; advice?: string };
+  /** `ceremony abort` set aside a torn last line (an event whose write never finished) before resuming. */
+  'transcript.tail-removed': { line: number; bytes: number; sha256: string };
+  /** `ceremony abort` removed the objects of one announced key (key.generating) from the token; 0 when none was left. */
+  'key.destroyed': { role: string; label: string; id: string; objects: number };
+  /** End of `ceremony abort`; `afterSigning` lists keys removed only once the abort statement is signed (the signer). */
+  'ceremony.cleanup-completed': {
+    token: { label: string; serialNumber: string };
+    destroyed: number;
+    afterSigning: { role: string; label: string; id: string }[];
+    signed: boolean;
+  };
   'ceremony.completed': { chainHead: string; eventCount: number };
 
   // A recovery's own transcript (BUNDLE/recoveries/<time>/transcript.jsonl). Its first event is
@@ -119,9 +131,19 @@ export interface EventData {
     ceremonyChainHead: string;
     app: { name: string; version: string };
     host: { platform: string; arch: string; networkInterfaces: NetworkInterfaceRecord[] };
+    /** "cli" or "desktop". */
+    frontEnd?: string;
+    /** The ceremony bundle's own verification before recovery; `forced` when --force-unverified overrode a failure. */
+    bundleVerification?: { valid: boolean; verdict: string; forced: boolean; firstFailure?: string };
+    /** Where the key is restored: its label (the original or --label) and the token. */
+    target?: { label: string; id: string; tokenLabel: string; tokenSerial: string };
   };
-  /** A share accepted for the recovery (words never recorded). */
-  'recovery.share-accepted': { group: number; member: number; checkValue: string };
+  /** A share accepted for the recovery (words never recorded). `position`: its place in the input. */
+  'recovery.share-accepted': { group: number; member: number; checkValue: string; custodian?: string; position?: number };
+  /** The shares combined to the backup key whose KCV backup.split recorded (checked before the token was touched). */
+  'recovery.kek-verified': { kcv: string; ok: boolean; shares: { group: number; member: number }[] };
+  /** The backup key's session object was destroyed and its buffer zeroed. */
+  'recovery.kek-destroyed': Record<string, never>;
   /** The root key unwrapped into the new token: publicKey.sha256 (asymmetric) or kcv (AES) must be the ceremony's root. */
   'key.recovered': {
     label: string;
@@ -132,7 +154,8 @@ export interface EventData {
     publicKey?: { spki: string; sha256: string };
     kcv?: string;
   };
-  'recovery.aborted': { reason: string; step: string; error?: string };
+  /** `removed`: objects this recovery had created on the token and took away again, so it is as before. */
+  'recovery.aborted': { reason: string; step: string; error?: string; removed?: string[] };
   'recovery.completed': { chainHead: string; eventCount: number };
 }
 

@@ -1,0 +1,159 @@
+/**
+ * `keyrite recover` (SPEC §1): restores a ceremony's root key into a token from SLIP-39 shares, over
+ * the Recovery core. Shares come one at a time from --shares FILE, piped standard input, or a no-echo
+ * prompt on a terminal; each is checked as it comes, and progress says what is still needed.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Recovery, type ShareProgress } from '../../core/ceremony/recover.ts';
+import { OperationError, UsageError } from '../../core/errors.ts';
+import { Slip39Error } from '../../core/shares/index.ts';
+import { optString, requireString, type CliIO, type Command } from '../command.ts';
+import { mnemonicLines } from './shares.ts';
+
+const CMD = 'recover';
+
+function describeProgress(p: ShareProgress): string {
+  const who = `group ${p.group}, member ${p.member}${p.custodian ? ` (custodian ${p.custodian})` : ''}, check value ${p.checkValue}`;
+  const state = p.complete ? 'enough shares' : `still needed: ${p.needs}`;
+  return `share ${p.position}: accepted — ${who}${p.used ? '' : ' (not needed: its group already has enough)'}; ${state}`;
+}
+
+/** A secret named by --X-env, or asked for at a no-echo prompt; never echoed or printed. */
+function secretSource(io: CliIO, flag: string, envVar: string | undefined, what: string): (() => Promise<string>) {
+  if (envVar !== undefined) {
+    const v = io.env[envVar];
+    if (v === undefined) throw new UsageError(`${CMD}: --${flag} names ${envVar}, which is not set`);
+    return async () => v;
+  }
+  if (!io.stdinIsTTY) throw new UsageError(`${CMD}: no ${what}: give --${flag} VAR, or run on a terminal to be asked`);
+  return () => io.promptSecret(`${what}: `);
+}
+
+export const recoverCommand: Command = {
+  name: 'recover',
+  summary: 'Restore the root key into a token from SLIP-39 shares, with a signed recovery record',
+  help: `Usage: keyrite recover --bundle BUNDLE --module PATH --token LABEL [--label L]
+                       [--pin-env VAR] [--passphrase-env VAR] [--shares FILE] [--force-unverified]
+
+Restores a ceremony's root key into a (new) HSM token from its SLIP-39 shares:
+  1. verifies BUNDLE (as keyrite verify does) and reads the share set, the wrapped root key
+     (backup/root.wrapped) and the root's public key or KCV from its transcript;
+  2. takes shares one at a time — from FILE, from standard input (one mnemonic per line; blank
+     lines and lines starting with # are ignored), or typed at a no-echo prompt on a terminal —
+     and checks each at once: known words, checksum, same share set as the ceremony, a check
+     value the ceremony recorded, not a duplicate. It stops at the threshold;
+  3. combines them and checks the backup key's KCV against the transcript (a wrong passphrase
+     fails here, before the token is touched);
+  4. logs in, refuses if the label or the key's CKA_ID is already on the token, unwraps the root
+     key inside the token as a token object with the ceremony's attributes, proves it is the
+     same key (signature checked with the root public key, or the same KCV), and seals it again
+     if the ceremony did;
+  5. writes a signed record to BUNDLE/recoveries/<UTC time>/ (transcript.jsonl,
+     transcript.dsse.json, keys/), signed by a new EC P-384 key made on the token and by the
+     recovered root when it can sign. keyrite verify BUNDLE then checks it too.
+
+Options:
+  --bundle BUNDLE        the ceremony bundle folder
+  --module PATH          the target HSM's PKCS#11 library
+  --token LABEL          the target token's label
+  --label L              label for the restored key (default: the ceremony's)
+  --pin-env VAR          read the token PIN from environment variable VAR (else a no-echo prompt)
+  --passphrase-env VAR   read the SLIP-39 passphrase from VAR, when the ceremony used one
+  --shares FILE          read the shares from FILE instead of standard input
+  --force-unverified     go ahead although BUNDLE does not verify; recorded in the recovery record
+  --debug                show a stack trace on failure
+
+A bad share stops the run with "share N: <reason>", N being its position in the input, and
+nothing on the token changed. Exit status: 0 restored; 1 a share, the bundle or the token failed;
+2 bad usage.`,
+  options: {
+    bundle: { type: 'string' },
+    module: { type: 'string' },
+    token: { type: 'string' },
+    label: { type: 'string' },
+    'pin-env': { type: 'string' },
+    'passphrase-env': { type: 'string' },
+    shares: { type: 'string' },
+    'force-unverified': { type: 'boolean' },
+  },
+  async run(args, io) {
+    const bundle = path.resolve(io.cwd, requireString(args, CMD, 'bundle'));
+    const modulePath = path.resolve(io.cwd, requireString(args, CMD, 'module'));
+    const tokenLabel = requireString(args, CMD, 'token');
+    const sharesFile = optString(args, 'shares');
+    const forceUnverified = Boolean(args.values['force-unverified']);
+    // Where the PIN comes from is settled before anything is read, so a run never fails at the end for want of it.
+    const readPin = secretSource(io, 'pin-env', optString(args, 'pin-env'), `PIN for token '${tokenLabel}'`);
+    let sharesText: string | undefined;
+    if (sharesFile !== undefined) {
+      try {
+        sharesText = readFileSync(path.resolve(io.cwd, sharesFile), 'utf8');
+      } catch (err) {
+        throw new UsageError(`${CMD}: cannot read --shares ${sharesFile} (${(err as NodeJS.ErrnoException).code ?? 'unreadable'})`);
+      }
+    }
+
+    const rec = Recovery.open({ bundle, module: modulePath, tokenLabel, label: optString(args, 'label'), forceUnverified, frontEnd: 'cli' });
+    try {
+      const info = rec.info;
+      io.stdout(`Ceremony:    ${info.ceremonyId}${info.title ? ` — ${info.title}` : ''}\n`);
+      io.stdout(`Root key:    ${info.root.label} (${info.root.algorithm}), fingerprint ${info.root.fingerprint}\n`);
+      io.stdout(`Bundle:      ${info.verification.valid ? 'verified' : `DOES NOT VERIFY (${info.verification.firstFailure}); going ahead because of --force-unverified, which is recorded`}\n`);
+      io.stdout(`Target:      token '${info.token.label}' (serial ${info.token.serialNumber}), label '${info.targetLabel}'\n`);
+      const groups = info.groups.map((g) => `group ${g.group}: ${g.threshold} of ${g.count}`).join('; ');
+      io.stdout(`Shares:      ${info.groupThreshold} of ${info.groups.length} group${info.groups.length === 1 ? '' : 's'} (${groups})${info.passphrase ? ', plus the SLIP-39 passphrase' : ''}\n`);
+
+      let readPassphrase: (() => Promise<string>) | undefined;
+      const passEnv = optString(args, 'passphrase-env');
+      if (info.passphrase) readPassphrase = secretSource(io, 'passphrase-env', passEnv, 'SLIP-39 passphrase');
+      else if (passEnv !== undefined) io.stderr(`keyrite: note: this ceremony used no SLIP-39 passphrase; --passphrase-env is ignored\n`);
+
+      if (sharesText === undefined && io.stdinIsTTY) await promptShares(rec, io);
+      else {
+        const text = sharesText ?? (await io.readStdin());
+        const lines = mnemonicLines(text);
+        let n = 0;
+        for (const line of lines) {
+          n++;
+          io.stdout(`${describeProgress(rec.addShare(line, n))}\n`);
+          if (rec.complete) break;
+        }
+        if (!rec.complete) {
+          const given = n === 0 ? 'no shares were given' : `only ${n} share${n === 1 ? ' was' : 's were'} given`;
+          throw new OperationError(`too few shares: ${given}${n ? ` (shares 1–${n} accepted)` : ''}; still needed: ${rec.needs()}`);
+        }
+        if (lines.length > n) io.stdout(`(${lines.length - n} more line${lines.length - n === 1 ? '' : 's'} not needed and not read)\n`);
+      }
+
+      const { kcv } = rec.checkBackupKey(readPassphrase ? await readPassphrase() : undefined);
+      io.stdout(`Backup key:  KCV ${kcv} matches the ceremony's\n`);
+      const out = rec.restore(await readPin());
+      io.stdout(`\nRestored:    '${out.label}' (${out.algorithm}) on token '${out.token.label}' (serial ${out.token.serialNumber}), CKA_ID ${out.idHex}\n`);
+      io.stdout(`Same key:    ${out.algorithm === 'aes-256' ? `KCV ${out.fingerprint.replace(/^KCV /, '')}` : `signature verified with keys/root.pub.pem (${out.fingerprint})`}${out.sealed ? '; sealed (not extractable), as the ceremony left it' : ''}\n`);
+      io.stdout(`Record:      ${out.recoveryDir}\n`);
+      for (const s of out.signers) io.stdout(`Signed by:   ${s.keyid} (${s.role === 'ceremony' ? 'recovery signer' : 'recovered root'})\n`);
+      io.stdout(`Check it:    keyrite verify ${bundle}\n`);
+      return 0;
+    } finally {
+      rec.close();
+    }
+  },
+};
+
+/** Terminal: one no-echo prompt per share; a refused share is explained and asked for again. */
+async function promptShares(rec: Recovery, io: CliIO): Promise<void> {
+  let position = 1;
+  io.stderr('Each custodian types the words of their share (they are not shown), then presses Enter.\n');
+  while (!rec.complete) {
+    const words = (await io.promptSecret(`Share ${position} (${rec.needs()}): `)).trim();
+    if (words === '') continue;
+    try {
+      io.stdout(`${describeProgress(rec.addShare(words, position))}\n`);
+      position++;
+    } catch (err) {
+      if (!(err instanceof Slip39Error)) throw err;
+      io.stderr(`keyrite: ${err.message}; try again\n`);
+    }
+  }
+}
