@@ -43,8 +43,11 @@ export function WordEntry(props: {
 
   useEffect(() => {
     loadWordList().then(setList, () => setNote('The word list could not be loaded.'));
-    input.current?.focus();
   }, []);
+  // Back to the box whenever it is usable again (it is disabled while main checks a share).
+  useEffect(() => {
+    if (!props.busy) input.current?.focus();
+  }, [props.busy]);
 
   const suggestions = useMemo(() => {
     const t = typed.trim().toLowerCase();
@@ -52,9 +55,10 @@ export function WordEntry(props: {
   }, [typed, list]);
 
   const submit = async (words: string[]) => {
-    const ok = await props.onSubmit(words.join(' '));
-    // Cleared either way: on success the share is in main; on failure it is typed again, carefully.
-    if (ok) setEntered([]);
+    // Cleared either way: on success the share is in main; on failure it is typed again, carefully,
+    // and the screen does not keep a wrong or foreign share on display.
+    await props.onSubmit(words.join(' '));
+    setEntered([]);
     setTyped('');
     input.current?.focus();
   };

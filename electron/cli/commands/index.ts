@@ -6,12 +6,16 @@ import { demo } from './demo.ts';
 import { ceremonyRun } from './ceremony-run.ts';
 import { hsmListCommand } from './hsm-list.ts';
 import { reportCommand } from './report.ts';
+import { ceremonyStatusCommand } from './ceremony-status.ts';
+import { ceremonyAbortCommand } from './ceremony-abort.ts';
 import { recoverCommand } from './recover.ts';
 
 /** Every CLI command, in the order --help lists them. */
 export const commands: Command[] = [
   demo,
   ceremonyRun,
+  ceremonyStatusCommand,
+  ceremonyAbortCommand,
   sharesSplitCommand,
   sharesCombineCommand,
   sharesInspectCommand,

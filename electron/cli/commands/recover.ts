@@ -107,7 +107,7 @@ nothing on the token changed. Exit status: 0 restored; 1 a share, the bundle or 
       let readPassphrase: (() => Promise<string>) | undefined;
       const passEnv = optString(args, 'passphrase-env');
       if (info.passphrase) readPassphrase = secretSource(io, 'passphrase-env', passEnv, 'SLIP-39 passphrase');
-      else if (passEnv !== undefined) io.stderr(`keyrite: note: this ceremony used no SLIP-39 passphrase; --passphrase-env is ignored\n`);
+      else if (passEnv !== undefined) io.stdout(`Note:        this ceremony used no SLIP-39 passphrase; --passphrase-env is ignored\n`);
 
       if (sharesText === undefined && io.stdinIsTTY) await promptShares(rec, io);
       else {
@@ -121,7 +121,8 @@ nothing on the token changed. Exit status: 0 restored; 1 a share, the bundle or 
         }
         if (!rec.complete) {
           const given = n === 0 ? 'no shares were given' : `only ${n} share${n === 1 ? ' was' : 's were'} given`;
-          throw new OperationError(`too few shares: ${given}${n ? ` (shares 1–${n} accepted)` : ''}; still needed: ${rec.needs()}`);
+          const accepted = n === 0 ? '' : n === 1 ? ' (share 1 accepted)' : ` (shares 1–${n} accepted)`;
+          throw new OperationError(`too few shares: ${given}${accepted}; still needed: ${rec.needs()}`);
         }
         if (lines.length > n) io.stdout(`(${lines.length - n} more line${lines.length - n === 1 ? '' : 's'} not needed and not read)\n`);
       }

@@ -51,7 +51,8 @@ export interface StopContext {
  */
 export function stopAdvice(error: unknown, ctx: StopContext): string {
   const tok = ctx.tokenLabel !== undefined ? `token '${ctx.tokenLabel}'` : 'the token';
-  const code = error instanceof HsmError ? error.code : undefined;
+  let code: string | undefined;
+  for (let e = error, depth = 0; e instanceof Error && depth < 5 && !code; e = e.cause, depth++) if (e instanceof HsmError) code = e.code;
   const lead: Partial<Record<string, string>> = {
     'device-removed': 'plug it back in, then ',
     'token-not-present': `insert ${tok}, then `,

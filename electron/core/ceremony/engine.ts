@@ -528,6 +528,7 @@ export class Ceremony {
     let kekKcvOk = false;
     let sameKey = false;
     let detail = '';
+    let failure: unknown;
     try {
       kek = Buffer.from(combineMnemonics(used.map((u) => this.confirmed.get(u.index)!), b.passphrase ? passphrase : undefined));
       const kekRef = s.importAesKey(kek, `keyrite-kek-test:${this.plan.id}`, { unwrap: true, sign: true });
@@ -558,12 +559,13 @@ export class Ceremony {
     } catch (err) {
       if (!(err instanceof KeyriteError)) throw err;
       detail = err.message;
+      failure = err;
     } finally {
       kek?.fill(0);
     }
     const ok = kekKcvOk && sameKey;
     this.record('backup.recovery-tested', { shares: used.map((u) => ({ group: u.group, member: u.member })), ok, kekKcvOk, sameKey, detail });
-    if (!ok) this.fail('recovery-test', `test recovery failed: ${detail}`);
+    if (!ok) this.fail('recovery-test', `test recovery failed: ${detail}`, failure);
     this.confirmed.clear();
     this.state = 'recovery-tested';
     return { ok, detail, shares: used.map((u) => ({ group: u.group, member: u.member })) };
@@ -634,9 +636,9 @@ export class Ceremony {
     return { bundleDir: this.bundleDir, chainHead: w.head, signers: signers.map((x) => ({ keyid: keyidOf(x.spki), role: x.role })), root: this.rootSummary! };
   }
 
-  private fail(step: string, message: string): never {
+  private fail(step: string, message: string, cause?: unknown): never {
     this.step = step;
-    const err = new OperationError(message);
+    const err = new OperationError(message, { cause });
     this.abort(message, err);
     throw err;
   }

@@ -178,7 +178,11 @@ export class Recovery {
 
   /** What is still needed, in words ("group 1 needs 2 more shares"); "" when complete. */
   needs(): string {
-    return this.collector.needs();
+    if (this.collector.count > 0) return this.collector.needs();
+    const { groups, groupThreshold } = this.info;
+    const one = (g: { group: number; threshold: number }) => `group ${g.group} needs ${g.threshold} share${g.threshold === 1 ? '' : 's'}`;
+    if (groups.length === 1) return one(groups[0]);
+    return `${groupThreshold} of ${groups.length} groups needed (${groups.map((g) => `group ${g.group}: ${g.threshold} of ${g.count}`).join(', ')})`;
   }
 
   /**

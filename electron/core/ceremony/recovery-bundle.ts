@@ -41,7 +41,7 @@ export interface RecoveryBundle {
 
 function only<T extends keyof EventData>(events: TranscriptEvent[], type: T, where: string): EventData[T] {
   const found = events.filter((e) => e.type === type);
-  if (found.length !== 1) throw new OperationError(`${where}: the transcript has ${found.length === 0 ? 'no' : found.length} ${type} event${found.length === 1 ? '' : 's'}; nothing can be recovered from it`);
+  if (found.length !== 1) throw new OperationError(`${where}: the transcript has ${found.length === 0 ? `no ${type} event` : `${found.length} ${type} events`}; nothing can be recovered from it`);
   return found[0].data as EventData[T];
 }
 

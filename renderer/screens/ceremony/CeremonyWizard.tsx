@@ -42,6 +42,7 @@ export function CeremonyWizard() {
       </nav>
       <main>
         <Current />
+        <div className="screen-footer">
         {running ? <StopCeremony /> : null}
         {step === 'plan' ? (
           <button
@@ -55,6 +56,7 @@ export function CeremonyWizard() {
             ← Back to the start
           </button>
         ) : null}
+        </div>
       </main>
       {log.length ? (
         <aside className="log" aria-label="Transcript so far">

@@ -1,0 +1,211 @@
+/**
+ * Token faults at every step of a headless ceremony, over a real SoftHSM token: the fault wrapper
+ * makes one real pkcs11js call fail (device removed, session lost, token absent, PIN locked) and
+ * keeps failing as a real token would. Each run must stop cleanly: a ceremony.aborted event naming
+ * the step and the failure, a one-line message saying what to do, verify saying INCOMPLETE, no
+ * stray exception — and `ceremony abort` must then leave no object of the ceremony on the token.
+ */
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { abortCeremony } from '../../electron/core/ceremony/abort.ts';
+import { Ceremony } from '../../electron/core/ceremony/engine.ts';
+import { ceremonyStatus } from '../../electron/core/ceremony/status.ts';
+import { KeyriteError } from '../../electron/core/errors.ts';
+import { faultInjector, type FaultCkr, type FaultSpec } from '../../electron/core/hsm/fault-injection.ts';
+import { HsmError } from '../../electron/core/hsm/errors.ts';
+import { createSoftHsmSandbox, type SoftHsmSandbox } from '../../electron/core/hsm/softhsm.ts';
+import type { KeyRef } from '../../electron/core/hsm/types.ts';
+import { readTranscript } from '../../electron/core/transcript/read.ts';
+import { verifyBundle } from '../../electron/core/transcript/verify.ts';
+import { runHeadlessCeremony } from '../../electron/cli/ceremony-runner.ts';
+import { ceremonyLabels, runCli, tokenObjects, writeSmallPlan } from '../helpers/reliability.ts';
+
+const PIN = '246810';
+const TOKEN = 'faults';
+let sandbox: SoftHsmSandbox;
+let work: string;
+
+beforeAll(() => {
+  sandbox = createSoftHsmSandbox();
+  process.env.SOFTHSM2_CONF = sandbox.confPath;
+  sandbox.initToken(TOKEN, PIN);
+  work = mkdtempSync(path.join(os.tmpdir(), 'keyrite-faults-'));
+});
+
+afterAll(() => {
+  rmSync(work, { recursive: true, force: true });
+  sandbox?.dispose();
+});
+
+const keyLabel = (args: unknown[]) => (args[0] as KeyRef | undefined)?.label ?? '';
+
+interface Step {
+  name: string;
+  /** The engine's step name recorded in ceremony.aborted. */
+  recorded: string;
+  fault: (id: string) => Omit<FaultSpec, 'ckr'>;
+  exports?: boolean;
+  seal?: boolean;
+}
+
+const STEPS: Step[] = [
+  { name: 'signer key', recorded: 'signer', fault: () => ({ method: 'generateSignerKey', fn: 'C_GenerateKeyPair' }) },
+  { name: 'root key', recorded: 'root', fault: () => ({ method: 'generateRootKey', fn: 'C_GenerateKeyPair' }) },
+  { name: 'verification', recorded: 'verification', fault: (id) => ({ method: 'sign', match: (a) => keyLabel(a) === `${id}-root` }) },
+  { name: 'backup wrap', recorded: 'backup', fault: () => ({ method: 'wrapKwp', fn: 'C_WrapKey' }) },
+  { name: 'test recovery unwrap', recorded: 'recovery-test', fault: () => ({ method: 'unwrapKwp', fn: 'C_UnwrapKey' }) },
+  { name: 'export', recorded: 'exports', exports: true, fault: () => ({ method: 'importRsaPublicKey', fn: 'C_CreateObject', match: (a) => a[1] === 'keyrite-kms-aws' }) },
+  { name: 'seal', recorded: 'seal', seal: true, fault: () => ({ method: 'setAttributes' }) },
+  { name: 'signing', recorded: 'signing', fault: (id) => ({ method: 'sign', match: (a) => keyLabel(a) === `keyrite-signer:${id}` }) },
+];
+
+const FAULT_LIST: { ckr: FaultCkr; says: RegExp; todo: RegExp }[] = [
+  { ckr: 'CKR_DEVICE_REMOVED', says: /token 'faults' was removed/, todo: /plug it back in, then run `keyrite ceremony abort \S+` to remove this ceremony's keys from token 'faults'/ },
+  { ckr: 'CKR_SESSION_HANDLE_INVALID', says: /the session with token 'faults' was closed/, todo: /check that token 'faults' is connected, then run `keyrite ceremony abort \S+`/ },
+  { ckr: 'CKR_TOKEN_NOT_PRESENT', says: /token 'faults' is not present/, todo: /insert token 'faults', then run `keyrite ceremony abort \S+`/ },
+  { ckr: 'CKR_PIN_LOCKED', says: /PIN locked on token 'faults'/, todo: /once the security officer has reset the PIN, run `keyrite ceremony abort \S+`/ },
+];
+
+let n = 0;
+function setup(step: { exports?: boolean; seal?: boolean }) {
+  const id = `fault-${++n}-${process.pid}`;
+  const dir = path.join(work, id);
+  const plan = writeSmallPlan(dir, { id, module: sandbox.module, tokenLabel: TOKEN, awsExport: step.exports, seal: step.seal });
+  const out = path.join(dir, 'out');
+  const shares = path.join(dir, 'shares');
+  mkdirSync(shares);
+  return { id, plan, out, shares, bundle: path.join(out, id) };
+}
+
+/** Runs the headless ceremony (the CLI's own flow) with the fault; returns what it threw. */
+async function runWithFault(s: ReturnType<typeof setup>, spec: FaultSpec) {
+  const inj = faultInjector(spec);
+  let thrown: unknown;
+  try {
+    await runHeadlessCeremony(
+      { planFile: s.plan, outDir: s.out, sharesOut: s.shares, confirmFrom: s.shares, ackAll: true, frontEnd: 'cli', pin: PIN, quiet: true, openModule: inj.openModule },
+      { stdout: () => {}, stderr: () => {}, readStdin: async () => '', stdinIsTTY: false, promptSecret: async () => '', prompt: async () => '', env: {}, cwd: work },
+    );
+  } catch (err) {
+    thrown = err;
+  }
+  return { thrown, fired: inj.fired };
+}
+
+describe('token faults at every step stop the ceremony cleanly', () => {
+  for (const step of STEPS) {
+    for (const f of FAULT_LIST) {
+      it(`${step.name} × ${f.ckr}`, async () => {
+        const s = setup(step);
+        const { thrown, fired } = await runWithFault(s, { ckr: f.ckr, ...step.fault(s.id) });
+        expect(fired, 'the fault fired').toBeDefined();
+        // A KeyriteError with one line: what failed, then what to do.
+        expect(thrown).toBeInstanceOf(KeyriteError);
+        const msg = (thrown as KeyriteError).message;
+        expect(msg).not.toContain('\n');
+        expect(msg).toMatch(f.says);
+        expect(msg).toMatch(f.todo);
+        expect(msg).not.toContain(PIN);
+
+        // The transcript says where and why it stopped, and what to do.
+        const t = readTranscript(path.join(s.bundle, 'transcript.jsonl'));
+        expect(t.problems).toEqual([]);
+        const aborted = t.events.filter((e) => e.type === 'ceremony.aborted');
+        expect(aborted).toHaveLength(1);
+        expect(aborted[0].data.step).toBe(step.recorded);
+        expect(String(aborted[0].data.error)).toMatch(f.says);
+        expect(String(aborted[0].data.advice)).toMatch(/keyrite ceremony abort/);
+        expect(t.events.at(-1)!.type).toBe('ceremony.aborted');
+
+        const v = verifyBundle(s.bundle);
+        expect(v.valid).toBe(false);
+        expect(v.verdict).toMatch(/^INCOMPLETE: aborted after /);
+        expect(ceremonyStatus(s.bundle).outcome).toBe('aborted');
+
+        // "Plug it back in, then run abort": nothing of the ceremony is left on the token.
+        const r = await abortCeremony(s.bundle, { pin: async () => PIN, confirm: async () => true });
+        expect(r.verdict).toMatch(/^INCOMPLETE: aborted after /);
+        expect(tokenObjects(sandbox.module, TOKEN, PIN, ceremonyLabels(s.id))).toEqual([]);
+      });
+    }
+  }
+
+  for (const f of FAULT_LIST) {
+    it(`login × ${f.ckr}: stops before any bundle or key exists, saying what to do`, async () => {
+      const s = setup({});
+      const { thrown, fired } = await runWithFault(s, { ckr: f.ckr, method: 'login', fn: 'C_Login' });
+      expect(fired?.fn).toBe('C_Login');
+      expect(thrown).toBeInstanceOf(HsmError);
+      const msg = (thrown as Error).message;
+      expect(msg).not.toContain('\n');
+      expect(msg).toMatch(f.ckr === 'CKR_SESSION_HANDLE_INVALID' ? /session with token 'faults' was closed/ : f.says);
+      expect(msg).toMatch(/run the ceremony again \(nothing was written or created yet\)/);
+      expect(existsSync(s.bundle)).toBe(false);
+      expect(tokenObjects(sandbox.module, TOKEN, PIN, ceremonyLabels(s.id))).toEqual([]);
+    });
+  }
+
+  it('login × CKR_PIN_LOCKED in the app order (transcript begun first) records the abort', async () => {
+    const s = setup({});
+    const inj = faultInjector({ ckr: 'CKR_PIN_LOCKED', method: 'login', fn: 'C_Login' });
+    const c = Ceremony.load(s.plan, { outDir: s.out, frontEnd: 'desktop', rehearsal: true, openModule: inj.openModule });
+    Ceremony.assertPreflight(c.preflight());
+    c.begin();
+    let thrown: unknown;
+    try {
+      c.login(PIN);
+    } catch (err) {
+      thrown = err;
+      c.abort((err as Error).message, err);
+    } finally {
+      c.close();
+    }
+    expect((thrown as HsmError).code).toBe('pin-locked');
+    expect((thrown as Error).message).toMatch(/once the security officer has reset the PIN, run `keyrite ceremony abort .*` to close the bundle \(no key was created yet\)/);
+    expect(verifyBundle(s.bundle).verdict).toMatch(/^INCOMPLETE: aborted/);
+    const st = ceremonyStatus(s.bundle);
+    expect(st.keys).toEqual([]);
+    // Nothing on the token: abort needs no PIN and no token, and closes the record.
+    const r = await abortCeremony(s.bundle, { pin: async () => { throw new Error('no PIN needed'); }, confirm: async () => true });
+    expect(r.destroyed).toEqual([]);
+  });
+
+  it('a fault on the final envelope signature leaves "completed but never signed", which abort refuses', async () => {
+    const s = setup({});
+    const { thrown } = await runWithFault(s, { ckr: 'CKR_DEVICE_REMOVED', method: 'sign', nth: 2, match: (a) => keyLabel(a) === `keyrite-signer:${s.id}` });
+    expect(thrown).toBeInstanceOf(KeyriteError);
+    expect(verifyBundle(s.bundle).verdict).toBe('INCOMPLETE: completed but never signed');
+    expect(ceremonyStatus(s.bundle).outcome).toBe('completed-unsigned');
+    const r = await runCli(['ceremony', 'abort', s.bundle, '--reason', 'x', '--yes', '--pin-env', 'P'], { P: PIN });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^keyrite: error: ceremony '.*' completed \(its exports may already be imported\) but was never signed; abort never removes the keys of a completed ceremony\n$/);
+    // The keys stay: the ceremony's work is done.
+    expect(tokenObjects(sandbox.module, TOKEN, PIN, ceremonyLabels(s.id)).length).toBe(4);
+  });
+
+  it('fails the Nth PKCS#11 call of a run by index, through the real error mapping', async () => {
+    const s = setup({});
+    const probe = faultInjector({ ckr: 'CKR_DEVICE_REMOVED', callIndex: Number.MAX_SAFE_INTEGER });
+    await runHeadlessCeremony(
+      { planFile: s.plan, outDir: s.out, sharesOut: s.shares, confirmFrom: s.shares, ackAll: true, frontEnd: 'cli', pin: PIN, quiet: true, openModule: probe.openModule },
+      { stdout: () => {}, stderr: () => {}, readStdin: async () => '', stdinIsTTY: false, promptSecret: async () => '', prompt: async () => '', env: {}, cwd: work },
+    );
+    const total = probe.calls;
+    expect(total).toBeGreaterThan(50);
+    // A handful of call indices spread over the run: each stops cleanly.
+    for (const frac of [0.35, 0.6, 0.85]) {
+      const t = setup({});
+      const { thrown, fired } = await runWithFault(t, { ckr: 'CKR_DEVICE_REMOVED', callIndex: Math.floor(total * frac) });
+      expect(fired).toBeDefined();
+      expect(thrown).toBeInstanceOf(KeyriteError);
+      expect((thrown as Error).message).not.toContain('\n');
+      if (existsSync(t.bundle)) {
+        expect(verifyBundle(t.bundle).verdict).toMatch(/^INCOMPLETE/);
+        await abortCeremony(t.bundle, { pin: async () => PIN, confirm: async () => true });
+      }
+      expect(tokenObjects(sandbox.module, TOKEN, PIN, ceremonyLabels(t.id))).toEqual([]);
+    }
+  });
+});
