@@ -346,7 +346,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     },
     async recoverStart(options) {
       recovery?.cancel();
-      recovery = startRecovery(options);
+      recovery = startRecovery(options, (ev) => deps.emit({ type: 'transcript', entry: summarizeEvent(ev) }));
       return ok(recovery.info);
     },
     async recoverAddShare(words) {
@@ -356,6 +356,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     async recoverRestore(pin, passphrase) {
       if (!recovery) throw new OperationError('no recovery is under way; choose a bundle and a token first');
       progress('restore', 'Restoring the key into the token.');
+      // A wrong PIN keeps the session (and the entered shares) so the team can try again.
       const r = recovery.restore(pin, passphrase);
       recovery = undefined;
       progress('restore', 'Key restored.', true);

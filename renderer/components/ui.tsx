@@ -107,3 +107,11 @@ export function Busy({ text }: { text?: string }) {
     </p>
   ) : null;
 }
+
+/**
+ * Gives an element focus when it appears (a ref callback, so it also works when the control that
+ * had focus was disabled while main was busy and the browser dropped focus to the page).
+ */
+export function focusOnMount(el: HTMLElement | null): void {
+  if (el) queueMicrotask(() => el.focus());
+}

@@ -46,7 +46,7 @@ export function Recover() {
           <dt>Same key as the ceremony's</dt>
           <dd>{result.sameKey ? 'yes — proven inside the HSM' : 'NO'}</dd>
           <dt>Recovery record</dt>
-          <dd>{result.transcriptDir ?? 'not written by this version (see docs/desktop.md)'}</dd>
+          <dd className="mono">{result.transcriptDir ?? '—'}</dd>
         </dl>
         {back}
       </Screen>

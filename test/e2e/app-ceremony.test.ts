@@ -250,6 +250,11 @@ describe.sequential('desktop app, end to end', () => {
     await page.keyboard.press('Enter');
     await expect.poll(() => page.getByTestId('recover-result').textContent()).toContain('yes');
     await screenshot('recover-done');
+    // The recovery wrote its own signed record, which verifies with the bundle.
+    expect(await page.getByTestId('recover-result').textContent()).toContain(path.join(bundleDir, 'recoveries'));
+    const out = execFileSync(process.execPath, ['bin/keyrite.mjs', 'verify', bundleDir, '--json'], { encoding: 'utf8', env: { ...process.env, SOFTHSM2_CONF: hsm.confPath } });
+    const report = JSON.parse(out) as { valid: boolean; checks: { name: string }[] };
+    expect(report.valid).toBe(true);
   });
 
   it('stops a second ceremony with a reason that goes into the transcript', async () => {

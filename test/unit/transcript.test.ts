@@ -304,3 +304,27 @@ describe('DSSE', () => {
     expect(readFileSync(out, 'utf8')).toBe(JSON.stringify(env, null, 2) + '\n');
   });
 });
+
+describe('canonical check fast path agrees with canonicalize', () => {
+  it('accepts canonical lines and refuses every non-canonical variant', async () => {
+    const { isCanonicalText, canonicalJson } = await import('../../electron/core/transcript/chain.ts');
+    const samples: unknown[] = [
+      { a: 1, b: [1, 2, { d: 'x', c: null }], e: 'é\u2028', f: 1e21, g: -0, h: 0.1 },
+      { '10': 1, '2': 2, a: { '1': true, b: false } },
+      { s: '\ud83d\ude00', t: 'tab\tquote"back\\' },
+      [],
+      { z: {}, y: [] },
+    ];
+    for (const v of samples) {
+      const text = canonicalJson(v);
+      expect(isCanonicalText(JSON.parse(text), text)).toBe(true);
+      const pretty = JSON.stringify(v, null, 1);
+      if (pretty !== text) expect(isCanonicalText(JSON.parse(pretty), pretty)).toBe(false);
+      const unsorted = JSON.stringify(v);
+      expect(isCanonicalText(JSON.parse(unsorted), unsorted)).toBe(unsorted === text);
+    }
+    expect(() => isCanonicalText(JSON.parse('{"a":"\\ud800"}'), '{"a":"\\ud800"}')).toThrow();
+    expect(isCanonicalText(JSON.parse('{"a":1.0}'), '{"a":1.0}')).toBe(false);
+    expect(isCanonicalText(JSON.parse('{"a":"\\u0041"}'), '{"a":"\\u0041"}')).toBe(false);
+  });
+});

@@ -12,6 +12,28 @@ export function canonicalJson(value: unknown): string {
   return out;
 }
 
+/** Whether every object in a parsed JSON value has its keys in JCS order (UTF-16 code units). */
+function keysInJcsOrder(v: unknown): boolean {
+  if (v === null || typeof v !== 'object') return true;
+  if (Array.isArray(v)) return v.every(keysInJcsOrder);
+  const keys = Object.keys(v);
+  for (let i = 1; i < keys.length; i++) if (!(keys[i - 1] < keys[i])) return false;
+  return keys.every((k) => keysInJcsOrder((v as Record<string, unknown>)[k]));
+}
+
+/**
+ * Whether `text` is exactly the JCS form of `value` (its JSON.parse result). JCS serialises
+ * numbers and strings as JSON.stringify does and sorts keys by UTF-16 code units, so when
+ * JSON.stringify reproduces the text and every object's keys are already sorted, the text is
+ * canonical — without building a second copy. Anything else (integer-like keys, which V8 reorders)
+ * takes the full comparison with the canonicalize package.
+ */
+export function isCanonicalText(value: unknown, text: string): boolean {
+  // A \uD800-\uDFFF escape may be a lone surrogate, which JCS refuses: leave it to canonicalize.
+  if (!/\\u[dD][89a-fA-F]/.test(text) && JSON.stringify(value) === text && keysInJcsOrder(value)) return true;
+  return canonicalJson(value) === text;
+}
+
 /** Lowercase hex SHA-256 of a line (without its newline) or of any bytes. */
 export function sha256Hex(data: string | Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');

@@ -4,7 +4,7 @@
  * Never throws on bad content: every defect becomes a problem naming its line.
  */
 import { readFileSync } from 'node:fs';
-import { canonicalJson, GENESIS_PREV_HASH, HEX64, isTranscriptTime, lineHash } from './chain.ts';
+import { isCanonicalText, GENESIS_PREV_HASH, HEX64, isTranscriptTime, lineHash } from './chain.ts';
 import type { TranscriptEvent } from './events.ts';
 
 export type TranscriptProblemKind = 'canonical' | 'chain' | 'seq' | 'time';
@@ -113,13 +113,13 @@ function checkLine(text: string, lineNo: number, problems: TranscriptProblem[]):
   } catch {
     return bad('is not JSON');
   }
-  let canonical: string;
+  let canonical: boolean;
   try {
-    canonical = canonicalJson(value);
+    canonical = isCanonicalText(value, text);
   } catch {
     return bad('has a value that JCS cannot represent');
   }
-  if (canonical !== text) return bad('is not in JCS canonical form');
+  if (!canonical) return bad('is not in JCS canonical form');
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return bad('is not a JSON object');
   const e = value as Record<string, unknown>;
   const keys = Object.keys(e).sort();

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 import type { PrinterSummary } from '../../../electron/api.ts';
 import { call, keyrite } from '../../bridge.ts';
-import { ErrorBox, Field, Screen, Term, useAction } from '../../components/ui.tsx';
+import { ErrorBox, Field, Screen, Term, useAction, focusOnMount } from '../../components/ui.tsx';
 import { WordEntry } from '../../components/WordEntry.tsx';
 import { useUi } from '../../store.ts';
 
@@ -96,7 +96,7 @@ export function CustodianScreen() {
             ✓ {s.name}’s share is confirmed: the words match its <Term term="check value">a short fingerprint of the share, recorded in the transcript</Term> {s.checkValue}.
           </p>
           <p>Fold the sheet, put it in its tamper-evident bag, and write the bag number on it. {last ? '' : 'Then let the next custodian step up.'}</p>
-          <button type="submit" autoFocus>
+          <button type="submit" ref={focusOnMount}>
             {last ? 'All shares confirmed — continue' : 'Clear the screen for the next custodian'}
           </button>
         </form>

@@ -1,7 +1,7 @@
 import { useRef, useState } from 'react';
 import type { ExportSummary } from '../../../electron/api.ts';
 import { call, keyrite } from '../../bridge.ts';
-import { Busy, ErrorBox, Field, Screen, useAction } from '../../components/ui.tsx';
+import { Busy, ErrorBox, Field, Screen, useAction, focusOnMount } from '../../components/ui.tsx';
 import { useUi } from '../../store.ts';
 
 /** Proves the backup works before anyone leaves the room. */
@@ -45,7 +45,7 @@ export function TestRecoveryScreen() {
             {result.ok ? '✓ The backup works: ' : '✗ The test failed: '}
             {result.detail}
           </p>
-          <button type="submit" autoFocus>
+          <button type="submit" ref={focusOnMount}>
             Continue
           </button>
         </form>
@@ -93,7 +93,7 @@ export function ExportsScreen() {
               </li>
             ))}
           </ul>
-          <button type="submit" autoFocus>
+          <button type="submit" ref={focusOnMount}>
             Continue
           </button>
         </form>

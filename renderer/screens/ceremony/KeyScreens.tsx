@@ -1,7 +1,7 @@
 import { useRef, useState } from 'react';
 import type { CheckItem } from '../../../electron/api.ts';
 import { call, keyrite } from '../../bridge.ts';
-import { Busy, Checklist, ErrorBox, Field, Screen, Term, useAction } from '../../components/ui.tsx';
+import { Busy, Checklist, ErrorBox, Field, Screen, Term, useAction, focusOnMount } from '../../components/ui.tsx';
 import { useUi } from '../../store.ts';
 
 /** The token's user PIN: typed into a password box, sent once, then cleared. It never comes back. */
@@ -50,7 +50,7 @@ export function PinScreen() {
         >
           <p className="ok">The token is unlocked and passed its checks:</p>
           <Checklist checks={checks} testId="login-checks" />
-          <button type="submit" autoFocus>
+          <button type="submit" ref={focusOnMount}>
             Continue to key generation
           </button>
         </form>
