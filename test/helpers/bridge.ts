@@ -65,23 +65,24 @@ export async function installBridge(page: Page, rendererDir: string): Promise<Br
     return out;
   });
 
-  await page.addInitScript((methods: readonly string[]) => {
-    const w = window as unknown as { __keyriteCall(m: string, a: string): Promise<string>; __keyriteListeners: Set<(e: unknown) => void>; keyrite: unknown };
-    w.__keyriteListeners = new Set();
-    const api: Record<string, unknown> = {};
-    for (const m of methods) {
-      api[m] = (...args: unknown[]) => {
-        // Structured clone (Electron) keeps a trailing undefined; JSON would turn it into null.
-        while (args.length && args[args.length - 1] === undefined) args.pop();
-        return w.__keyriteCall(m, JSON.stringify(args)).then((s) => JSON.parse(s));
-      };
-    }
-    api.onEvent = (l: (e: unknown) => void) => {
-      w.__keyriteListeners.add(l);
-      return () => w.__keyriteListeners.delete(l);
-    };
-    w.keyrite = Object.freeze(api);
-  }, API_METHODS);
+  // A string, not a function, so no transpiler helper (e.g. tsx's __name) is needed in the page.
+  await page.addInitScript({
+    content: `(() => {
+      const methods = ${JSON.stringify(API_METHODS)};
+      const listeners = new Set();
+      window.__keyriteListeners = listeners;
+      const api = {};
+      for (const m of methods) {
+        api[m] = (...args) => {
+          // Structured clone (Electron) keeps a trailing undefined; JSON would turn it into null.
+          while (args.length && args[args.length - 1] === undefined) args.pop();
+          return window.__keyriteCall(m, JSON.stringify(args)).then((s) => JSON.parse(s));
+        };
+      }
+      api.onEvent = (l) => { listeners.add(l); return () => listeners.delete(l); };
+      window.keyrite = Object.freeze(api);
+    })();`,
+  });
 
   return {
     messages,
