@@ -75,9 +75,10 @@ export function probeOaepHashes(session: HsmSession): Set<OaepHash> {
           session.wrapOaep(pub, aes, hash);
           ok.add(hash);
         } catch (err) {
-          // A refusal means "not this hash"; a lost session or token is a real failure.
+          // Only a refusal of the mechanism or its parameters means "not this hash"; anything else
+          // (a lost session or token, a locked PIN, an unexpected error) is a real failure.
           const code = (err as HsmError).code;
-          if (code === 'session-closed' || code === 'device-removed' || code === 'token-not-present') throw err;
+          if (code !== 'mechanism-missing' && code !== 'refused') throw err;
         }
       }
     } finally {

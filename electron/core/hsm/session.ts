@@ -552,17 +552,25 @@ export class GrapheneSession implements HsmSession {
 
   /**
    * Whether the token can wrap a key of this algorithm with RFC 5649: generates a throwaway session
-   * key (pair) and session KEK, tries, and destroys both. RSA probes use 2048 bits: wrappability
-   * depends on the key type, and a 4096-bit key would take seconds to generate.
+   * key (pair) and session KEK, tries, and destroys both. Wrappability depends on the key type, not
+   * its size, so RSA probes use the smallest size the token takes of 1024 and 2048 bits (a 1024-bit
+   * pair takes milliseconds; tokens in FIPS mode refuse it, and then 2048 is used).
    */
   probeWrappable(algorithm: RootAlgorithm): boolean {
     const placement = { label: 'keyrite-probe', id: Buffer.from('70726f6265', 'hex'), token: false };
-    const plan = rootKeyGen(algorithm, placement, { rsaBits: algorithm.startsWith('rsa') ? 2048 : undefined });
+    const sizes = algorithm.startsWith('rsa') ? [1024, 2048] : [undefined];
     const kek = this.generateAesSessionKey('keyrite-probe-kek', { wrap: true });
     let probe: RootKey | undefined;
     try {
-      probe = this.runKeyGen(plan, placement, algorithm);
-      this.wrapKwp(kek, probe.key);
+      for (const [i, rsaBits] of sizes.entries()) {
+        try {
+          probe = this.runKeyGen(rootKeyGen(algorithm, placement, { rsaBits }), placement, algorithm);
+          break;
+        } catch (err) {
+          if (i === sizes.length - 1 || !(err instanceof HsmError) || err.code !== 'refused') throw err;
+        }
+      }
+      this.wrapKwp(kek, probe!.key);
       return true;
     } catch (err) {
       if (err instanceof HsmError && (err.code === 'key-not-wrappable' || err.code === 'refused' || err.code === 'mechanism-missing')) return false;
