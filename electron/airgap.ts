@@ -5,22 +5,14 @@
  */
 import os from 'node:os';
 import type { NetworkStatus } from './api.ts';
+import { networkInterfaces } from './core/ceremony/host.ts';
 import type { NetworkInterfaceRecord } from './core/transcript/events.ts';
 
 type Interfaces = ReturnType<typeof os.networkInterfaces>;
 
-export function interfaceRecords(ifs: Interfaces = os.networkInterfaces()): NetworkInterfaceRecord[] {
-  return Object.entries(ifs)
-    .map(([name, addrs]) => {
-      const list = addrs ?? [];
-      return {
-        name,
-        internal: list.length > 0 && list.every((a) => a.internal),
-        up: list.some((a) => !a.internal),
-        addresses: list.map((a) => (a.cidr ?? `${a.address}/${a.netmask}`)),
-      };
-    })
-    .sort((a, b) => a.name.localeCompare(b.name));
+/** The core's record (addresses and, on Linux, link state); tests pass their own interfaces. */
+export function interfaceRecords(ifs?: Interfaces): NetworkInterfaceRecord[] {
+  return ifs ? networkInterfaces(ifs, new Map()) : networkInterfaces();
 }
 
 export function airgapStatus(ifs?: Interfaces): NetworkStatus {

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { Ceremony, type CeremonyOptions, type FrontEnd } from '../core/ceremony/engine.ts';
 import { custodianOrder } from '../core/ceremony/plan.ts';
@@ -122,7 +122,13 @@ export async function runHeadlessCeremony(opts: HeadlessRunOptions, io: CliIO): 
   // Everything the run will need, checked before any HSM is opened.
   const order = custodianOrder(plan);
   const bases = order.map((o) => shareSheetFileBase(o.group, o.member, o.custodian));
+  // Shares are never in the bundle (SPEC §3), not even as rehearsal files.
+  const inside = path.relative(ceremony.bundleDir, path.resolve(opts.sharesOut));
+  if (inside === '' || (!inside.startsWith('..') && !path.isAbsolute(inside)))
+    throw new UsageError(`--shares-out ${opts.sharesOut} is inside the bundle folder ${ceremony.bundleDir}; shares are never in the bundle`);
   checkDirFree(opts.sharesOut, 'shares folder', bases.flatMap((b) => [`${b}.html`, `${b}.txt`]));
+  // A rehearsal that confirms from the sheets it writes: the folder is made here.
+  if (opts.confirmFrom !== undefined && path.resolve(opts.confirmFrom) === path.resolve(opts.sharesOut)) mkdirSync(opts.sharesOut, { recursive: true });
   if (opts.confirmFrom !== undefined) {
     if (!existsSync(opts.confirmFrom) || !statSync(opts.confirmFrom).isDirectory()) throw new UsageError(`--confirm-from ${opts.confirmFrom}: no such folder`);
   } else if (!io.stdinIsTTY) {
@@ -132,6 +138,9 @@ export async function runHeadlessCeremony(opts: HeadlessRunOptions, io: CliIO): 
     throw new UsageError(`plan steps are acknowledged at a terminal prompt; without a terminal, give --ack-all (rehearsals)`);
   if (plan.backup.passphrase && !opts.passphraseEnv && !io.stdinIsTTY)
     throw new UsageError('the plan asks for a SLIP-39 passphrase: give --passphrase-env VAR or run on a terminal');
+  for (const [flag, v] of [['pin-env', opts.pin === undefined ? opts.pinEnv : undefined], ['passphrase-env', plan.backup.passphrase ? opts.passphraseEnv : undefined]] as const)
+    if (v !== undefined && !io.env[v]) throw new UsageError(`--${flag} names ${v}, which is not set`);
+  if (opts.pin === undefined && opts.pinEnv === undefined && !io.stdinIsTTY) throw new UsageError('no PIN: give --pin-env VAR or run on a terminal to be asked');
 
   try {
     const report = ceremony.preflight();
@@ -139,7 +148,13 @@ export async function runHeadlessCeremony(opts: HeadlessRunOptions, io: CliIO): 
     log(`preflight passed: token '${report.token!.label}' (serial ${report.token!.serialNumber})`);
     const pin = opts.pin ?? (await readSecret(io, opts.pinEnv, 'pin-env', `PIN for token '${report.token!.label}': `));
     ceremony.login(pin);
-    const passphrase = plan.backup.passphrase ? await readSecret(io, opts.passphraseEnv, 'passphrase-env', 'SLIP-39 passphrase: ') : undefined;
+    let passphrase: string | undefined;
+    if (plan.backup.passphrase) {
+      passphrase = await readSecret(io, opts.passphraseEnv, 'passphrase-env', 'SLIP-39 passphrase: ');
+      // Typed: asked twice, since a typo would bind every share to a passphrase nobody knows.
+      if (!opts.passphraseEnv && (await io.promptSecret('SLIP-39 passphrase again: ')) !== passphrase)
+        throw new UsageError('the two passphrases differ; nothing was created, start again');
+    }
     ceremony.begin();
     const admin = plan.participants.find((p) => p.role === 'administrator')!.id;
     log(`bundle: ${ceremony.bundleDir}`);
@@ -171,8 +186,14 @@ export async function runHeadlessCeremony(opts: HeadlessRunOptions, io: CliIO): 
       for (const sh of shares) {
         if (opts.confirmFrom !== undefined) {
           const f = path.join(opts.confirmFrom, `${bases[sh.index]}.txt`);
-          if (!existsSync(f)) throw new OperationError(`--confirm-from: ${f} does not exist (share of ${sh.custodian})`);
-          ceremony.confirmShare(sh.index, readFileSync(f, 'utf8'), 'file');
+          let text: string;
+          try {
+            text = readFileSync(f, 'utf8');
+          } catch (err) {
+            const code = (err as NodeJS.ErrnoException).code;
+            throw new OperationError(`--confirm-from: ${f} ${code === 'ENOENT' ? 'does not exist' : `cannot be read (${code})`} (share of ${sh.custodian})`);
+          }
+          ceremony.confirmShare(sh.index, text, 'file');
         } else {
           for (let attempt = 1; ; attempt++) {
             const words = await io.promptSecret(`${sh.name} (group ${sh.group}, member ${sh.member}): type the 33 words of your share: `);
@@ -186,12 +207,22 @@ export async function runHeadlessCeremony(opts: HeadlessRunOptions, io: CliIO): 
           }
         }
       }
-      ceremony.testRecovery(passphrase);
+      for (let attempt = 1; ; attempt++) {
+        try {
+          ceremony.testRecovery(passphrase);
+          break;
+        } catch (err) {
+          // Only a mistyped passphrase leaves the ceremony open for another try (at a terminal).
+          if (ceremony.state !== 'confirmed' || opts.passphraseEnv || attempt >= 3) throw err;
+          io.stderr(`keyrite: ${(err as Error).message}\n`);
+          passphrase = await io.promptSecret('SLIP-39 passphrase: ');
+        }
+      }
       ceremony.runExports();
       const done = ceremony.finish();
       return { ...done, root: done.root, sheets };
     } catch (err) {
-      ceremony.abort(err instanceof KeyriteError ? err.message : 'unexpected failure', err);
+      ceremony.abort(err instanceof KeyriteError ? err.message : `unexpected failure: ${String((err as Error)?.message ?? err).split('\n')[0]}`, err);
       throw err;
     }
   } finally {

@@ -1,4 +1,5 @@
 import { createInterface } from 'node:readline';
+import { OperationError } from '../core/errors.ts';
 import type { CliIO } from './command.ts';
 
 async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
@@ -24,7 +25,10 @@ function ask(question: string, secret: boolean): Promise<string> {
       if (secret) process.stderr.write('\n');
       resolve(answer);
     });
-    rl.on('SIGINT', () => { rl.close(); reject(new Error('interrupted')); });
+    rl.on('SIGINT', () => {
+      rl.close();
+      reject(new OperationError('interrupted by the operator (Ctrl-C)'));
+    });
   });
 }
 

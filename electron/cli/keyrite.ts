@@ -37,9 +37,13 @@ function resolve(argv: string[]): { cmd: Command; rest: string[] } | undefined {
 export async function main(argv: string[], io: CliIO = processIO()): Promise<number> {
   const debug = argv.includes('--debug');
   try {
-    if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
+    if (argv.length === 0) {
       io.stdout(topHelp());
-      return argv.length === 0 ? 2 : 0;
+      throw new KeyriteError('no command given (see the list above, or keyrite --help)', 2);
+    }
+    if (argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
+      io.stdout(topHelp());
+      return 0;
     }
     if (argv[0] === '--version') {
       io.stdout(`keyrite ${VERSION}\n`);

@@ -281,13 +281,18 @@ export function rewriteTranscript(
 
 /**
  * Adds BUNDLE/recoveries/<time>/ as a recovery would: its own transcript naming the ceremony, a
- * key.recovered event, a new ceremony signer (and the root itself as second signer), the envelope.
+ * key.recovered event, a new ceremony signer recorded by signer.generated (and the root itself as
+ * second signer), the envelope. `signWith` signs with another ceremony key than the recorded one.
  */
-export function addRecovery(b: SoftwareBundle, opts: { time?: string; complete?: boolean; ceremonyId?: string } = {}): string {
+export function addRecovery(
+  b: SoftwareBundle,
+  opts: { time?: string; complete?: boolean; ceremonyId?: string; signWith?: EnvelopeSigner } = {},
+): string {
   const name = opts.time ?? '2027-03-01T10-00-00.000Z';
   const dir = path.join(b.dir, 'recoveries', name);
   mkdirSync(path.join(dir, 'keys'), { recursive: true });
-  const signer = softwareSigner('ceremony', keyPair('ec-p384'));
+  const recorded = softwareSigner('ceremony', keyPair('ec-p384'));
+  const signer = opts.signWith ?? recorded;
   const w = TranscriptWriter.create(path.join(dir, TRANSCRIPT_FILE), { now: fakeClock(Date.parse('2027-03-01T10:00:00.000Z')) });
   const ceremonyId = opts.ceremonyId ?? b.ceremonyId;
   const ceremonyHead = readTranscript(readFileSync(path.join(b.dir, TRANSCRIPT_FILE))).head;
@@ -308,6 +313,14 @@ export function addRecovery(b: SoftwareBundle, opts: { time?: string; complete?:
       token: { label: 'new-token', serialNumber: '99aa' },
       attributes: { sensitive: true, extractable: false },
       ...(b.rootSpki ? { publicKey: { spki: b.rootSpki.toString('base64'), sha256: sha256Hex(b.rootSpki) } } : { kcv: b.root.kcv! }),
+    });
+    w.append('signer.generated', 'system', {
+      role: 'ceremony',
+      label: `keyrite-recovery-signer:${ceremonyId}:${name}`,
+      id: '03',
+      keyid: keyidOf(recorded.spki),
+      spki: recorded.spki.toString('base64'),
+      attributes: { sensitive: true, extractable: false, sign: true },
     });
     w.append('recovery.completed', 'system', { chainHead: w.head, eventCount: w.count });
   }

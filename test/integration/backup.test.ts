@@ -78,3 +78,17 @@ describe('backup: 2-of-3 groups, each 2-of-3 custodians', () => {
     expect(() => combineMnemonics([byGroup[0][0], byGroup[1][0]])).toThrow(/needs 1 more/);
   });
 });
+
+describe('backup with a SLIP-39 passphrase', () => {
+  it('the shares need the passphrase; without it they give another key', async () => {
+    const r = await runCeremony(env, { id: 'backup-pass', algorithm: 'aes-256', passphrase: true, passphraseValue: 'correct horse' });
+    const events = readFileSync(path.join(r.bundleDir, 'transcript.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(events.find((e) => e.type === 'backup.split').data.passphrase).toBe(true);
+    expect(events.find((e) => e.type === 'backup.recovery-tested').data.ok).toBe(true);
+    expect(readFileSync(path.join(r.bundleDir, 'transcript.jsonl'), 'utf8')).not.toContain('correct horse');
+    const shares = readdirSync(r.sharesOut).filter((f) => f.endsWith('.txt')).slice(0, 2).map((f) => readFileSync(path.join(r.sharesOut, f), 'utf8').trim());
+    const wrapped = readFileSync(path.join(r.bundleDir, 'backup', 'root.wrapped'));
+    expect(unwrap(Buffer.from(combineMnemonics(shares, 'correct horse')), wrapped)).toHaveLength(32);
+    expect(() => unwrap(Buffer.from(combineMnemonics(shares, 'wrong')), wrapped)).toThrow();
+  });
+});

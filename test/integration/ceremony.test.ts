@@ -5,7 +5,7 @@
  * passes `verify`. Ed25519, which SoftHSM signs with but cannot wrap, is refused before any key exists.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openModule } from '../../electron/core/hsm/index.ts';
@@ -139,6 +139,47 @@ describe('refusals before anything is created', () => {
   });
 
   it('an output folder that exists', async () => {
-    await expect(runCeremony(env, { id: 'cer-first', algorithm: 'ec-p256', label: 'other-label' })).rejects.toThrow(/already exists/);
+    mkdirSync(path.join(env.work, 'bundles', 'cer-exists'), { recursive: true });
+    const before = objectCount();
+    await expect(runCeremony(env, { id: 'cer-exists', algorithm: 'ec-p256' })).rejects.toMatchObject({
+      exitCode: 2,
+      message: expect.stringMatching(/cer-exists already exists; a ceremony never overwrites a bundle/),
+    });
+    expect(objectCount()).toBe(before);
+    expect(readdirSync(path.join(env.work, 'bundles', 'cer-exists'))).toEqual([]);
   });
+
+  it('a mistyped word in a confirmation is named by its position, never echoed', async () => {
+    const { Ceremony } = await import('../../electron/core/ceremony/engine.ts');
+    const { writePlan } = await import('../helpers/ceremony-fixture.ts');
+    const c = Ceremony.load(writePlan(env, { id: 'cer-typo', algorithm: 'ec-p256', steps: false }), { outDir: path.join(env.work, 'bundles'), frontEnd: 'cli', rehearsal: true });
+    try {
+      Ceremony.assertPreflight(c.preflight());
+      c.login(PIN);
+      c.begin();
+      c.generate();
+      const shares = c.backup();
+      const first = await c.shareSheet(0);
+      for (const sh of shares) c.markPrinted(sh.index, 'test');
+      const words = first.text.trim().split(' ');
+      const typo = `${words[4].slice(0, -1)}${words[4].endsWith('x') ? 'q' : 'x'}z`;
+      words[4] = typo;
+      let message = '';
+      try {
+        c.confirmShare(0, words.join(' '), 'typed');
+      } catch (err) {
+        message = (err as Error).message;
+      }
+      expect(message).toMatch(/unknown word at position 5 \(not in the SLIP-39 word list\)/);
+      expect(message).not.toContain(typo);
+      c.abort(message);
+      const transcript = readFileSync(path.join(env.work, 'bundles', 'cer-typo', 'transcript.jsonl'), 'utf8');
+      expect(transcript).toContain('ceremony.aborted');
+      expect(transcript).not.toContain(typo);
+      expect(transcript).toContain('"step":"confirm"');
+    } finally {
+      c.close();
+    }
+  });
+
 });

@@ -45,7 +45,10 @@ function outDir(name: string): string {
 
 describe('CLI misuse', () => {
   it('no command prints help and exits 2; --help exits 0', () => {
-    expect(keyrite([]).code).toBe(2);
+    const none = keyrite([]);
+    expect(none.code).toBe(2);
+    expectOneLineError(none, /no command given/);
+    expect(none.stdout).toContain('Commands:');
     const h = keyrite(['--help']);
     expect(h.code).toBe(0);
     for (const c of ['demo', 'ceremony run', 'plan check', 'hsm list', 'verify', 'shares split']) expect(h.stdout).toContain(c);
@@ -142,6 +145,16 @@ describe('CLI misuse', () => {
     const r = keyrite([...runArgs(f, out).slice(0, -2), '--pin-env', 'KEYRITE_NO_SUCH_VAR']);
     expect(r.code).toBe(2);
     expectOneLineError(r, /KEYRITE_NO_SUCH_VAR, which is not set/);
+  });
+
+  it('shares written into the bundle folder are refused before the token is touched', () => {
+    const f = writePlan(env, { id: 'shares-inside', algorithm: 'ec-p256' });
+    const out = outDir('inside');
+    const inside = path.join(out, 'shares-inside', 'sheets');
+    const r = keyrite(['ceremony', 'run', '--plan', f, '--out', out, '--shares-out', inside, '--confirm-from', inside, '--ack-all', '--pin-env', 'TEST_PIN']);
+    expect(r.code).toBe(2);
+    expectOneLineError(r, /--shares-out .* is inside the bundle folder .*shares-inside; shares are never in the bundle/);
+    expect(existsSync(path.join(out, 'shares-inside'))).toBe(false);
   });
 
   it('verify of a folder that does not exist: exit 2', () => {

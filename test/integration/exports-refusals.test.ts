@@ -1,14 +1,17 @@
 /**
- * Exports that cannot work are refused before any key exists (the ceremony's preflight, with the
- * real SoftHSM mechanism list), and a sealed root key cannot be exported again: the token refuses.
+ * Exports that cannot work are refused before any key exists: what the plan's files and root type
+ * decide when the plan is loaded (exit 2, no HSM opened), what the token offers in the ceremony's
+ * preflight with the real SoftHSM mechanism list (exit 1). A sealed root key cannot be exported
+ * again: the token refuses.
  */
+import { spawnSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Ceremony } from '../../electron/core/ceremony/engine.ts';
-import { planExportSchema, type PlanExport } from '../../electron/core/ceremony/plan.ts';
+import { PlanError, planExportSchema, type PlanExport } from '../../electron/core/ceremony/plan.ts';
 import { OperationError } from '../../electron/core/errors.ts';
 import { assertExportsPreflight, preflightExports, probeOaepHashes, runExport, type ExportsPreflightContext } from '../../electron/core/exports/index.ts';
 import { HsmError, openModule, type HsmModule, type HsmSession } from '../../electron/core/hsm/index.ts';
@@ -117,7 +120,7 @@ describe('exports preflight (mechanism list of a real SoftHSM token)', () => {
 
   it('refuses a missing or empty AWS import token', () => {
     expect(failure(aws({ importToken: 'empty-token.bin' }))).toBe('exports[0] aws-prod: import token empty-token.bin is empty');
-    expect(failure(aws({ importToken: 'gone.bin' }))).toBe('exports[0] aws-prod: import token gone.bin does not exist');
+    expect(failure(aws({ importToken: 'gone.bin' }))).toBe('exports[0] aws-prod: import token file gone.bin does not exist');
   });
 
   it('refuses a key the KMS cannot hold', () => {
@@ -169,17 +172,67 @@ describe('the ceremony refuses before any key is generated', () => {
   }
 
   const awsPlan = (extra: Record<string, unknown>) => ({ name: 'aws-prod', kind: 'aws-kms', wrappingKey: 'wrap-2048.der', importToken: 'ImportToken.bin', algorithm: 'RSA_AES_KEY_WRAP_SHA_1', ...extra });
+  const noModule = () => {
+    throw new Error('the PKCS#11 module was opened');
+  };
 
-  const refusals: [string, Record<string, unknown>, RegExp, string?][] = [
+  // Decided by the plan's files and root type alone: the plan does not load (exit 2), so no module
+  // is opened, no preflight runs, nothing is written.
+  const atLoad: [string, Record<string, unknown>, string, string?][] = [
+    ['direct', awsPlan({ algorithm: 'RSAES_OAEP_SHA_1' }), 'exports[0].algorithm: RSAES_OAEP_SHA_1 wraps only AES keys directly; the ec-p384 root key is a private key and needs RSA_AES_KEY_WRAP_SHA_1 or RSA_AES_KEY_WRAP_SHA_256'],
+    ['small', awsPlan({ wrappingKey: 'wrap-1024.pem' }), 'exports[0].wrappingKey: wrap-1024.pem is RSA-1024; at least RSA-2048 is required'],
+    ['malformed', awsPlan({ wrappingKey: 'garbage.pem' }), 'exports[0].wrappingKey: garbage.pem is not a DER or PEM SubjectPublicKeyInfo'],
+    ['not-rsa', awsPlan({ wrappingKey: 'ec-public.pem' }), 'exports[0].wrappingKey: ec-public.pem is not an RSA key (it is EC)'],
+    ['empty-token', awsPlan({ importToken: 'empty-token.bin' }), 'exports[0].importToken: empty-token.bin is empty'],
+    ['gcp-size', { name: 'gcp', kind: 'gcp-kms', wrappingKey: 'wrap-3072.pem', algorithm: 'RSA_OAEP_4096_SHA1_AES_256' }, 'exports[0].wrappingKey: wrap-3072.pem is RSA-3072 but RSA_OAEP_4096_SHA1_AES_256 needs RSA-4096'],
+    ['vault-type', { name: 'vault', kind: 'vault-transit', wrappingKey: 'wrap-3072.pem', hashFunction: 'SHA1', type: 'aes256-gcm96' }, "exports[0].type: 'aes256-gcm96' does not fit the ec-p384 root key (use 'ecdsa-p384')"],
+    ['azure-ed25519', { name: 'azure', kind: 'azure-byok', wrappingKey: 'wrap-3072.pem', kid: 'https://v/keys/k/1' }, 'exports[0].kind: Azure Key Vault cannot import ed25519 keys', 'ed25519'],
+  ];
+  for (const [name, exp, message, algorithm] of atLoad) {
+    it(`${name}: the plan does not load (exit 2); no module opened, no object on the token, no bundle`, () => {
+      const before = session.listObjects().length;
+      const outDir = path.join(work, `out-${name}`);
+      const file = planFile(name, [exp], algorithm);
+      let err: unknown;
+      try {
+        Ceremony.load(file, { outDir, frontEnd: 'cli', rehearsal: true, openModule: noModule });
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(PlanError);
+      expect((err as PlanError).exitCode).toBe(2);
+      expect((err as Error).message).toBe(`plan ${file}: ${message}`);
+      expect(session.listObjects().length).toBe(before);
+      expect(existsSync(path.join(outDir, `refuse-${name}`))).toBe(false);
+    });
+  }
+
+  it('the CLI: `plan check` and `ceremony run` both refuse such a plan with exit 2 and one line, before any HSM', () => {
+    const file = planFile('cli', [awsPlan({ wrappingKey: 'garbage.pem' })]);
+    const outDir = path.join(work, 'out-cli');
+    const keyrite = (args: string[]) =>
+      spawnSync(process.execPath, [path.resolve('bin/keyrite.mjs'), ...args], { encoding: 'utf8', env: { ...process.env, SOFTHSM2_CONF: sandbox.confPath, TEST_PIN: PIN }, input: '' });
+    const check = keyrite(['plan', 'check', file]);
+    expect(check.status).toBe(2);
+    expect(check.stdout).toBe(`${file}: exports[0].wrappingKey: garbage.pem is not a DER or PEM SubjectPublicKeyInfo\n`);
+    expect(check.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^keyrite: error: plan .*: 1 problem, first: exports\[0\]\.wrappingKey: garbage\.pem is not/)]);
+    const before = session.listObjects().length;
+    const run = keyrite(['ceremony', 'run', '--plan', file, '--out', outDir, '--shares-out', path.join(outDir, 'shares'), '--ack-all', '--pin-env', 'TEST_PIN']);
+    expect(run.status).toBe(2);
+    expect(run.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^keyrite: error: plan .*: exports\[0\]\.wrappingKey: garbage\.pem is not a DER or PEM SubjectPublicKeyInfo$/)]);
+    expect(session.listObjects().length).toBe(before);
+    expect(existsSync(path.join(outDir, 'refuse-cli'))).toBe(false);
+  });
+
+  // Decided by the token (its OAEP hashes), or by a file that changed after the plan was loaded:
+  // the preflight refuses (exit 1), still before any key exists.
+  const atPreflight: [string, Record<string, unknown>, RegExp, string?][] = [
     ['sha256', awsPlan({ algorithm: 'RSA_AES_KEY_WRAP_SHA_256' }), /exports\[0\] aws-prod: RSA_AES_KEY_WRAP_SHA_256 needs RSA-OAEP with SHA-256, which token 'refusals' does not support; RSA_AES_KEY_WRAP_SHA_1 would work/],
-    ['direct', awsPlan({ algorithm: 'RSAES_OAEP_SHA_1' }), /exports\[0\] aws-prod: RSAES_OAEP_SHA_1 wraps only AES keys directly/],
-    ['small', awsPlan({ wrappingKey: 'wrap-1024.pem' }), /exports\[0\] aws-prod: wrapping key wrap-1024\.pem is RSA-1024/],
-    ['malformed', awsPlan({ wrappingKey: 'garbage.pem' }), /exports\[0\] aws-prod: wrapping key garbage\.pem is not a DER or PEM/],
-    ['token', awsPlan({ importToken: 'vanishing-token.bin' }), /exports\[0\] aws-prod: import token vanishing-token\.bin does not exist/, 'vanishing-token.bin'],
+    ['token', awsPlan({ importToken: 'vanishing-token.bin' }), /exports\[0\] aws-prod: import token file vanishing-token\.bin does not exist/, 'vanishing-token.bin'],
   ];
 
-  for (const [name, exp, message, vanish] of refusals) {
-    it(`${name}: preflight fails, no object on the token, no bundle`, () => {
+  for (const [name, exp, message, vanish] of atPreflight) {
+    it(`${name}: preflight fails (exit 1), no object on the token, no bundle`, () => {
       const before = session.listObjects().length;
       if (vanish) writeFileSync(path.join(work, vanish), 'token');
       const outDir = path.join(work, `out-${name}`);
@@ -189,6 +242,11 @@ describe('the ceremony refuses before any key is generated', () => {
       expect(report.ok).toBe(false);
       expect(report.checks.filter((x) => !x.ok).map((x) => x.detail)).toEqual([expect.stringMatching(message)]);
       expect(() => Ceremony.assertPreflight(report)).toThrow(message);
+      try {
+        Ceremony.assertPreflight(report);
+      } catch (err) {
+        expect((err as OperationError).exitCode).toBe(1);
+      }
       expect(session.listObjects().length).toBe(before);
       expect(existsSync(c.bundleDir)).toBe(false);
       c.close();

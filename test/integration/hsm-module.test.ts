@@ -56,7 +56,7 @@ describe('openModule', () => {
   });
 
   it.each([
-    ['a shared library that is not PKCS#11', '/usr/lib/x86_64-linux-gnu/libz.so.1'],
+    ['a shared library that is not PKCS#11', ['/usr/lib/x86_64-linux-gnu/libz.so.1', '/usr/lib/aarch64-linux-gnu/libz.so.1', '/lib/x86_64-linux-gnu/libz.so.1'].find((f) => existsSync(f)) ?? 'NO-LIBZ'],
     ['a text file', 'TEXT'],
   ])('%s is refused as module-load (exit 2)', (_what, file) => {
     let p = file;
@@ -64,7 +64,7 @@ describe('openModule', () => {
       p = path.join(sb.dir, 'not-a-module.so');
       writeFileSync(p, 'hello, I am not a library\n');
     }
-    if (!existsSync(p)) return; // libz lives elsewhere on other architectures
+    expect(existsSync(p), `no libz found to test with (${p})`).toBe(true);
     const err = thrown(() => openModule(p)) as HsmError;
     expect(err).toBeInstanceOf(HsmError);
     expect(err.code).toBe('module-load');

@@ -82,7 +82,7 @@ afterAll(() => {
 describe.each(['stdin', 'file'] as const)('bad shares via %s', (input) => {
   it('an unknown word: names the share and the word position', async () => {
     const r = await recoverWith(input, [a.shares[0], withWord(a.shares[1], 6, 'zzzzzz')]);
-    expectOneLineError(r, /^keyrite: error: share 2: unknown word 'zzzzzz' at position 7$/);
+    expectOneLineError(r, /^keyrite: error: share 2: unknown word at position 7 \(not in the SLIP-39 word list\)$/);
     expectTokenUnchanged();
   });
 
@@ -122,7 +122,7 @@ describe('other refusals', () => {
   it('a bad share through the real process: exit 1, one line on stderr', () => {
     const r = cliProcess(sb, args(a.bundle), { stdin: `${a.shares[0]}\n${withWord(a.shares[2], 0, 'xylophone')}\n`, env: { KR_PIN: PIN, KR_PASS: PASSPHRASE } });
     expect(r.status).toBe(1);
-    expect(r.stderr).toBe("keyrite: error: share 2: unknown word 'xylophone' at position 1\n");
+    expect(r.stderr).toBe("keyrite: error: share 2: unknown word at position 1 (not in the SLIP-39 word list)\n");
     expect(r.stdout).toMatch(/share 1: accepted — group 1, member 1 .*still needed: group 1 needs 1 more share/);
     expectTokenUnchanged();
   });
@@ -228,7 +228,7 @@ describe('other refusals', () => {
       return answers.shift()!;
     };
     const status = await main(['recover', '--bundle', b.bundle, '--module', sb.module, '--token', 'tty'], io);
-    expect(err.join('')).toContain("keyrite: share 2: unknown word 'qqqq' at position 4; try again");
+    expect(err.join('')).toContain("keyrite: share 2: unknown word at position 4 (not in the SLIP-39 word list); try again");
     expect(status).toBe(0);
     expect(questions).toEqual(['Share 1 (group 1 needs 2 shares): ', 'Share 2 (group 1 needs 1 more share): ', 'Share 2 (group 1 needs 1 more share): ', 'Share 2 (group 1 needs 1 more share): ', "PIN for token 'tty': "]);
     expect(out.join('')).toMatch(/Restored: +'refusals-b-root'/);

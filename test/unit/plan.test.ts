@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -24,8 +25,26 @@ function basePlan(): any {
   };
 }
 
+// The plan's KMS files, real enough for every rule the plan check applies without a token.
 const dir = mkdtempSync(path.join(os.tmpdir(), 'keyrite-plan-'));
-writeFileSync(path.join(dir, 'wrap.pem'), 'not checked here');
+const rsa = (bits: number) => generateKeyPairSync('rsa', { modulusLength: bits });
+const rsa3072 = rsa(3072).publicKey;
+writeFileSync(path.join(dir, 'wrap.pem'), rsa3072.export({ format: 'pem', type: 'spki' }));
+writeFileSync(path.join(dir, 'wrap.der'), rsa3072.export({ format: 'der', type: 'spki' }));
+writeFileSync(path.join(dir, 'wrap-1024.pem'), rsa(1024).publicKey.export({ format: 'pem', type: 'spki' }));
+writeFileSync(path.join(dir, 'rsa-pkcs1.pem'), rsa3072.export({ format: 'pem', type: 'pkcs1' }));
+const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+writeFileSync(path.join(dir, 'ec-public.pem'), ec.publicKey.export({ format: 'pem', type: 'spki' }));
+writeFileSync(path.join(dir, 'private.pem'), ec.privateKey.export({ format: 'pem', type: 'pkcs8' }));
+writeFileSync(path.join(dir, 'garbage.pem'), 'this is not a key\n');
+writeFileSync(path.join(dir, 'ImportToken.bin'), Buffer.from('opaque AWS import token'));
+writeFileSync(path.join(dir, 'empty.bin'), Buffer.alloc(0));
+mkdirSync(path.join(dir, 'a-folder'));
+
+const aws = (extra: Record<string, unknown> = {}) => ({ name: 'aws-1', kind: 'aws-kms', wrappingKey: 'wrap.pem', importToken: 'ImportToken.bin', algorithm: 'RSA_AES_KEY_WRAP_SHA_1', ...extra });
+const gcp = (extra: Record<string, unknown> = {}) => ({ name: 'gcp-1', kind: 'gcp-kms', wrappingKey: 'wrap.pem', algorithm: 'RSA_OAEP_3072_SHA1_AES_256', ...extra });
+const azure = (extra: Record<string, unknown> = {}) => ({ name: 'azure-1', kind: 'azure-byok', wrappingKey: 'wrap.pem', kid: 'https://v.vault.azure.net/keys/kek/1', ...extra });
+const vault = (extra: Record<string, unknown> = {}) => ({ name: 'vault-1', kind: 'vault-transit', wrappingKey: 'wrap.pem', hashFunction: 'SHA1', type: 'ecdsa-p384', ...extra });
 
 function problems(mutate: (p: any) => void, opts: { outDir?: string } = {}) {
   const p = basePlan();
@@ -64,9 +83,27 @@ describe('plan rules (SPEC §2)', () => {
     ['iteration exponent too big', (p) => (p.backup.iterationExponent = 16), 'backup.iterationExponent', /15/],
     ['no token selector', (p) => (p.hsm = { module: '/x.so' }), 'hsm', /tokenLabel or tokenSerial/],
     ['unknown export kind', (p) => (p.exports = [{ name: 'x-1', kind: 'oci-kms', wrappingKey: 'wrap.pem' }]), 'exports[0].kind', /aws-kms/],
-    ['missing wrapping key file', (p) => (p.exports = [{ name: 'gcp-1', kind: 'gcp-kms', wrappingKey: 'missing.pem', algorithm: 'RSA_OAEP_3072_SHA1_AES_256' }]), 'exports[0].wrappingKey', /missing.pem does not exist/],
-    ['missing AWS import token', (p) => (p.exports = [{ name: 'aws-1', kind: 'aws-kms', wrappingKey: 'wrap.pem', algorithm: 'RSA_AES_KEY_WRAP_SHA_1' }]), 'exports[0].importToken', /is required/],
-    ['duplicate export name', (p) => (p.exports = [0, 1].map(() => ({ name: 'v-1', kind: 'vault-transit', wrappingKey: 'wrap.pem', hashFunction: 'SHA1', type: 'ecdsa-p384' }))), 'exports[1].name', /duplicate export name/],
+    ['missing wrapping key file', (p) => (p.exports = [gcp({ wrappingKey: 'missing.pem' })]), 'exports[0].wrappingKey', /^file missing\.pem does not exist$/],
+    ['wrapping key is a folder', (p) => (p.exports = [gcp({ wrappingKey: 'a-folder' })]), 'exports[0].wrappingKey', /^a-folder is not a file$/],
+    ['empty wrapping key', (p) => (p.exports = [gcp({ wrappingKey: 'empty.bin' })]), 'exports[0].wrappingKey', /^empty\.bin is empty$/],
+    ['garbage wrapping key', (p) => (p.exports = [aws({ wrappingKey: 'garbage.pem' })]), 'exports[0].wrappingKey', /^garbage\.pem is not a DER or PEM SubjectPublicKeyInfo$/],
+    ['private key as wrapping key', (p) => (p.exports = [aws({ wrappingKey: 'private.pem' })]), 'exports[0].wrappingKey', /^private\.pem is a PEM "PRIVATE KEY", not a "PUBLIC KEY" \(SPKI\)$/],
+    ['PKCS#1 wrapping key', (p) => (p.exports = [aws({ wrappingKey: 'rsa-pkcs1.pem' })]), 'exports[0].wrappingKey', /^rsa-pkcs1\.pem is a PEM "RSA PUBLIC KEY", not a "PUBLIC KEY"/],
+    ['non-RSA wrapping key', (p) => (p.exports = [vault({ wrappingKey: 'ec-public.pem' })]), 'exports[0].wrappingKey', /^ec-public\.pem is not an RSA key \(it is EC\)$/],
+    ['1024-bit wrapping key', (p) => (p.exports = [azure({ wrappingKey: 'wrap-1024.pem' })]), 'exports[0].wrappingKey', /^wrap-1024\.pem is RSA-1024; at least RSA-2048 is required$/],
+    ['GCP size not the algorithm\'s', (p) => (p.exports = [gcp({ algorithm: 'RSA_OAEP_4096_SHA256_AES_256' })]), 'exports[0].wrappingKey', /^wrap\.pem is RSA-3072 but RSA_OAEP_4096_SHA256_AES_256 needs RSA-4096$/],
+    ['missing AWS import token', (p) => (p.exports = [aws({ importToken: undefined })]), 'exports[0].importToken', /is required/],
+    ['AWS import token file missing', (p) => (p.exports = [aws({ importToken: 'gone.bin' })]), 'exports[0].importToken', /^file gone\.bin does not exist$/],
+    ['empty AWS import token', (p) => (p.exports = [aws({ importToken: 'empty.bin' })]), 'exports[0].importToken', /^empty\.bin is empty$/],
+    ['AWS import token is a folder', (p) => (p.exports = [aws({ importToken: 'a-folder' })]), 'exports[0].importToken', /^a-folder is not a file$/],
+    ['AWS direct OAEP with an EC root', (p) => (p.exports = [aws({ algorithm: 'RSAES_OAEP_SHA_1' })]), 'exports[0].algorithm', /^RSAES_OAEP_SHA_1 wraps only AES keys directly; the ec-p384 root key is a private key and needs RSA_AES_KEY_WRAP_SHA_1 or RSA_AES_KEY_WRAP_SHA_256$/],
+    ['GCP direct OAEP with an RSA root', (p) => ((p.key.algorithm = 'rsa-3072'), (p.exports = [gcp({ algorithm: 'RSA_OAEP_3072_SHA256' })])), 'exports[0].algorithm', /needs RSA_OAEP_3072_SHA1_AES_256 or RSA_OAEP_3072_SHA256_AES_256$/],
+    ['Vault AES type for an EC root', (p) => (p.exports = [vault({ type: 'aes256-gcm96' })]), 'exports[0].type', /^'aes256-gcm96' does not fit the ec-p384 root key \(use 'ecdsa-p384'\)$/],
+    ['Vault P-256 type for a P-384 root', (p) => (p.exports = [vault({ type: 'ecdsa-p256' })]), 'exports[0].type', /use 'ecdsa-p384'/],
+    ['Vault AES-128 type for an AES-256 root', (p) => ((p.key.algorithm = 'aes-256'), (p.exports = [vault({ type: 'aes128-gcm96' })])), 'exports[0].type', /does not fit the aes-256 root key \(use 'aes256-gcm96'/],
+    ['Vault type for another RSA size', (p) => ((p.key.algorithm = 'rsa-4096'), (p.exports = [vault({ type: 'rsa-3072' })])), 'exports[0].type', /use 'rsa-4096'/],
+    ['Azure with an Ed25519 root', (p) => ((p.key.algorithm = 'ed25519'), (p.exports = [azure()])), 'exports[0].kind', /^Azure Key Vault cannot import ed25519 keys$/],
+    ['duplicate export name', (p) => (p.exports = [vault({ name: 'v-1' }), vault({ name: 'v-1' })]), 'exports[1].name', /duplicate export name/],
     ['step acked by stranger', (p) => (p.steps[0].ackBy = ['zed']), 'steps[0].ackBy[0]', /not a participant/],
     ['duplicate step', (p) => p.steps.push({ ...p.steps[0] }), 'steps[1].id', /duplicate step id/],
     ['PIN in the plan', (p) => (p.hsm.pin = '1234'), 'hsm', /unknown key 'pin'/],
@@ -79,6 +116,37 @@ describe('plan rules (SPEC §2)', () => {
       expect(hit!.message).toMatch(msg);
     });
   }
+
+  it('accepts one good export of each kind, DER or PEM wrapping keys, and the forms each root type allows', () => {
+    expect(problems((p) => (p.exports = [aws({ wrappingKey: 'wrap.der' }), gcp(), azure(), vault()]))).toEqual([]);
+    const aesRoot = problems((p) => {
+      p.key.algorithm = 'aes-256';
+      p.exports = [aws({ algorithm: 'RSAES_OAEP_SHA_1' }), gcp({ algorithm: 'RSA_OAEP_3072_SHA256' }), vault({ type: 'aes256-gcm96' }), vault({ name: 'vault-2', type: 'chacha20-poly1305' })];
+    });
+    expect(aesRoot).toEqual([]);
+    for (const [root, type] of [['ec-p256', 'ecdsa-p256'], ['rsa-3072', 'rsa-3072'], ['rsa-4096', 'rsa-4096'], ['ed25519', 'ed25519']])
+      expect(problems((p) => ((p.key.algorithm = root), (p.exports = [vault({ type })])))).toEqual([]);
+  });
+
+  it('reports every export problem with its own path, by index, and a control character in a name cannot break the line', () => {
+    const ps = problems((p) => (p.exports = [aws(), aws({ name: 'aws-2', wrappingKey: 'garbage.pem', importToken: 'empty.bin', algorithm: 'RSAES_OAEP_SHA_256' }), vault({ type: 'x\ny' })]));
+    expect(ps.map((x) => x.path)).toEqual(['exports[1].wrappingKey', 'exports[1].importToken', 'exports[1].algorithm', 'exports[2].type']);
+    expect(ps[3].message).toMatch(/^'"x\\ny"' does not fit/);
+  });
+
+  it('loadPlan refuses a plan whose export cannot run with exit 2, before any HSM is opened', () => {
+    const f = path.join(dir, 'bad-export.json');
+    writeFileSync(f, JSON.stringify({ ...basePlan(), exports: [aws({ wrappingKey: 'garbage.pem' })] }));
+    let err: unknown;
+    try {
+      loadPlan(f);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(PlanError);
+    expect((err as PlanError).exitCode).toBe(2);
+    expect((err as Error).message).toMatch(/bad-export\.json: exports\[0\]\.wrappingKey: garbage\.pem is not a DER or PEM SubjectPublicKeyInfo$/);
+  });
 
   it('reports every problem at once', () => {
     const ps = problems((p) => {

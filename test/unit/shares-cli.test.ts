@@ -91,7 +91,7 @@ describe('keyrite shares', () => {
     const words = good2.split(' ');
     words[6] = 'foo';
     let r = await run(['shares', 'combine'], `# pile\n${good1}\n\n${words.join(' ')}\n`);
-    expect(r).toEqual({ code: 1, stdout: '', stderr: "keyrite: error: share 2: unknown word 'foo' at position 7\n" });
+    expect(r).toEqual({ code: 1, stdout: '', stderr: "keyrite: error: share 2: unknown word at position 7 (not in the SLIP-39 word list)\n" });
 
     const swapped = good2.split(' ');
     [swapped[8], swapped[9]] = [swapped[9], swapped[8]];

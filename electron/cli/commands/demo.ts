@@ -25,12 +25,15 @@ Writes DIR/<ceremony-id>/ (the bundle), DIR/shares/ (rehearsal share sheets) and
 
 Options:
   --out DIR         default ./keyrite-demo
-  --algorithm ALG   ${ROOT_ALGORITHMS.join(', ')} (default ec-p384)`,
+  --algorithm ALG   ${ROOT_ALGORITHMS.filter((a) => a !== 'ed25519').join(', ')} (default ec-p384)`,
   options: { out: { type: 'string' }, algorithm: { type: 'string' } },
   async run(args, io) {
     const out = path.resolve(io.cwd, optString(args, 'out') ?? 'keyrite-demo');
     const algorithm = (optString(args, 'algorithm') ?? 'ec-p384') as RootAlgorithm;
     if (!ROOT_ALGORITHMS.includes(algorithm)) throw new UsageError(`demo: --algorithm must be one of ${ROOT_ALGORITHMS.join(', ')}`);
+    // SoftHSM signs with Ed25519 but refuses to wrap it, so the demo's backup (and exports) cannot be made.
+    if (algorithm === 'ed25519')
+      throw new UsageError('demo: SoftHSM cannot wrap Ed25519 keys, so an ed25519 root cannot be backed up on the demo token; on an HSM that can, use keyrite ceremony run');
     for (const sub of ['shares', 'plan']) {
       const d = path.join(out, sub);
       if (existsSync(d) && readdirSync(d).length) throw new UsageError(`demo: ${d} already holds an earlier demo; remove it or give --out DIR`);

@@ -1,4 +1,5 @@
 import { createPublicKey, verify as cryptoVerify } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { KeyriteError, OperationError } from '../errors.ts';
 import { openModule, judgeMechanisms, kwpSelfTest, probeWrappable } from '../hsm/index.ts';
@@ -156,9 +157,11 @@ export class Ceremony {
     const checks: Check[] = [];
     const add = (name: string, ok: boolean, detail: string) => checks.push({ name, ok, detail });
     add('plan', true, `plan ${path.basename(this.loaded.file)} (sha256 ${this.loaded.sha256.slice(0, 16)}…) is valid`);
-    add('output folder', true, `${this.bundleDir} does not exist yet`);
+    const exists = existsSync(this.bundleDir);
+    add('output folder', !exists, exists ? `${this.bundleDir} already exists; a ceremony never overwrites a bundle` : `${this.bundleDir} does not exist yet`);
     try {
-      this.module ??= (this.opts.openModule ?? openModule)(this.plan.hsm.module);
+      // SPEC §2: paths in the plan are relative to the plan's folder, the module's too.
+      this.module ??= (this.opts.openModule ?? openModule)(this.loaded.resolve(this.plan.hsm.module));
       add('module', true, `${this.module.info.path} (${this.module.info.library} ${this.module.info.libraryVersion}, sha256 ${this.module.info.sha256.slice(0, 16)}…)`);
       this.token = this.module.findToken({ label: this.plan.hsm.tokenLabel, serial: this.plan.hsm.tokenSerial });
       add('token', true, `'${this.token.label}' ${this.token.manufacturer} ${this.token.model} serial ${this.token.serialNumber}`);
@@ -225,13 +228,16 @@ export class Ceremony {
       });
       checks.push(...exportChecks.filter((c) => !c.ok));
     }
-    this.loginChecks = checks;
-    if (this.writer) this.recordLogin();
     const bad = checks.find((c) => !c.ok);
     if (bad) {
+      // Nothing has been created on the token: log out so that a later login starts afresh, and
+      // (once a transcript exists) record why the ceremony cannot go on.
       if (this.writer) this.abort(`${bad.name}: ${bad.detail}`);
+      else this.closeSession();
       throw new OperationError(`${bad.name}: ${bad.detail}`);
     }
+    this.loginChecks = checks;
+    if (this.writer) this.recordLogin();
     return checks;
   }
 
@@ -487,6 +493,7 @@ export class Ceremony {
   markPrinted(index: number, output: string): void {
     this.expect('backed-up', 'confirmed');
     const sh = this.shareAt(index);
+    this.step = 'print';
     this.record('share.printed', { group: sh.group, member: sh.member, custodian: sh.custodian, output, rehearsal: this.opts.rehearsal });
     sh.printed = true;
     if (this.shares.every((x) => x.printed) && this.kek) {
@@ -500,6 +507,7 @@ export class Ceremony {
   confirmShare(index: number, mnemonic: string, method: 'typed' | 'scanned' | 'file'): void {
     this.expect('backed-up', 'confirmed');
     const sh = this.shareAt(index);
+    this.step = 'confirm';
     if (!sh.printed) throw new OperationError(`${sh.name}'s sheet has not been printed yet`);
     const normalized = mnemonic.trim().toLowerCase().split(/\s+/).join(' ');
     if (shareCheckValue(normalized) !== sh.checkValue)
@@ -519,19 +527,20 @@ export class Ceremony {
     const s = this.sess;
     this.step = 'recovery-test';
     const b = this.plan.backup;
+    if (b.passphrase && !passphrase) throw new OperationError('the test recovery needs the SLIP-39 passphrase; enter it and try again');
     const used: CustodianShare[] = [];
     for (let g = 1; g <= b.groups.length && used.length < Infinity; g++) {
       if (new Set(used.map((u) => u.group)).size >= b.groupThreshold) break;
       used.push(...this.shares.filter((x) => x.group === g).slice(0, b.groups[g - 1].threshold));
     }
-    let kek: Buffer | undefined;
+    let kek: Uint8Array | undefined;
     let kekKcvOk = false;
     let sameKey = false;
     let detail = '';
     let failure: unknown;
     try {
-      kek = Buffer.from(combineMnemonics(used.map((u) => this.confirmed.get(u.index)!), b.passphrase ? passphrase : undefined));
-      const kekRef = s.importAesKey(kek, `keyrite-kek-test:${this.plan.id}`, { unwrap: true, sign: true });
+      kek = combineMnemonics(used.map((u) => this.confirmed.get(u.index)!), b.passphrase ? passphrase : undefined);
+      const kekRef = s.importAesKey(Buffer.from(kek.buffer, kek.byteOffset, kek.byteLength), `keyrite-kek-test:${this.plan.id}`, { unwrap: true, sign: true });
       try {
         kekKcvOk = s.aesKcv(kekRef) === this.kekKcv;
         if (!kekKcvOk) detail = 'the combined backup key has a different KCV (wrong passphrase?)';
@@ -565,6 +574,9 @@ export class Ceremony {
     }
     const ok = kekKcvOk && sameKey;
     this.record('backup.recovery-tested', { shares: used.map((u) => ({ group: u.group, member: u.member })), ok, kekKcvOk, sameKey, detail });
+    // A different KCV with a passphrase is most likely a mistyped passphrase: recorded, and the test
+    // may be run again. A key that unwraps but is not the root is a broken backup: the ceremony stops.
+    if (!kekKcvOk && b.passphrase && !failure) throw new OperationError('test recovery: the shares combine to a backup key with another KCV: the passphrase was probably mistyped; enter it again');
     if (!ok) this.fail('recovery-test', `test recovery failed: ${detail}`, failure);
     this.confirmed.clear();
     this.state = 'recovery-tested';

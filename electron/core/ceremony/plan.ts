@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { UsageError } from '../errors.ts';
-import { ROOT_ALGORITHMS } from '../hsm/types.ts';
+import { checkExportTarget } from '../exports/target-rules.ts';
+import { ROOT_ALGORITHMS, type RootAlgorithm } from '../hsm/types.ts';
 import { locateJsonError } from '../util/json-location.ts';
 
 /**
@@ -203,18 +204,15 @@ export function checkPlanObject(raw: unknown, planDir: string, opts: { outDir?: 
   if (plan.backup.groupThreshold > plan.backup.groups.length)
     add('backup.groupThreshold', `is ${plan.backup.groupThreshold} but there are ${plan.backup.groups.length} group(s)`);
 
-  // Exports: unique names, files present; the key material kinds are checked by the exports preflight.
+  // Exports: unique names, and every rule the plan's files and root type decide without a token
+  // (wrapping key, import token, algorithm and KMS key type against the root); the token's
+  // mechanisms are judged by the HSM preflight.
   const names = new Set<string>();
   plan.exports.forEach((e, i) => {
     if (names.has(e.name)) add(`exports[${i}].name`, `duplicate export name '${e.name}'`);
     names.add(e.name);
-    const files: [string, string][] = [['wrappingKey', e.wrappingKey]];
-    if (e.kind === 'aws-kms') files.push(['importToken', e.importToken]);
-    for (const [field, rel] of files) {
-      const abs = path.resolve(planDir, rel);
-      if (!existsSync(abs)) add(`exports[${i}].${field}`, `file ${rel} does not exist`);
-      else if (!statSync(abs).isFile()) add(`exports[${i}].${field}`, `${rel} is not a file`);
-    }
+    const rules = checkExportTarget(e, (p) => path.resolve(planDir, p), plan.key.algorithm as RootAlgorithm);
+    for (const p of rules.problems) add(`exports[${i}].${p.field}`, p.message);
   });
 
   // Steps: unique ids, acknowledgers are participants.

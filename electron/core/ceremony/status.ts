@@ -72,7 +72,10 @@ export function readCeremonyJournal(bundleDir: string): { events: TranscriptEven
   try {
     bytes = readFileSync(file);
   } catch (err) {
-    throw new OperationError(`${file} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'}); without it nothing can be said about this ceremony`);
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    // No transcript at all is the wrong folder (exit 2, as verify and report say); an unreadable one is a failure.
+    if (code === 'ENOENT') throw new UsageError(`${bundleDir} has no transcript.jsonl: it is not a Keyrite bundle`);
+    throw new OperationError(`${file} cannot be read (${code}); without it nothing can be said about this ceremony`);
   }
   // A line that does not end with "\n" is an event whose write never finished: set it aside.
   const end = bytes.lastIndexOf(0x0a) + 1;

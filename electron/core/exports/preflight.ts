@@ -1,22 +1,16 @@
-import { readFileSync, statSync } from 'node:fs';
 import type { Plan, PlanExport } from '../ceremony/plan.ts';
 import { OperationError } from '../errors.ts';
 import { CKM } from '../hsm/mechanisms.ts';
 import type { KwpInfo, MechanismInfo, OaepHash, RootAlgorithm } from '../hsm/types.ts';
-import {
-  MIN_WRAPPING_KEY_BITS,
-  VAULT_TYPES,
-  algorithmName,
-  azureKeyType,
-  exportRequirement,
-  type ExportRequirement,
-} from './requirements.ts';
-import { readWrappingKey, WrappingKeyProblem, type WrappingKey } from './wrapping-key.ts';
+import { algorithmName, type ExportRequirement } from './requirements.ts';
+import { checkExportTarget, labelled } from './target-rules.ts';
+import type { WrappingKey } from './wrapping-key.ts';
 
 /**
  * The exports' part of the preflight (SPEC §6): everything that can be known before a key exists,
  * judged from the plan's files and the token's mechanism list only. A failing target stops the
- * ceremony before any key is generated.
+ * ceremony before any key is generated. The plan-only rules (target-rules.ts) already ran when the
+ * plan was loaded (exit 2); they run again here because a file can change in between.
  */
 
 export interface PreflightCheck {
@@ -56,7 +50,7 @@ function hasMech(mechs: MechanismInfo[], type: number, flag?: string): boolean {
 }
 
 /**
- * Problems of a target that the plan's files and the root type decide, without the token: each a
+ * The token-independent problems of a target (target-rules.ts, also run by the plan check), each a
  * phrase to follow "exports[i] name: ". Also returns the wrapping key when it parsed.
  */
 export function planProblems(
@@ -64,52 +58,8 @@ export function planProblems(
   resolve: (p: string) => string,
   root: RootAlgorithm,
 ): { problems: string[]; key?: WrappingKey; req: ExportRequirement } {
-  const problems: string[] = [];
-  const req = exportRequirement(target);
-  const alg = algorithmName(target);
-
-  // The wrapping key the KMS handed out.
-  let key: WrappingKey | undefined;
-  try {
-    key = readWrappingKey(resolve(target.wrappingKey));
-    if (key.bits < MIN_WRAPPING_KEY_BITS)
-      problems.push(`wrapping key ${target.wrappingKey} is RSA-${key.bits}; at least RSA-${MIN_WRAPPING_KEY_BITS} is required`);
-    else if (req.fixedBits && key.bits !== req.fixedBits)
-      problems.push(`wrapping key ${target.wrappingKey} is RSA-${key.bits} but ${alg} needs RSA-${req.fixedBits}`);
-  } catch (err) {
-    if (!(err instanceof WrappingKeyProblem)) throw err;
-    problems.push(`wrapping key ${target.wrappingKey} ${err.message}`);
-  }
-
-  // AWS: the import token goes into the bundle as it is.
-  if (target.kind === 'aws-kms') {
-    const problem = importTokenProblem(resolve(target.importToken));
-    if (problem) problems.push(`import token ${target.importToken} ${problem}`);
-  }
-
-  // Does the form take this kind of key, and does the KMS hold it?
-  if (req.form === 'oaep' && root !== 'aes-256') {
-    const instead =
-      target.kind === 'aws-kms'
-        ? 'RSA_AES_KEY_WRAP_SHA_1 or RSA_AES_KEY_WRAP_SHA_256'
-        : `RSA_OAEP_${req.fixedBits}_SHA1_AES_256 or RSA_OAEP_${req.fixedBits}_SHA256_AES_256`;
-    problems.push(`${alg} wraps only AES keys directly; the ${root} root key is a private key and needs ${instead}`);
-  }
-  if (target.kind === 'azure-byok' && !azureKeyType(root)) problems.push(`Azure Key Vault cannot import ${root} keys`);
-  if (target.kind === 'vault-transit' && !VAULT_TYPES[root].includes(target.type))
-    problems.push(`Vault type '${target.type}' does not fit the ${root} root key (use ${VAULT_TYPES[root].map((t) => `'${t}'`).join(' or ')})`);
-  return { problems, key, req };
-}
-
-/** Undefined when the file is a readable, non-empty file; else why not. */
-export function importTokenProblem(file: string): string | undefined {
-  try {
-    if (!statSync(file).isFile()) return 'is not a file';
-    return readFileSync(file).length === 0 ? 'is empty' : undefined;
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    return code === 'ENOENT' ? 'does not exist' : `cannot be read (${code})`;
-  }
+  const { problems, key, req } = checkExportTarget(target, resolve, root);
+  return { problems: problems.map(labelled), key, req };
 }
 
 /** Plan problems plus what the token's mechanism list (and, after login, the OAEP probe) says. */

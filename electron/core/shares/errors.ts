@@ -3,7 +3,7 @@ import { OperationError } from '../errors.ts';
 /**
  * A share or share set that cannot be used (exit 1). The message names the share by its
  * 1-based position in the input ("share 2: ...") and says why; it never holds share words,
- * except an unknown word itself, which reveals nothing on its own.
+ * not even a mistyped one (only its position), since a typo is close to the real word.
  */
 export class Slip39Error extends OperationError {
   constructor(message: string, options?: { cause?: unknown }) {

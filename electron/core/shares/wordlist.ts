@@ -43,15 +43,15 @@ export function wordIndex(token: string): number | undefined {
   return i !== undefined && words[i].startsWith(t) ? i : undefined;
 }
 
-/** Splits text on any whitespace and maps each word to its index; names the first unknown word. */
+/** Splits text on any whitespace and maps each word to its index; names the position of the first unknown word. */
 export function mnemonicToIndices(text: string, position?: number): number[] {
   const tokens = text.trim().split(/\s+/).filter(Boolean);
   return tokens.map((tok, i) => {
     const idx = wordIndex(tok);
     if (idx === undefined) {
-      // The unknown word is shown as typed (truncated) so that the custodian can find it; it is not a valid share word.
-      const shown = tok.length > 20 ? `${tok.slice(0, 20)}…` : tok;
-      throw new Slip39Error(`${sharePrefix(position)}unknown word '${shown}' at position ${i + 1}`);
+      // Only the position is named: a mistyped word is usually one letter away from the real share
+      // word, so echoing it would put a near-secret into messages, transcripts and screens.
+      throw new Slip39Error(`${sharePrefix(position)}unknown word at position ${i + 1} (not in the SLIP-39 word list)`);
     }
     return idx;
   });

@@ -27,6 +27,8 @@ export interface NetworkInterfaceRecord {
   up: boolean;
   internal: boolean;
   addresses: string[];
+  /** Linux's link state from /sys/class/net/<name>/operstate ("up", "down", "unknown", ...). */
+  operstate?: string;
 }
 
 /** data of each event type. Fields marked required by the SPEC must be present; others are extra. */

@@ -155,12 +155,51 @@ function get(obj: unknown, dotted: string): unknown {
   return cur;
 }
 
-function readFileOrUndefined(file: string): Buffer | undefined {
+const NO_LINKS = 'links in a bundle are never followed';
+
+type EntryKind = 'file' | 'dir' | 'link' | 'other' | 'missing';
+
+/**
+ * What is at `rel` (a posix path) under `root`, looking at each part of the path with lstat: a
+ * symbolic link anywhere on the way is reported as a link (at `at`), never followed.
+ */
+function entryAt(root: string, rel: string): { kind: EntryKind; at: string } {
+  const parts = rel.split('/');
+  let cur = root;
+  for (let i = 0; i < parts.length; i++) {
+    cur = path.join(cur, parts[i]);
+    const at = parts.slice(0, i + 1).join('/');
+    let st;
+    try {
+      st = lstatSync(cur);
+    } catch {
+      return { kind: 'missing', at };
+    }
+    if (st.isSymbolicLink()) return { kind: 'link', at };
+    if (i < parts.length - 1 && !st.isDirectory()) return { kind: 'missing', at };
+    if (i === parts.length - 1) return { kind: st.isFile() ? 'file' : st.isDirectory() ? 'dir' : 'other', at };
+  }
+  return { kind: 'missing', at: rel };
+}
+
+/** The bytes of a regular file inside `root`, or undefined (missing, a folder, or reached through a link). */
+function readInside(root: string, rel: string): Buffer | undefined {
+  if (entryAt(root, rel).kind !== 'file') return undefined;
   try {
-    return readFileSync(file);
+    return readFileSync(path.join(root, ...rel.split('/')));
   } catch {
     return undefined;
   }
+}
+
+/** Why `rel` could not be read as a file, for a detail line ("" when it is a regular file). */
+function notAFile(ctx: { rel: string }, root: string, rel: string): string {
+  const e = entryAt(root, rel);
+  const name = (n: string) => (ctx.rel ? `${ctx.rel}/${n}` : n);
+  if (e.kind === 'file') return '';
+  if (e.kind === 'link') return `${name(e.at)} is a symbolic link; ${NO_LINKS}`;
+  if (e.kind === 'missing') return `${name(rel)} is missing`;
+  return `${name(rel)} is not a regular file`;
 }
 
 /** A subject name must be a plain relative posix path inside the folder. */
@@ -173,9 +212,9 @@ function isSafeRelativePath(name: string): boolean {
 // Checks common to a ceremony bundle and a recovery folder
 
 function checkTranscript(ctx: FolderContext, list: Checklist): void {
-  const file = path.join(ctx.dir, TRANSCRIPT_FILE);
   const where = ctx.rel ? `${ctx.rel}/${TRANSCRIPT_FILE}` : TRANSCRIPT_FILE;
-  const bytes = readFileOrUndefined(file);
+  const bytes = readInside(ctx.dir, TRANSCRIPT_FILE);
+  const why = bytes === undefined ? notAFile(ctx, ctx.dir, TRANSCRIPT_FILE) : '';
   if (bytes !== undefined) {
     ctx.transcript = readTranscript(bytes);
     ctx.events = ctx.transcript.events;
@@ -183,7 +222,7 @@ function checkTranscript(ctx: FolderContext, list: Checklist): void {
   const t = ctx.transcript;
   const of = (kind: string): string[] => (t ? t.problems.filter((p) => p.kind === kind).map((p) => `${where} ${p.detail}`) : []);
   list.run('transcript.canonical', () => {
-    if (!t) fail(`${where} is missing or unreadable`);
+    if (!t) fail(why.endsWith(NO_LINKS) ? why : `${where} is missing or unreadable`);
     if (t!.lines.length === 0) fail(`${where} is empty`);
     const p = of('canonical');
     if (p.length) fail(firstOf(p));
@@ -212,12 +251,13 @@ function checkTranscript(ctx: FolderContext, list: Checklist): void {
 
 function checkEnvelope(ctx: FolderContext, list: Checklist, predicateType: string, expectSigners: string[] | undefined): void {
   const where = ctx.rel ? `${ctx.rel}/${ENVELOPE_FILE}` : ENVELOPE_FILE;
-  const bytes = readFileOrUndefined(path.join(ctx.dir, ENVELOPE_FILE));
-  ctx.envelopeExists = bytes !== undefined;
+  const bytes = readInside(ctx.dir, ENVELOPE_FILE);
+  // Something that is there but is not a plain file (a link, a folder) is damage, not "never signed".
+  ctx.envelopeExists = entryAt(ctx.dir, ENVELOPE_FILE).kind !== 'missing';
   const unsigned = `no ${where}: the ${predicateType === CEREMONY_PREDICATE_TYPE ? 'bundle' : 'recovery'} was never signed`;
 
   list.run('envelope.format', () => {
-    if (!bytes) fail(unsigned);
+    if (!bytes) fail(ctx.envelopeExists ? notAFile(ctx, ctx.dir, ENVELOPE_FILE) : unsigned);
     let json: unknown;
     try {
       json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
@@ -247,14 +287,14 @@ function checkEnvelope(ctx: FolderContext, list: Checklist, predicateType: strin
   });
 
   list.run('statement.format', () => {
-    if (!ctx.envelope) fail(bytes ? 'no readable envelope' : unsigned);
+    if (!ctx.envelope) fail(ctx.envelopeExists ? 'no readable envelope' : unsigned);
     ctx.statement = parseStatement(ctx.envelope!.payload, predicateType, where);
     const p = ctx.statement.predicate;
     return `in-toto Statement v1, ${predicateType}, ceremony ${p.ceremonyId}, ${ctx.statement.subject.length} subjects, ${p.signers.length} signers`;
   });
 
   list.run('signatures.verify', () => {
-    if (!ctx.envelope || !ctx.statement) fail(bytes ? 'no statement to check' : unsigned);
+    if (!ctx.envelope || !ctx.statement) fail(ctx.envelopeExists ? 'no statement to check' : unsigned);
     const signed = pae(ctx.envelope!.payloadType, ctx.envelope!.payload);
     const listed = new Map(ctx.statement!.predicate.signers.map((s) => [s.keyid, s]));
     const done: string[] = [];
@@ -271,18 +311,21 @@ function checkEnvelope(ctx: FolderContext, list: Checklist, predicateType: strin
   });
 
   list.run('signers.keyids', () => {
-    if (!ctx.statement) fail(bytes ? 'no statement to check' : unsigned);
+    if (!ctx.statement) fail(ctx.envelopeExists ? 'no statement to check' : unsigned);
     for (const s of ctx.statement!.predicate.signers) {
       if (keyidOf(s.spki) !== s.keyid) fail(`predicate signer ${short(s.keyid)}: keyid is not the SHA-256 of its spki`);
     }
-    const keysDir = path.join(ctx.dir, 'keys');
-    const pems = listDir(keysDir).filter((e) => e.name !== 'root.pub.pem');
+    const keysLink = notAFile(ctx, ctx.dir, 'keys');
+    if (keysLink.endsWith(NO_LINKS)) fail(keysLink);
+    const pems = listDir(path.join(ctx.dir, 'keys')).filter((e) => e.name !== 'root.pub.pem');
     for (const e of pems) {
       const m = /^([0-9a-f]{64})\.pub\.pem$/.exec(e.name);
       if (!m) fail(`${relName(ctx, 'keys/' + e.name)} is not named <keyid>.pub.pem`);
+      const pem = readInside(ctx.dir, `keys/${e.name}`);
+      if (!pem) fail(notAFile(ctx, ctx.dir, `keys/${e.name}`));
       let der: Buffer;
       try {
-        der = spkiFromPem(readFileSync(path.join(keysDir, e.name), 'utf8'));
+        der = spkiFromPem(pem!.toString('utf8'));
       } catch {
         fail(`${relName(ctx, 'keys/' + e.name)} is not a PUBLIC KEY PEM`);
       }
@@ -295,7 +338,7 @@ function checkEnvelope(ctx: FolderContext, list: Checklist, predicateType: strin
   });
 
   list.run('signers.ceremony', () => {
-    if (!ctx.statement) fail(bytes ? 'no statement to check' : unsigned);
+    if (!ctx.statement) fail(ctx.envelopeExists ? 'no statement to check' : unsigned);
     const c = ctx.statement!.predicate.signers.filter((s) => s.role === 'ceremony');
     if (c.length === 0) fail('no signer has role ceremony');
     if (c.length > 1) fail(`${c.length} signers have role ceremony; expected one`);
@@ -307,13 +350,22 @@ function checkEnvelope(ctx: FolderContext, list: Checklist, predicateType: strin
       scheme = 'unknown';
     }
     if (scheme !== 'ecdsa-sha384') fail(`the ceremony signer ${short(c[0].keyid)} is not an EC P-384 key`);
-    return `ceremony signer ${c[0].keyid} (EC P-384) signed`;
+    // The signer must be the key the transcript says was generated in the token for this run.
+    const gen = ctx.events.filter((e) => e.type === 'signer.generated');
+    if (gen.length === 0) fail('no signer.generated event records the ceremony signer');
+    if (gen.length > 1) fail(`signer.generated appears ${gen.length} times; expected once`);
+    const g = gen[0];
+    const spkiOk = isCanonicalBase64(g.data.spki) && Buffer.from(g.data.spki, 'base64').equals(c[0].spki);
+    if (g.data.keyid !== c[0].keyid || !spkiOk) {
+      fail(`the ceremony signer ${short(c[0].keyid)} is not the key signer.generated recorded (seq ${g.seq}, ${short(String(g.data.keyid))})`);
+    }
+    return `ceremony signer ${c[0].keyid} (EC P-384), recorded by signer.generated (seq ${g.seq}), signed`;
   });
 
   list.run('signers.expected', () => {
     const want = (expectSigners ?? []).map((k) => k.trim().toLowerCase());
     if (want.length === 0) return 'no --expect-signer given';
-    if (!ctx.statement) fail(bytes ? 'no statement to check' : unsigned);
+    if (!ctx.statement) fail(ctx.envelopeExists ? 'no statement to check' : unsigned);
     for (const k of want) {
       if (!HEX64.test(k)) fail(`--expect-signer ${k} is not a keyid (64 hex digits)`);
       if (!ctx.verified.has(k)) fail(`expected signer ${short(k)} did not sign`);
@@ -323,10 +375,10 @@ function checkEnvelope(ctx: FolderContext, list: Checklist, predicateType: strin
 
   // Files: digests first, then coverage.
   list.run('subjects.digests', () => {
-    if (!ctx.statement) fail(bytes ? 'no statement to check' : unsigned);
+    if (!ctx.statement) fail(ctx.envelopeExists ? 'no statement to check' : unsigned);
     let n = 0;
     for (const s of ctx.statement!.subject) {
-      const data = readRegularFile(path.join(ctx.dir, ...s.name.split('/')));
+      const data = readInside(ctx.dir, s.name);
       if (data === undefined) continue; // reported by subjects.complete
       if (sha256Hex(data) !== s.sha256) fail(`${relName(ctx, s.name)} does not match its subject digest`);
       n++;
@@ -335,8 +387,9 @@ function checkEnvelope(ctx: FolderContext, list: Checklist, predicateType: strin
   });
 
   list.run('subjects.complete', () => {
-    if (!ctx.statement) fail(bytes ? 'no statement to check' : unsigned);
-    const { files, others } = walkFolder(ctx.dir);
+    if (!ctx.statement) fail(ctx.envelopeExists ? 'no statement to check' : unsigned);
+    const { files, others, links } = walkFolder(ctx.dir, ctx.rel === '');
+    if (links.length) fail(`${relName(ctx, links[0])} is a symbolic link; ${NO_LINKS}`);
     if (others.length) fail(`${relName(ctx, others[0])} is not a regular file`);
     const names = new Set(ctx.statement!.subject.map((s) => s.name));
     const missing = [...names].filter((n) => !files.includes(n));
@@ -347,7 +400,7 @@ function checkEnvelope(ctx: FolderContext, list: Checklist, predicateType: strin
   });
 
   list.run('statement.chain', () => {
-    if (!ctx.statement) fail(bytes ? 'no statement to check' : unsigned);
+    if (!ctx.statement) fail(ctx.envelopeExists ? 'no statement to check' : unsigned);
     if (!ctx.transcript) fail('no transcript to compare with');
     const p = ctx.statement!.predicate;
     if (p.chainHead !== ctx.transcript!.head) fail(`predicate chainHead ${short(p.chainHead)} is not the transcript head ${short(ctx.transcript!.head)}`);
@@ -368,31 +421,27 @@ function listDir(dir: string): Dirent[] {
   }
 }
 
-/** Reads a subject only if it is a regular file (a symlink could point anywhere). */
-function readRegularFile(file: string): Buffer | undefined {
-  try {
-    if (!lstatSync(file).isFile()) return undefined;
-    return readFileSync(file);
-  } catch {
-    return undefined;
-  }
-}
-
-/** Every regular file under dir (posix names) but the envelope and recoveries/, and anything else found. */
-function walkFolder(dir: string): { files: string[]; others: string[] } {
+/**
+ * Every regular file under dir (posix names) but the envelope (and, in the bundle itself,
+ * recoveries/, which the recoveries check covers), the symlinks found, and anything else found.
+ * Dirents come from lstat, so a linked folder is listed as a link and never entered.
+ */
+function walkFolder(dir: string, isBundle: boolean): { files: string[]; others: string[]; links: string[] } {
   const files: string[] = [];
   const others: string[] = [];
+  const links: string[] = [];
   const walk = (rel: string): void => {
     for (const e of listDir(rel ? path.join(dir, ...rel.split('/')) : dir)) {
       const name = rel ? `${rel}/${e.name}` : e.name;
-      if (name === ENVELOPE_FILE || name === RECOVERIES_DIR) continue;
-      if (e.isDirectory()) walk(name);
+      if (name === ENVELOPE_FILE || (isBundle && name === RECOVERIES_DIR)) continue;
+      if (e.isSymbolicLink()) links.push(name);
+      else if (e.isDirectory()) walk(name);
       else if (e.isFile()) files.push(name);
       else others.push(name);
     }
   };
   walk('');
-  return { files: files.sort(), others };
+  return { files: files.sort(), others, links };
 }
 
 function parseStatement(payload: Buffer, predicateType: string, where: string): Statement {
@@ -536,8 +585,8 @@ export function verifyBundle(dir: string, opts: VerifyOptions = {}): VerifyResul
   list.run('plan.sha256', () => {
     const started = byType('ceremony.started')[0];
     if (!started) fail('no ceremony.started event');
-    const bytes = readFileOrUndefined(path.join(dir, 'plan.json'));
-    if (!bytes) fail('plan.json is missing');
+    const bytes = readInside(dir, 'plan.json');
+    if (!bytes) fail(notAFile(ctx, dir, 'plan.json'));
     const want = started.data.planSha256;
     if (sha256Hex(bytes!) !== want) fail(`plan.json's SHA-256 is not ceremony.started's planSha256`);
     return `plan.json SHA-256 ${short(want as string)} matches ceremony.started`;
@@ -548,8 +597,8 @@ export function verifyBundle(dir: string, opts: VerifyOptions = {}): VerifyResul
   list.run('backup.wrapped', () => {
     const ev = byType('backup.wrapped');
     if (ev.length !== 1) fail(ev.length ? 'backup.wrapped appears more than once' : 'no backup.wrapped event');
-    const file = readFileOrUndefined(path.join(dir, 'backup', 'root.wrapped'));
-    if (!file) fail('backup/root.wrapped is missing');
+    const file = readInside(dir, 'backup/root.wrapped');
+    if (!file) fail(notAFile(ctx, dir, 'backup/root.wrapped'));
     if (sha256Hex(file!) !== ev[0].data.sha256) fail('backup/root.wrapped does not match backup.wrapped sha256');
     if (!isString(ev[0].data.wrapped) || !isCanonicalBase64(ev[0].data.wrapped) || !Buffer.from(ev[0].data.wrapped, 'base64').equals(file!)) {
       fail('backup.wrapped data.wrapped is not the base64 of backup/root.wrapped');
@@ -579,10 +628,23 @@ export function verifyBundle(dir: string, opts: VerifyOptions = {}): VerifyResul
   });
 
   list.run('backup.recovery-tested', () => {
-    const ok = byType('backup.recovery-tested').find((e) => e.data.ok === true);
-    if (!ok) fail('no backup.recovery-tested event with ok true');
-    const used = Array.isArray(ok!.data.shares) ? ok!.data.shares.length : 0;
-    return `recovery tested successfully with ${used} share${used === 1 ? '' : 's'} (seq ${ok!.seq})`;
+    const oks = byType('backup.recovery-tested').filter((e) => e.data.ok === true);
+    if (oks.length === 0) fail('no backup.recovery-tested event with ok true');
+    const split = byType('backup.split')[0];
+    if (!split) fail('no backup.split to check the recovery test against');
+    const lastConfirmed = byType('share.confirmed').at(-1);
+    // Any successful test that came after every confirmation and used a threshold set will do.
+    let problem = '';
+    for (const ev of oks) {
+      problem = lastConfirmed && ev.seq < lastConfirmed.seq
+        ? `backup.recovery-tested (seq ${ev.seq}) comes before the last share.confirmed (seq ${lastConfirmed.seq})`
+        : thresholdProblem(ev, split!);
+      if (!problem) {
+        const used = (ev.data.shares as unknown[]).length;
+        return `recovery tested successfully with a threshold set of ${used} share${used === 1 ? '' : 's'} after every confirmation (seq ${ev.seq})`;
+      }
+    }
+    return fail(problem);
   });
 
   list.run('exports.files', () => checkExports(dir, byType('export.created')));
@@ -605,7 +667,7 @@ export function verifyBundle(dir: string, opts: VerifyOptions = {}): VerifyResul
 
   const recoveries = verifyRecoveries(dir, ceremonyId ?? ctx.statement?.predicate.ceremonyId, ctx.statement?.predicate.root ?? rootFromEvents(byType('key.generated')[0]));
   list.run('recoveries', () => {
-    if (recoveries.stray.length) fail(`${recoveries.stray[0]} is not a recovery folder`);
+    if (recoveries.problems.length) fail(recoveries.problems[0]);
     const rs = recoveries.results;
     if (rs.length === 0) return 'no recoveries/';
     const broken = rs.find((r) => r.verdict === 'INVALID');
@@ -615,6 +677,36 @@ export function verifyBundle(dir: string, opts: VerifyOptions = {}): VerifyResul
   });
 
   return conclude(list.checks, ctx, 'ceremony.completed', 'ceremony.aborted', recoveries.results);
+}
+
+/** Why a recovery test's `shares` are not a threshold set of backup.split's shares ("" when they are). */
+function thresholdProblem(ev: TranscriptEvent, split: TranscriptEvent): string {
+  const at = `backup.recovery-tested (seq ${ev.seq})`;
+  const groups = split.data.groups;
+  const groupThreshold = split.data.groupThreshold;
+  const made = split.data.shares;
+  if (!Array.isArray(groups) || !isInt(groupThreshold) || !Array.isArray(made)) return 'backup.split has no usable groups, groupThreshold and shares';
+  const shares = ev.data.shares;
+  if (!Array.isArray(shares) || shares.some((u) => !isInt(get(u, 'group')) || !isInt(get(u, 'member')))) return `${at} shares is not a list of {group, member}`;
+  const byGroup = new Map<number, Set<number>>();
+  for (const u of shares as unknown[]) {
+    const g = get(u, 'group') as number;
+    const m = get(u, 'member') as number;
+    if (!(made as unknown[]).some((s) => get(s, 'group') === g && get(s, 'member') === m)) return `${at}: group ${g} member ${m} is not a share of backup.split`;
+    const set = byGroup.get(g) ?? new Set<number>();
+    if (set.has(m)) return `${at} lists group ${g} member ${m} twice`;
+    byGroup.set(g, set.add(m));
+  }
+  const shortOf: string[] = [];
+  let met = 0;
+  for (const [g, members] of [...byGroup].sort((a, b) => a[0] - b[0])) {
+    const t = get((groups as unknown[])[g - 1], 'threshold');
+    if (!isInt(t)) return `backup.split has no threshold for group ${g}`;
+    if (members.size >= (t as number)) met++;
+    else shortOf.push(`used ${members.size} of group ${g}'s threshold ${t}`);
+  }
+  if (met >= (groupThreshold as number)) return '';
+  return `${at} did not use a threshold set: ${met} group${met === 1 ? '' : 's'} met ${met === 1 ? 'its' : 'their'} threshold; backup.split needs ${groupThreshold}${shortOf.length ? ` (${shortOf.join(', ')})` : ''}`;
 }
 
 function rootFromEvents(ev: TranscriptEvent | undefined): Statement['predicate']['root'] | undefined {
@@ -632,7 +724,9 @@ function checkRootKey(ctx: FolderContext, generated: TranscriptEvent[]): { ok: b
   const ev = generated[0];
   const d = ev.data;
   const root = ctx.statement?.predicate.root;
-  const pem = readFileOrUndefined(path.join(ctx.dir, 'keys', 'root.pub.pem'));
+  const pem = readInside(ctx.dir, 'keys/root.pub.pem');
+  const pemLink = notAFile(ctx, ctx.dir, 'keys/root.pub.pem');
+  if (pemLink.endsWith(NO_LINKS)) fail(pemLink);
   if (root) {
     if (root.algorithm !== d.algorithm) fail(`predicate root algorithm ${root.algorithm} is not key.generated's ${String(d.algorithm)}`);
     if (root.label !== d.label) fail(`predicate root label is not key.generated's label`);
@@ -652,8 +746,7 @@ function checkRootKey(ctx: FolderContext, generated: TranscriptEvent[]): { ok: b
     if (sha256Hex(der!) !== spkiHash) fail('keys/root.pub.pem is not the key in key.generated');
     if (root) {
       if (root.publicKeySha256 !== spkiHash) fail('predicate root publicKeySha256 does not match keys/root.pub.pem and key.generated');
-      const rootSigner = ctx.statement!.predicate.signers.find((s) => s.role === 'root');
-      if (rootSigner && rootSigner.keyid !== spkiHash) fail(`the root signer ${short(rootSigner.keyid)} is not the root key`);
+      requireRootSignature(ctx, spkiHash, 'the root key');
     }
     return { ok: true, detail: `root ${String(d.algorithm)} key ${short(spkiHash)}: keys/root.pub.pem, key.generated${root ? ' and the statement' : ''} agree` };
   }
@@ -665,6 +758,18 @@ function checkRootKey(ctx: FolderContext, generated: TranscriptEvent[]): { ok: b
     return { ok: true, detail: `root ${String(d.algorithm)} KCV ${d.kcv}: key.generated${root ? ' and the statement' : ''} agree` };
   }
   return fail('key.generated has neither publicKey nor kcv');
+}
+
+/**
+ * A root that can sign signs the statement itself (SPEC §3, role root): one root signer, that key,
+ * with a signature in the envelope. Whether the signature verifies is signatures.verify's check,
+ * which also fails when any listed signer did not sign.
+ */
+function requireRootSignature(ctx: FolderContext, spkiHash: string, what: string): void {
+  const roots = ctx.statement!.predicate.signers.filter((s) => s.role === 'root');
+  if (roots.length > 1) fail(`${roots.length} signers have role root; expected one`);
+  if (roots[0] && roots[0].keyid !== spkiHash) fail(`the root signer ${short(roots[0].keyid)} is not ${what}`);
+  if (!roots[0] || !ctx.envelope?.signatures.some((s) => s.keyid === spkiHash)) fail(`${what} ${short(spkiHash)} did not sign the statement (role root)`);
 }
 
 function checkExports(dir: string, created: TranscriptEvent[]): string {
@@ -682,7 +787,7 @@ function checkExports(dir: string, created: TranscriptEvent[]): string {
       if (!isString(p) || !isSafeRelativePath(p)) fail(`export.created ${String(ev.data.target)}: a file path is not a relative path`);
       // Paths are relative to the bundle; accept ones relative to exports/<target>/ too.
       const candidates = [p as string, `exports/${String(ev.data.target)}/${p}`];
-      const data = candidates.map((c) => readRegularFile(path.join(dir, ...c.split('/')))).find((b) => b !== undefined);
+      const data = candidates.map((c) => readInside(dir, c)).find((b) => b !== undefined);
       if (!data) fail(`export ${String(ev.data.target)}: ${p} is missing`);
       if (sha256Hex(data!) !== get(f, 'sha256')) fail(`export ${String(ev.data.target)}: ${p} does not match export.created's sha256`);
       n++;
@@ -692,8 +797,8 @@ function checkExports(dir: string, created: TranscriptEvent[]): string {
 }
 
 function readPlan(dir: string): { json?: unknown; error?: string } {
-  const bytes = readFileOrUndefined(path.join(dir, 'plan.json'));
-  if (!bytes) return { error: 'plan.json is missing' };
+  const bytes = readInside(dir, 'plan.json');
+  if (!bytes) return { error: notAFile({ rel: '' }, dir, 'plan.json') };
   try {
     return { json: JSON.parse(bytes.toString('utf8')) };
   } catch {
@@ -738,20 +843,23 @@ function verifyRecoveries(
   dir: string,
   ceremonyId: string | undefined,
   root: Statement['predicate']['root'] | undefined,
-): { results: RecoveryVerifyResult[]; stray: string[] } {
+): { results: RecoveryVerifyResult[]; problems: string[] } {
   const results: RecoveryVerifyResult[] = [];
-  const stray: string[] = [];
+  const problems: string[] = [];
+  // lstat, not stat: a recoveries that is a file, or a link to a folder elsewhere, is never read.
+  const kind = entryAt(dir, RECOVERIES_DIR).kind;
+  if (kind === 'missing') return { results, problems };
+  if (kind === 'link') return { results, problems: [`${RECOVERIES_DIR} is a symbolic link; ${NO_LINKS}`] };
+  if (kind !== 'dir') return { results, problems: [`${RECOVERIES_DIR} is not a folder`] };
   const base = path.join(dir, RECOVERIES_DIR);
   const entries = listDir(base).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const e of entries) {
     const rel = `${RECOVERIES_DIR}/${e.name}`;
-    if (!e.isDirectory()) {
-      stray.push(rel);
-      continue;
-    }
-    results.push(verifyRecovery(path.join(base, e.name), rel, ceremonyId, root));
+    if (e.isSymbolicLink()) problems.push(`${rel} is a symbolic link; ${NO_LINKS}`);
+    else if (!e.isDirectory()) problems.push(`${rel} is not a recovery folder`);
+    else results.push(verifyRecovery(path.join(base, e.name), rel, ceremonyId, root));
   }
-  return { results, stray };
+  return { results, problems };
 }
 
 /** Verifies one recovery folder against the ceremony it recovered; never throws. */
@@ -789,7 +897,8 @@ export function verifyRecovery(
     const p = ctx.statement?.predicate.root;
     if (p && (p.publicKeySha256 !== root!.publicKeySha256 || p.kcv !== root!.kcv)) fail("the statement's root is not the ceremony's root key");
     const rootSigner = ctx.statement?.predicate.signers.find((s) => s.role === 'root');
-    if (rootSigner && rootSigner.keyid !== root!.publicKeySha256) fail(`the root signer ${short(rootSigner.keyid)} is not the ceremony's root key`);
+    if (ctx.statement && root!.publicKeySha256 !== undefined) requireRootSignature(ctx, root!.publicKeySha256, "the ceremony's root key");
+    else if (rootSigner) fail('a symmetric root cannot be a signer');
     return `the recovered key is the ceremony's root (${short(want!)})${rootSigner ? ', and it signed' : ''}`;
   });
 

@@ -22,7 +22,8 @@ export function writeNewFile(file: string, data: Buffer | string, mode = 0o644):
     throw new OperationError(`cannot create ${file} (${code})`);
   }
   try {
-    writeSync(fd, typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
+    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off);
     fsyncSync(fd);
   } finally {
     closeSync(fd);
