@@ -38,7 +38,7 @@ export interface BundleFixtureOptions {
   stopAfter?: string;
   /** With stopAfter: write ceremony.aborted with this reason and sign the partial bundle. */
   abortReason?: string;
-  /** Whether the root key signs too when it can (default true). */
+  /** Whether the root key signs too when it can (default true; false makes an asymmetric root's bundle invalid, as SPEC §3 wants the root to sign). */
   rootSigns?: boolean;
 }
 

@@ -70,7 +70,7 @@ export function algorithmName(target: PlanExport): string {
 
 /** Vault transit key types that take the root's material. */
 export const VAULT_TYPES: Record<RootAlgorithm, string[]> = {
-  'aes-256': ['aes256-gcm96', 'chacha20-poly1305', 'xchacha20-poly1305', 'hmac'],
+  'aes-256': ['aes256-gcm96', 'chacha20-poly1305', 'hmac'],
   'ec-p256': ['ecdsa-p256'],
   'ec-p384': ['ecdsa-p384'],
   'rsa-3072': ['rsa-3072'],

@@ -207,7 +207,12 @@ export function listSubjectFiles(bundleDir: string): string[] {
   const walk = (rel: string): void => {
     for (const entry of readdirSync(path.join(bundleDir, rel), { withFileTypes: true })) {
       const name = rel ? `${rel}/${entry.name}` : entry.name;
-      if (name === ENVELOPE_FILE || name === RECOVERIES_DIR) continue;
+      if (name === ENVELOPE_FILE) continue;
+      if (name === RECOVERIES_DIR) {
+        // Dirents are lstat'ed: a file or a link named recoveries is not skipped, it is refused.
+        if (entry.isDirectory()) continue;
+        throw new OperationError(`${path.join(bundleDir, name)} is not a folder; recoveries/ holds only recovery folders`);
+      }
       if (entry.isDirectory()) walk(name);
       else if (entry.isFile()) out.push(name);
       else throw new OperationError(`${path.join(bundleDir, name)} is not a regular file; a bundle holds only files and folders`);
