@@ -50,7 +50,7 @@ export async function bench(): Promise<BenchRow[]> {
   const tmp = mkdtempSync(path.join(tmpdir(), 'keyrite-bench-verify-'));
   try {
     const fixed = 12; // the fixture's required events around the notes
-    const b = makeSoftwareBundle(path.join(tmp, 'bundle'), { notes: EVENTS - fixed, rootSigns: false });
+    const b = makeSoftwareBundle(path.join(tmp, 'bundle'), { notes: EVENTS - fixed });
     const r = verifyBundle(b.dir);
     if (!r.valid) throw new Error(`bench bundle does not verify: ${r.checks.find((c) => !c.ok)?.detail}`);
     const events = readFileSync(path.join(b.dir, 'transcript.jsonl'), 'utf8').split('\n').length - 1;
