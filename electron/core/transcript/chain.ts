@@ -45,17 +45,26 @@ export const lineHash = sha256Hex;
 /** UTC RFC 3339 with exactly three fraction digits, e.g. 2026-11-22T14:07:15.123Z. */
 export const TIME_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** The decimal number in time[a, b), from its digits (the pattern has already checked they are digits). */
+function digits(time: string, a: number, b: number): number {
+  let n = 0;
+  for (let i = a; i < b; i++) n = n * 10 + (time.charCodeAt(i) - 48);
+  return n;
+}
+
 /** Whether `time` has the transcript's format and names a real instant (no 2026-02-30). */
 export function isTranscriptTime(time: unknown): time is string {
   if (typeof time !== 'string' || !TIME_PATTERN.test(time)) return false;
   // Field ranges by hand: Date.parse would roll 02-30 over to 03-02. No leap seconds, as in toISOString.
-  const num = (a: number, b: number) => Number(time.slice(a, b));
-  const y = num(0, 4);
-  const mo = num(5, 7);
-  const d = num(8, 10);
+  const y = digits(time, 0, 4);
+  const mo = digits(time, 5, 7);
+  const d = digits(time, 8, 10);
+  if (mo < 1 || mo > 12) return false;
   const leap = (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
-  const days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][mo - 1];
-  return days !== undefined && d >= 1 && d <= days && num(11, 13) < 24 && num(14, 16) < 60 && num(17, 19) < 60;
+  const days = mo === 2 && leap ? 29 : DAYS_IN_MONTH[mo - 1];
+  return d >= 1 && d <= days && digits(time, 11, 13) < 24 && digits(time, 14, 16) < 60 && digits(time, 17, 19) < 60;
 }
 
 export const HEX64 = /^[0-9a-f]{64}$/;

@@ -100,42 +100,50 @@ function parseTranscript(bytes: Buffer): TranscriptReadResult {
   return { events, lines, hashes, head: prevHash, problems };
 }
 
-/** Parses one line and checks that it is canonical and has the event shape; records problems. */
+/** Records a 'canonical' problem for a line; returns undefined so callers can `return bad(...)`. */
+function bad(problems: TranscriptProblem[], lineNo: number, detail: string): undefined {
+  problems.push({ line: lineNo, kind: 'canonical', detail: `line ${lineNo}: ${detail}` });
+  return undefined;
+}
+
+const EVENT_TYPE = /^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)+$/;
+
+/**
+ * Parses one line and checks that it is canonical and has the event shape; records problems.
+ * This runs once per event of transcripts of any length, so it allocates as little as it can.
+ */
 function checkLine(text: string, lineNo: number, problems: TranscriptProblem[]): TranscriptEvent | undefined {
-  const bad = (detail: string): undefined => {
-    problems.push({ line: lineNo, kind: 'canonical', detail: `line ${lineNo}: ${detail}` });
-    return undefined;
-  };
-  if (text === '') return bad('is empty');
+  if (text === '') return bad(problems, lineNo, 'is empty');
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
-    return bad('is not JSON');
+    return bad(problems, lineNo, 'is not JSON');
   }
   let canonical: boolean;
   try {
     canonical = isCanonicalText(value, text);
   } catch {
-    return bad('has a value that JCS cannot represent');
+    return bad(problems, lineNo, 'has a value that JCS cannot represent');
   }
-  if (!canonical) return bad('is not in JCS canonical form');
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return bad('is not a JSON object');
+  if (!canonical) return bad(problems, lineNo, 'is not in JCS canonical form');
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return bad(problems, lineNo, 'is not a JSON object');
   const e = value as Record<string, unknown>;
-  const keys = Object.keys(e).sort();
-  const missing = EVENT_KEYS.filter((k) => !(k in e));
-  if (missing.length) return bad(`missing ${missing.join(', ')}`);
-  const extra = keys.filter((k) => !EVENT_KEYS.includes(k));
-  if (extra.length) return bad(`unknown field ${extra.join(', ')}`);
-  if (e.v !== 1) return bad(`v is ${JSON.stringify(e.v)}, expected 1`);
-  if (!Number.isSafeInteger(e.seq) || (e.seq as number) < 0) return bad('seq is not a non-negative integer');
+  let count = 0;
+  for (const k in e) {
+    count++;
+    if (!EVENT_KEYS.includes(k)) return bad(problems, lineNo, `unknown field ${Object.keys(e).filter((x) => !EVENT_KEYS.includes(x)).join(', ')}`);
+  }
+  if (count !== EVENT_KEYS.length) return bad(problems, lineNo, `missing ${EVENT_KEYS.filter((k) => !(k in e)).join(', ')}`);
+  if (e.v !== 1) return bad(problems, lineNo, `v is ${JSON.stringify(e.v)}, expected 1`);
+  if (!Number.isSafeInteger(e.seq) || (e.seq as number) < 0) return bad(problems, lineNo, 'seq is not a non-negative integer');
   if (!isTranscriptTime(e.time)) {
     problems.push({ line: lineNo, kind: 'time', detail: `line ${lineNo}: time is not UTC RFC 3339 with milliseconds` });
     return undefined;
   }
-  if (typeof e.type !== 'string' || !/^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)+$/.test(e.type)) return bad('type is not an event type name');
-  if (typeof e.actor !== 'string' || e.actor === '') return bad('actor is not a non-empty string');
-  if (e.data === null || typeof e.data !== 'object' || Array.isArray(e.data)) return bad('data is not an object');
-  if (typeof e.prev !== 'string' || !HEX64.test(e.prev)) return bad('prev is not 64 lowercase hex digits');
+  if (typeof e.type !== 'string' || !EVENT_TYPE.test(e.type)) return bad(problems, lineNo, 'type is not an event type name');
+  if (typeof e.actor !== 'string' || e.actor === '') return bad(problems, lineNo, 'actor is not a non-empty string');
+  if (e.data === null || typeof e.data !== 'object' || Array.isArray(e.data)) return bad(problems, lineNo, 'data is not an object');
+  if (typeof e.prev !== 'string' || !HEX64.test(e.prev)) return bad(problems, lineNo, 'prev is not 64 lowercase hex digits');
   return e as unknown as TranscriptEvent;
 }
