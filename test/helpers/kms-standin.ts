@@ -79,7 +79,7 @@ export function spkiOfPkcs8(der: Buffer): Buffer {
 /** AES-CMAC (RFC 4493) with AES-256, in software, for KCVs. */
 export function aesCmac(key: Buffer, message: Buffer): Buffer {
   const enc = (block: Buffer) => {
-    const c = createCipheriv('aes-256-ecb', key, null);
+    const c = createCipheriv(`aes-${key.length * 8}-ecb`, key, null);
     c.setAutoPadding(false);
     return Buffer.concat([c.update(block), c.final()]);
   };

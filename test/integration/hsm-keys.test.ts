@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { constants, createCipheriv, createDecipheriv, createPublicKey, generateKeyPairSync, privateDecrypt, randomBytes, verify } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSoftHsmSandbox, type SoftHsmSandbox } from '../../electron/core/hsm/softhsm.ts';
+import { aesCmac } from '../helpers/kms-standin.ts';
 import {
   HsmError,
   kwpSelfTest,
@@ -23,30 +24,6 @@ import {
 const PIN = '482913';
 const LABEL = 'keys-token';
 
-/** AES-CMAC (RFC 4493) from AES-ECB, to check the token's KCV without trusting it. */
-function aesCmac(key: Buffer, msg: Buffer): Buffer {
-  const ecb = (block: Buffer) => {
-    const c = createCipheriv(`aes-${key.length * 8}-ecb`, key, null).setAutoPadding(false);
-    return Buffer.concat([c.update(block), c.final()]);
-  };
-  const dbl = (b: Buffer) => {
-    const out = Buffer.alloc(16);
-    for (let i = 0; i < 16; i++) out[i] = ((b[i] << 1) | (i < 15 ? b[i + 1] >> 7 : 0)) & 0xff;
-    if (b[0] & 0x80) out[15] ^= 0x87;
-    return out;
-  };
-  const k1 = dbl(ecb(Buffer.alloc(16)));
-  const k2 = dbl(k1);
-  const n = Math.max(1, Math.ceil(msg.length / 16));
-  const complete = msg.length > 0 && msg.length % 16 === 0;
-  const last = Buffer.alloc(16);
-  msg.subarray((n - 1) * 16).copy(last);
-  if (!complete) last[msg.length - (n - 1) * 16] = 0x80;
-  const lastX = Buffer.from(last.map((b, i) => b ^ (complete ? k1 : k2)[i]));
-  let x = Buffer.alloc(16);
-  for (let i = 0; i < n - 1; i++) x = ecb(Buffer.from(x.map((b, j) => b ^ msg[i * 16 + j])));
-  return ecb(Buffer.from(x.map((b, i) => b ^ lastX[i])));
-}
 const kcvOf = (key: Buffer) => aesCmac(key, Buffer.alloc(16)).subarray(0, 3).toString('hex');
 
 function nodeUnwrapKwp(kek: Buffer, wrapped: Buffer): Buffer {

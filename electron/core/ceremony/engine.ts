@@ -2,7 +2,7 @@ import { createPublicKey, verify as cryptoVerify } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { KeyriteError, OperationError } from '../errors.ts';
-import { openModule, judgeMechanisms, kwpSelfTest, probeWrappable } from '../hsm/index.ts';
+import { endSession, openModule, judgeMechanisms, kwpSelfTest, probeWrappable } from '../hsm/index.ts';
 import type { HsmModule, HsmSession, KwpInfo, MechanismInfo, RootKey, TokenInfo } from '../hsm/types.ts';
 import { combineMnemonics, shareCheckValue, splitSecret } from '../shares/index.ts';
 import { renderReport, renderShareSheet, renderShareText, shareSheetFileBase } from '../sheets/index.ts';
@@ -677,16 +677,7 @@ export class Ceremony {
     this.kek = undefined;
     this.mnemonics = [];
     this.confirmed.clear();
-    try {
-      this.session?.logout();
-    } catch {
-      /* the token may be gone already */
-    }
-    try {
-      this.session?.close();
-    } catch {
-      /* idem */
-    }
+    endSession(this.session);
     this.session = undefined;
   }
 

@@ -20,7 +20,7 @@ import { createPublicKey, verify as cryptoVerify } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { KeyriteError, OperationError, UsageError } from '../errors.ts';
-import { HsmError, judgeMechanisms, openModule } from '../hsm/index.ts';
+import { endSession, HsmError, judgeMechanisms, openModule } from '../hsm/index.ts';
 import type { HsmModule, HsmSession, KeyAttributes, KeyRef, RootKey, TokenInfo } from '../hsm/types.ts';
 import { ShareCollector } from '../shares/index.ts';
 import { keyidOf, pae, RECOVERIES_DIR, RECOVERY_PREDICATE_TYPE, signBundle, type EnvelopeSigner } from '../transcript/dsse.ts';
@@ -467,16 +467,7 @@ export class Recovery {
   }
 
   private closeSession(): void {
-    try {
-      this.session?.logout();
-    } catch {
-      /* already logged out */
-    }
-    try {
-      this.session?.close();
-    } catch {
-      /* idem */
-    }
+    endSession(this.session);
     this.session = undefined;
   }
 

@@ -31,6 +31,20 @@ export function kwpSelfTest(session: HsmSession): { info: KwpInfo; ok: boolean }
  * Whether a root key of this algorithm can be wrapped on this token, found by trying with throwaway
  * session objects (nothing is left on the token). Preflight uses it before generating anything.
  */
+/** Logs out and closes a session, ignoring a token that is already gone (cleanup paths). */
+export function endSession(session: HsmSession | undefined): void {
+  try {
+    session?.logout();
+  } catch {
+    /* already logged out, or the token is gone */
+  }
+  try {
+    session?.close();
+  } catch {
+    /* idem */
+  }
+}
+
 export function probeWrappable(session: HsmSession, algorithm: RootAlgorithm): boolean {
   return graphene(session).probeWrappable(algorithm);
 }
