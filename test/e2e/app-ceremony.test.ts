@@ -112,11 +112,11 @@ describe.sequential('desktop app, end to end', () => {
 
     // The plan editor checks as you type.
     await page.getByTestId('screen-plan').waitFor();
-    await page.getByRole('button', { name: 'Write a new plan' }).click();
+    await page.getByRole('button', { name: 'Edit plan JSON (advanced)' }).click();
     await page.getByLabel('plan.json', { exact: true }).fill('{"version": 2, "id": "X"}');
     await expect.poll(() => page.locator('.problems').textContent()).toContain('version');
     await screenshot('plan-editor');
-    await page.getByRole('button', { name: 'Hide the plan editor' }).click();
+    await page.getByRole('button', { name: 'Open an existing plan' }).click();
 
     await page.locator('input[name=plan]').fill(planFile);
     await page.locator('input[name=out]').fill(path.join(work, 'bundles'));

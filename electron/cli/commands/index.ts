@@ -8,6 +8,7 @@ import { hsmListCommand } from './hsm-list.ts';
 import { reportCommand } from './report.ts';
 import { ceremonyStatusCommand } from './ceremony-status.ts';
 import { ceremonyAbortCommand } from './ceremony-abort.ts';
+import { ceremonySignCommand } from './ceremony-sign.ts';
 import { recoverCommand } from './recover.ts';
 
 /** Every CLI command, in the order --help lists them. */
@@ -16,6 +17,7 @@ export const commands: Command[] = [
   ceremonyRun,
   ceremonyStatusCommand,
   ceremonyAbortCommand,
+  ceremonySignCommand,
   sharesSplitCommand,
   sharesCombineCommand,
   sharesInspectCommand,

@@ -16,6 +16,7 @@ import { hostRecord } from './host.ts';
 import { addAdvice, publishBundle, stagingDirFor, stopAdvice } from './crash-safety.ts';
 import { custodianOrder, loadPlan, type LoadedPlan, type Plan } from './plan.ts';
 import { attributeChecks, rootSignatureScheme, SIGNER_SCHEME } from './key-checks.ts';
+import { ceremonyPredicate } from './statement.ts';
 
 export type FrontEnd = 'cli' | 'desktop' | 'demo';
 
@@ -631,16 +632,7 @@ export class Ceremony {
     const statement = buildStatement({
       bundleDir: this.bundleDir,
       predicateType: 'urn:keyrite:ceremony:v1',
-      predicate: {
-        ceremonyId: this.plan.id,
-        title: this.plan.title,
-        chainHead: w.head,
-        eventCount: w.count,
-        root: this.rootSummary!.kcv
-          ? { algorithm: this.rootSummary!.algorithm, label: this.rootSummary!.label, kcv: this.rootSummary!.kcv }
-          : { algorithm: this.rootSummary!.algorithm, label: this.rootSummary!.label, publicKeySha256: this.rootSummary!.publicKeySha256! },
-        signers: signers.map((x) => ({ keyid: keyidOf(x.spki), role: x.role, spki: x.spki.toString('base64') })),
-      },
+      predicate: ceremonyPredicate({ ceremonyId: this.plan.id, title: this.plan.title, chainHead: w.head, eventCount: w.count, root: this.rootSummary!, signers }),
     });
     signEnvelope(path.join(this.bundleDir, 'transcript.dsse.json'), statement, signers);
     this.state = 'completed';

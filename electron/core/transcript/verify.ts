@@ -71,7 +71,7 @@ const COMPLETENESS_CHECKS = new Set([
   'recovery.root-key',
 ]);
 /** Checks about the envelope; without an envelope they fail as "not signed", which is incompleteness. */
-const ENVELOPE_CHECKS = new Set([
+export const ENVELOPE_CHECKS: ReadonlySet<string> = new Set([
   'envelope.format',
   'statement.format',
   'signatures.verify',

@@ -1,8 +1,9 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useState, type ReactNode } from 'react';
 import type { PlanCheck } from '../../../electron/api.ts';
 import { call, keyrite } from '../../bridge.ts';
 import { ErrorBox, Field, Screen, useAction } from '../../components/ui.tsx';
 import { useUi } from '../../store.ts';
+import { PlanForm } from './PlanForm.tsx';
 
 const TEMPLATE = JSON.stringify(
   {
@@ -25,13 +26,21 @@ const TEMPLATE = JSON.stringify(
   2,
 );
 
-/** Open a reviewed plan.json, or write one here with the plan checked as you type. */
+type Mode = 'open' | 'form' | 'json';
+
+const MODES: { mode: Mode; text: string }[] = [
+  { mode: 'open', text: 'Open an existing plan' },
+  { mode: 'form', text: 'Write a new plan' },
+  { mode: 'json', text: 'Edit plan JSON (advanced)' },
+];
+
+/** Open a reviewed plan.json, or write one (a form, or JSON for experts), checked as you type. */
 export function PlanScreen() {
   const { patch, setStep } = useUi();
+  const [mode, setMode] = useState<Mode>('open');
   const [file, setFile] = useState('');
   const [outDir, setOutDir] = useState('');
   const [rehearsal, setRehearsal] = useState(false);
-  const [writing, setWriting] = useState(false);
   const open = useAction();
 
   const openPlan = (f = file) =>
@@ -40,46 +49,68 @@ export function PlanScreen() {
       patch({ plan, shares: [], printed: {}, confirmed: [], custodian: 0, log: [], root: undefined });
       setStep('preflight');
     });
+  // A saved plan is opened at once; if that fails (say, its bundle folder exists), the Open view shows why, with the file filled in.
+  const openSaved = (f: string) => {
+    setFile(f);
+    setMode('open');
+    void openPlan(f);
+  };
+
+  const runFields = (
+    <>
+      <Field label="Where to write the bundle" hint="A folder; the ceremony adds a new folder named after the plan's id. Empty: next to the plan.">
+        <input name="out" value={outDir} onChange={(e) => setOutDir(e.target.value)} />
+      </Field>
+      <label className="check">
+        <input type="checkbox" name="rehearsal" checked={rehearsal} onChange={(e) => setRehearsal(e.target.checked)} /> This is a rehearsal (share sheets may be saved as
+        PDF files instead of printed; the transcript says it was a rehearsal)
+      </label>
+    </>
+  );
 
   return (
-    <Screen title="Which ceremony?" lead="Open the plan that everyone reviewed beforehand. Keyrite checks it before anything touches the HSM." testId="screen-plan">
-      <form
-        onSubmit={(e) => {
-          e.preventDefault();
-          void openPlan();
-        }}
-      >
-        <Field label="Plan file (plan.json)" hint="The full path of the plan file.">
-          <div className="row">
-            <input name="plan" value={file} onChange={(e) => setFile(e.target.value)} autoFocus />
-            <button type="button" className="secondary" onClick={() => void open.run(async () => { const f = await call(keyrite().choosePlanFile()); if (f) setFile(f); })}>
-              Browse…
+    <Screen title="Which ceremony?" lead="Open the plan that everyone reviewed beforehand, or write a new one. Keyrite checks it before anything touches the HSM." testId="screen-plan">
+      <div className="modes" role="group" aria-label="How to start">
+        {MODES.map((m) => (
+          <button key={m.mode} type="button" className={mode === m.mode ? undefined : 'secondary'} aria-pressed={mode === m.mode} onClick={() => setMode(m.mode)}>
+            {m.text}
+          </button>
+        ))}
+      </div>
+      {mode === 'open' ? (
+        <form
+          onSubmit={(e) => {
+            e.preventDefault();
+            void openPlan();
+          }}
+        >
+          <Field label="Plan file (plan.json)" hint="The full path of the plan file.">
+            <div className="row">
+              <input name="plan" value={file} onChange={(e) => setFile(e.target.value)} autoFocus />
+              <button type="button" className="secondary" onClick={() => void open.run(async () => { const f = await call(keyrite().choosePlanFile()); if (f) setFile(f); })}>
+                Browse…
+              </button>
+            </div>
+          </Field>
+          {runFields}
+          <ErrorBox error={open.error} />
+          <div className="actions">
+            <button type="submit" disabled={open.busy || !file.trim()}>
+              Open plan
             </button>
           </div>
-        </Field>
-        <Field label="Where to write the bundle" hint="A folder; the ceremony adds a new folder named after the plan's id. Empty: next to the plan.">
-          <input name="out" value={outDir} onChange={(e) => setOutDir(e.target.value)} />
-        </Field>
-        <label className="check">
-          <input type="checkbox" name="rehearsal" checked={rehearsal} onChange={(e) => setRehearsal(e.target.checked)} /> This is a rehearsal (share sheets may be saved as
-          PDF files instead of printed; the transcript says it was a rehearsal)
-        </label>
-        <ErrorBox error={open.error} />
-        <div className="actions">
-          <button type="submit" disabled={open.busy || !file.trim()}>
-            Open plan
-          </button>
-          <button type="button" className="secondary" onClick={() => setWriting(!writing)}>
-            {writing ? 'Hide the plan editor' : 'Write a new plan'}
-          </button>
-        </div>
-      </form>
-      {writing ? <PlanEditor onSaved={(f) => { setFile(f); void openPlan(f); }} /> : null}
+        </form>
+      ) : mode === 'form' ? (
+        <PlanForm onSaved={openSaved}>{runFields}</PlanForm>
+      ) : (
+        <PlanEditor onSaved={openSaved}>{runFields}</PlanEditor>
+      )}
     </Screen>
   );
 }
 
-function PlanEditor({ onSaved }: { onSaved(file: string): void }) {
+/** The plan as JSON, for people who know the format; checked as you type like the form. */
+function PlanEditor({ onSaved, children }: { onSaved(file: string): void; children?: ReactNode }) {
   const [text, setText] = useState(TEMPLATE);
   const [file, setFile] = useState('');
   const [check, setCheck] = useState<PlanCheck>();
@@ -104,7 +135,7 @@ function PlanEditor({ onSaved }: { onSaved(file: string): void }) {
         void save.run(async () => onSaved((await call(keyrite().savePlan(file.trim(), text))).file));
       }}
     >
-      <h2>New plan</h2>
+      <h2>New plan (JSON)</h2>
       <p>Edit the plan below. It is checked as you type; every problem is listed with where it is.</p>
       <textarea className="code" rows={18} value={text} onChange={(e) => setText(e.target.value)} aria-label="plan.json" spellCheck={false} />
       {check ? (
@@ -125,6 +156,7 @@ function PlanEditor({ onSaved }: { onSaved(file: string): void }) {
       <Field label="Save as" hint="Full path of the new plan.json; an existing file is never overwritten.">
         <input value={file} onChange={(e) => setFile(e.target.value)} />
       </Field>
+      {children}
       <ErrorBox error={save.error} />
       <button type="submit" disabled={save.busy || !check?.valid || !file.trim()}>
         Save and open this plan

@@ -1,0 +1,35 @@
+/**
+ * The predicate of a completed ceremony's statement (SPEC §3, urn:keyrite:ceremony:v1). Shared by
+ * the engine's finish() and `keyrite ceremony sign`, so that a bundle signed later carries exactly
+ * the statement the engine would have signed.
+ */
+import { signerEntry, type EnvelopeSigner, type KeyritePredicate, type RootDescription } from '../transcript/dsse.ts';
+
+export interface CeremonyPredicateInput {
+  ceremonyId: string;
+  title: string;
+  /** Head of the whole transcript, ceremony.completed included. */
+  chainHead: string;
+  eventCount: number;
+  root: { algorithm: string; label: string; kcv?: string; publicKeySha256?: string };
+  /** In signing order: the ceremony signer, then the root when it can sign. */
+  signers: EnvelopeSigner[];
+}
+
+/** The root as the statement names it: by KCV for AES, else by the SHA-256 of its SPKI. */
+export function rootDescription(root: CeremonyPredicateInput['root']): RootDescription {
+  return root.kcv
+    ? { algorithm: root.algorithm, label: root.label, kcv: root.kcv }
+    : { algorithm: root.algorithm, label: root.label, publicKeySha256: root.publicKeySha256! };
+}
+
+export function ceremonyPredicate(i: CeremonyPredicateInput): KeyritePredicate {
+  return {
+    ceremonyId: i.ceremonyId,
+    title: i.title,
+    chainHead: i.chainHead,
+    eventCount: i.eventCount,
+    root: rootDescription(i.root),
+    signers: i.signers.map((x) => signerEntry(x.role, x.spki)),
+  };
+}
