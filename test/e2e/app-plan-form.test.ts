@@ -91,6 +91,9 @@ describe.sequential('writing a new plan in the app', () => {
     await page.getByRole('button', { name: /Run a ceremony/ }).click();
     await page.getByRole('button', { name: 'Write a new plan' }).click();
     await page.getByTestId('plan-form').waitFor();
+    // A new form is checked at once; "still empty" waits until a field is visited, other problems show.
+    await expect.poll(() => page.getByTestId('plan-form-summary').textContent()).toMatch(/\d+ problems to fix/);
+    expect(await problemsOf('id').count()).toBe(0);
     await shot('1-empty');
 
     // The ceremony and its people, typed from the keyboard.
@@ -130,7 +133,7 @@ describe.sequential('writing a new plan in the app', () => {
     // Backup: one group, threshold 4 of 3 first. The problem shows at the threshold as soon as it is checked.
     const group = page.getByRole('group', { name: 'Group 1', exact: true });
     await group.getByLabel(/^Threshold/).fill('4');
-    for (const name of ['Carol One', 'Carl Two', 'Cleo Three']) await group.getByLabel(new RegExp(`^${name} \\(`)).check();
+    for (const name of ['Carol One', 'Carl Two', 'Cleo Three']) await group.getByRole('checkbox', { name: new RegExp(`${name} \\(`) }).check();
     await expect.poll(() => problemsOf('backup-groups-0-threshold').textContent()).toContain('is 4 but the group has 3 custodian(s)');
     expect(await field('backup-groups-0-threshold').getAttribute('aria-invalid')).toBe('true');
     await expect.poll(() => page.getByTestId('plan-form-summary').textContent()).toContain('Backup, Group 1, threshold');
@@ -154,7 +157,7 @@ describe.sequential('writing a new plan in the app', () => {
     // A script step, confirmed by the witness (ticked with the space bar).
     await page.getByRole('button', { name: 'Add a step' }).click();
     await page.keyboard.type('The room is sealed and no phones are present.');
-    await page.getByRole('group', { name: 'Step 1', exact: true }).getByLabel(/^Wes Witness/).focus();
+    await page.getByRole('group', { name: 'Step 1', exact: true }).getByRole('checkbox', { name: /Wes Witness/ }).focus();
     await page.keyboard.press('Space');
 
     // Where the plan goes. A name that is taken is refused, and the file is left alone.

@@ -81,7 +81,7 @@ export function PlanForm({ onSaved, children }: { onSaved(file: string): void; c
       setNote('');
     },
     // "Still empty" waits until someone has been to the field (or tried to save); every other problem shows at once.
-    problemsAt: (path) => (byField.get(path) ?? []).filter((p) => showAll || visited.has(path) || !isEmptinessMessage(p.message)).map((p) => p.message),
+    problemsAt: (path, empty) => (byField.get(path) ?? []).filter((p) => showAll || visited.has(path) || !(empty || isEmptinessMessage(p.message))).map((p) => p.message),
     visit,
     focusLater(id) {
       pendingFocus.current = id;
@@ -208,7 +208,7 @@ function Summary(props: { current: boolean; check?: PlanCheck; problems: { path:
                 <button type="button" className="link" onClick={() => document.getElementById(controlId(at || 'id'))?.focus()}>
                   {readablePath(p.path)}
                 </button>
-                : {p.message} <code className="path">{p.path}</code>
+                : {p.message} <code className="json-path">{p.path}</code>
               </li>
             );
           })}

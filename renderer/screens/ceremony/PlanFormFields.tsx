@@ -9,8 +9,8 @@ export interface PlanFormContext {
   draft: PlanDraft;
   /** Applies a change to a copy of the draft; `path` marks the field as visited. */
   update(change: (d: PlanDraft) => void, path?: string): void;
-  /** Problems to show at this path (already filtered: emptiness waits until the field was visited). */
-  problemsAt(path: string): string[];
+  /** Problems to show at this path; an empty field's (or "is required") wait until it was visited or a save was tried. */
+  problemsAt(path: string, empty?: boolean): string[];
   visit(path: string): void;
   /** Focuses the element with this DOM id after the next render (a new row's first field). */
   focusLater(id: string): void;
@@ -23,9 +23,9 @@ export function useForm(): PlanFormContext {
   return ctx;
 }
 
-export function Problems({ path }: { path: string }) {
+export function Problems({ path, empty }: { path: string; empty?: boolean }) {
   const { problemsAt } = useForm();
-  const list = problemsAt(path);
+  const list = problemsAt(path, empty);
   if (!list.length) return null;
   return (
     <ul className="field-problems" id={`${controlId(path)}-problems`} data-path={path}>
@@ -57,7 +57,8 @@ export function TextInput(props: {
 }) {
   const { update, problemsAt, visit } = useForm();
   const id = controlId(props.path);
-  const problems = problemsAt(props.path);
+  const empty = props.value.trim() === '';
+  const problems = problemsAt(props.path, empty);
   const common = {
     id,
     name: props.path,
@@ -90,7 +91,7 @@ export function TextInput(props: {
           {props.hint}
         </span>
       ) : null}
-      <Problems path={props.path} />
+      <Problems path={props.path} empty={empty} />
     </div>
   );
 }
@@ -208,17 +209,19 @@ export function Section(props: { path: string; title: string; intro: ReactNode; 
 }
 
 /** One row of a list (participant, group, export, step) with its Remove button. */
-export function Row(props: { path: string; legend: string; onRemove?: () => void; removeLabel: string; children: ReactNode }) {
+export function Row(props: { path: string; legend: string; onRemove?: () => void; removeLabel: string; className?: string; children: ReactNode }) {
   return (
-    <fieldset className="form-row" id={controlId(props.path)} tabIndex={-1} data-path={props.path}>
+    <fieldset className={`form-row ${props.className ?? ''}`} id={controlId(props.path)} tabIndex={-1} data-path={props.path}>
       <legend>{props.legend}</legend>
       <Problems path={props.path} />
-      <div className="row-fields">{props.children}</div>
-      {props.onRemove ? (
-        <button type="button" className="secondary remove" onClick={props.onRemove} aria-label={props.removeLabel}>
-          Remove
-        </button>
-      ) : null}
+      <div className="row-fields">
+        {props.children}
+        {props.onRemove ? (
+          <button type="button" className="secondary remove" onClick={props.onRemove} aria-label={props.removeLabel}>
+            Remove
+          </button>
+        ) : null}
+      </div>
     </fieldset>
   );
 }

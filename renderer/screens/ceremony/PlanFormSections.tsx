@@ -19,27 +19,27 @@ import {
 } from './PlanFormModel.ts';
 
 const ROLE_TEXT: Record<(typeof ROLES)[number], string> = {
-  administrator: 'administrator — runs the ceremony (exactly one)',
-  witness: 'witness — watches and confirms (at least one)',
-  custodian: 'custodian — keeps one backup share',
-  auditor: 'auditor — checks the record',
-  observer: 'observer — watches only',
+  administrator: 'administrator (runs it)',
+  witness: 'witness (watches, confirms)',
+  custodian: 'custodian (keeps a share)',
+  auditor: 'auditor (checks the record)',
+  observer: 'observer (watches only)',
 };
 
 const ALGORITHM_TEXT: Record<string, string> = {
-  'aes-256': 'aes-256 — a secret AES key (encryption)',
-  'ec-p256': 'ec-p256 — elliptic-curve key, curve P-256 (signing)',
-  'ec-p384': 'ec-p384 — elliptic-curve key, curve P-384 (signing)',
-  'rsa-3072': 'rsa-3072 — RSA key, 3072 bits',
-  'rsa-4096': 'rsa-4096 — RSA key, 4096 bits (slow to generate)',
-  ed25519: 'ed25519 — Edwards-curve signing key',
+  'aes-256': 'aes-256 (secret AES key)',
+  'ec-p256': 'ec-p256 (elliptic curve P-256)',
+  'ec-p384': 'ec-p384 (elliptic curve P-384)',
+  'rsa-3072': 'rsa-3072 (RSA, 3072 bits)',
+  'rsa-4096': 'rsa-4096 (RSA, 4096 bits; slow)',
+  ed25519: 'ed25519 (Edwards curve, signing)',
 };
 
 const KIND_TEXT: Record<(typeof EXPORT_KINDS)[number], string> = {
-  'aws-kms': 'aws-kms — AWS Key Management Service',
-  'gcp-kms': 'gcp-kms — Google Cloud KMS',
-  'azure-byok': 'azure-byok — Azure Key Vault, “bring your own key”',
-  'vault-transit': 'vault-transit — HashiCorp Vault, transit engine',
+  'aws-kms': 'aws-kms (AWS KMS)',
+  'gcp-kms': 'gcp-kms (Google Cloud KMS)',
+  'azure-byok': 'azure-byok (Azure Key Vault)',
+  'vault-transit': 'vault-transit (HashiCorp Vault)',
 };
 
 /** How a participant reads in a tick list. */
@@ -66,12 +66,13 @@ export function ParticipantsSection() {
   const { draft, update, focusLater } = useForm();
   const remove = useRemove();
   return (
-    <Section path="participants" title="People" intro="Everyone who takes part. Exactly one administrator runs the ceremony, at least one witness watches it, and each custodian keeps one backup share on paper.">
+    <Section path="participants" title="People" intro="Everyone who takes part. Exactly one administrator runs the ceremony, at least one witness watches it, and each custodian keeps one backup share on paper. An id is short and has no spaces (e.g. c1).">
       {draft.participants.map((p, i) => (
         <Row
           key={p.uid}
           path={`participants[${i}]`}
           legend={`Participant ${i + 1}`}
+          className="person"
           removeLabel={`Remove participant ${i + 1}`}
           onRemove={
             draft.participants.length > 1
@@ -84,7 +85,7 @@ export function ParticipantsSection() {
               : undefined
           }
         >
-          <TextInput path={`participants[${i}].id`} label="Id" hint="Short, no spaces (e.g. c1)." value={p.id} set={(d, v) => (d.participants[i].id = v)} className="narrow" />
+          <TextInput path={`participants[${i}].id`} label="Id" value={p.id} set={(d, v) => (d.participants[i].id = v)} className="narrow" />
           <TextInput path={`participants[${i}].name`} label="Name" value={p.name} set={(d, v) => (d.participants[i].name = v)} />
           <Choice
             path={`participants[${i}].role`}
@@ -125,7 +126,7 @@ export function HsmKeySection() {
           <Choice
             path="key.algorithm"
             label="Algorithm"
-            hint="The kind of key."
+            hint="The kind of key. EC, RSA and Ed25519 keys sign; an AES key encrypts."
             value={draft.key.algorithm}
             options={ROOT_ALGORITHMS.map((a) => ({ value: a, text: ALGORITHM_TEXT[a] ?? a }))}
             set={(d, v) => (d.key.algorithm = v as PlanDraft['key']['algorithm'])}
@@ -185,7 +186,7 @@ export function BackupSection() {
               hint={`${g.custodians.length} custodian${g.custodians.length === 1 ? '' : 's'} chosen below. With more than one, the threshold must be at least 2.`}
               value={g.threshold}
               set={(d, v) => (d.backup.groups[gi].threshold = v)}
-              className="narrow"
+              className="narrow span"
             />
             <PeoplePicker
               path={`backup.groups[${gi}].custodians`}
@@ -237,7 +238,7 @@ export function ExportsSection() {
       intro="Copies of the key for a cloud key service (KMS), wrapped: encrypted under the service's import key, so only that service can open them. File paths are relative to the folder the plan is saved in."
     >
       {draft.exports.map((e, i) => (
-        <Row key={e.uid} path={`exports[${i}]`} legend={`Export ${i + 1}`} removeLabel={`Remove export ${i + 1}`} onRemove={() => remove('exports', (d) => void d.exports.splice(i, 1))}>
+        <Row key={e.uid} path={`exports[${i}]`} legend={`Export ${i + 1}`} className="export" removeLabel={`Remove export ${i + 1}`} onRemove={() => remove('exports', (d) => void d.exports.splice(i, 1))}>
           <Choice
             path={`exports[${i}].kind`}
             label="Where it goes"
