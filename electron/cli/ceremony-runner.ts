@@ -6,7 +6,7 @@ import { KeyriteError, OperationError, UsageError } from '../core/errors.ts';
 import { shareSheetFileBase } from '../core/sheets/index.ts';
 import type { TranscriptEvent } from '../core/transcript/events.ts';
 import { writeNewFile } from '../core/util/files.ts';
-import type { CliIO } from './command.ts';
+import { secretSource, type CliIO } from './command.ts';
 
 export interface HeadlessRunOptions {
   planFile: string;
@@ -80,16 +80,6 @@ function describe(ev: TranscriptEvent): string | undefined {
   }
 }
 
-async function readSecret(io: CliIO, envVar: string | undefined, flag: string, question: string): Promise<string> {
-  if (envVar) {
-    const v = io.env[envVar];
-    if (v === undefined || v === '') throw new UsageError(`--${flag} names ${envVar}, which is not set`);
-    return v;
-  }
-  if (!io.stdinIsTTY) throw new UsageError(`no ${flag === 'pin-env' ? 'PIN' : 'passphrase'}: give --${flag} VAR or run on a terminal to be asked`);
-  return io.promptSecret(question);
-}
-
 function checkDirFree(dir: string, what: string, names: string[]): void {
   if (existsSync(dir) && !statSync(dir).isDirectory()) throw new UsageError(`${what} ${dir} is not a folder`);
   for (const n of names) {
@@ -138,19 +128,19 @@ export async function runHeadlessCeremony(opts: HeadlessRunOptions, io: CliIO): 
     throw new UsageError(`plan steps are acknowledged at a terminal prompt; without a terminal, give --ack-all (rehearsals)`);
   if (plan.backup.passphrase && !opts.passphraseEnv && !io.stdinIsTTY)
     throw new UsageError('the plan asks for a SLIP-39 passphrase: give --passphrase-env VAR or run on a terminal');
-  for (const [flag, v] of [['pin-env', opts.pin === undefined ? opts.pinEnv : undefined], ['passphrase-env', plan.backup.passphrase ? opts.passphraseEnv : undefined]] as const)
-    if (v !== undefined && !io.env[v]) throw new UsageError(`--${flag} names ${v}, which is not set`);
-  if (opts.pin === undefined && opts.pinEnv === undefined && !io.stdinIsTTY) throw new UsageError('no PIN: give --pin-env VAR or run on a terminal to be asked');
+  const cmd = 'ceremony run';
+  const readPin = opts.pin !== undefined ? async () => opts.pin! : secretSource(io, cmd, 'pin-env', opts.pinEnv, `PIN for token '${plan.hsm.tokenLabel ?? plan.hsm.tokenSerial}'`);
+  const readPassphrase = plan.backup.passphrase ? secretSource(io, cmd, 'passphrase-env', opts.passphraseEnv, 'SLIP-39 passphrase') : undefined;
 
   try {
     const report = ceremony.preflight();
     Ceremony.assertPreflight(report);
     log(`preflight passed: token '${report.token!.label}' (serial ${report.token!.serialNumber})`);
-    const pin = opts.pin ?? (await readSecret(io, opts.pinEnv, 'pin-env', `PIN for token '${report.token!.label}': `));
+    const pin = await readPin();
     ceremony.login(pin);
     let passphrase: string | undefined;
     if (plan.backup.passphrase) {
-      passphrase = await readSecret(io, opts.passphraseEnv, 'passphrase-env', 'SLIP-39 passphrase: ');
+      passphrase = await readPassphrase!();
       // Typed: asked twice, since a typo would bind every share to a passphrase nobody knows.
       if (!opts.passphraseEnv && (await io.promptSecret('SLIP-39 passphrase again: ')) !== passphrase)
         throw new UsageError('the two passphrases differ; nothing was created, start again');

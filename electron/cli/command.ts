@@ -70,6 +70,20 @@ export function optString(args: ParsedArgs, name: string): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 
+/**
+ * Where a secret comes from: the environment variable that --<flag> names, or a no-echo prompt at a
+ * terminal. Checked when called (so commands call it before touching an HSM); read when invoked.
+ */
+export function secretSource(io: CliIO, cmd: string, flag: string, envVar: string | undefined, what: string): () => Promise<string> {
+  if (envVar !== undefined) {
+    const v = io.env[envVar];
+    if (v === undefined || v === '') throw new UsageError(`${cmd}: --${flag} names ${envVar}, which is not set`);
+    return async () => v;
+  }
+  if (!io.stdinIsTTY) throw new UsageError(`${cmd}: no ${what}: give --${flag} VAR, or run on a terminal to be asked`);
+  return () => io.promptSecret(`${what}: `);
+}
+
 /** Reads a secret from the environment variable a flag names; never echoes it. */
 export function secretFromEnv(io: CliIO, cmd: string, flag: string, varName: string): string {
   const v = io.env[varName];

@@ -119,7 +119,7 @@ describe('keyrite ceremony sign', () => {
     expectOneLineError(await runCli(['ceremony', 'sign', bundle, '--pin-env', 'P'], { P: '000000' }), 1, /PIN/i);
     expect(snapshot(bundle)).toEqual(before);
     // No PIN source and no terminal: usage.
-    expectOneLineError(await runCli(['ceremony', 'sign', bundle], {}), 2, /no PIN: give --pin-env VAR/);
+    expectOneLineError(await runCli(['ceremony', 'sign', bundle], {}), 2, /no token PIN: give --pin-env VAR/);
 
     const r = await runCli(['ceremony', 'sign', bundle, '--pin-env', 'P'], env);
     expect(r.stderr).toBe('');
@@ -183,7 +183,7 @@ describe('keyrite ceremony sign', () => {
     const code = await main(['ceremony', 'sign', path.relative(work, bundle)], io);
     expect(err).toBe('');
     expect(code).toBe(0);
-    expect(asked).toEqual(['Token PIN: ']);
+    expect(asked).toEqual(['token PIN: ']);
     expect(out).not.toContain(PIN);
     expect(out).toMatch(/^Signed: .*\(ceremony [0-9a-f]{16}…\)\nverify: VALID\n$/);
     expect(verifyBundle(bundle).valid).toBe(true);

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Command } from '../command.ts';
-import { optString } from '../command.ts';
+import { optString, secretSource } from '../command.ts';
 import { UsageError } from '../../core/errors.ts';
 import { abortCeremony, type AbortPlan } from '../../core/ceremony/abort.ts';
 
@@ -52,15 +52,8 @@ Exit status: 0 aborted and cleaned up; 1 refused or failed (the message says wha
     const r = await abortCeremony(bundleDir, {
       reason: optString(args, 'reason'),
       modulePath: modulePath && path.resolve(io.cwd, modulePath),
-      pin: async () => {
-        if (pinEnv) {
-          const v = io.env[pinEnv];
-          if (v === undefined || v === '') throw new UsageError(`${cmd}: --pin-env names ${pinEnv}, which is not set`);
-          return v;
-        }
-        if (!io.stdinIsTTY) throw new UsageError(`${cmd}: no PIN: give --pin-env VAR or run on a terminal to be asked`);
-        return io.promptSecret('Token PIN: ');
-      },
+      // Asked for only when the token is needed.
+      pin: () => secretSource(io, cmd, 'pin-env', pinEnv, 'token PIN')(),
       confirm: async (plan) => {
         io.stdout(describePlan(plan));
         if (yes) return true;

@@ -1,7 +1,6 @@
 import path from 'node:path';
 import type { Command } from '../command.ts';
-import { optString } from '../command.ts';
-import { UsageError } from '../../core/errors.ts';
+import { optString, secretSource } from '../command.ts';
 import { signCompletedCeremony } from '../../core/ceremony/sign.ts';
 
 export const ceremonySignCommand: Command = {
@@ -36,15 +35,8 @@ damaged) or failed (wrong PIN, a key missing from the token); 2 BUNDLE is not a 
     const modulePath = optString(args, 'module');
     const r = await signCompletedCeremony(bundleDir, {
       modulePath: modulePath && path.resolve(io.cwd, modulePath),
-      pin: async () => {
-        if (pinEnv) {
-          const v = io.env[pinEnv];
-          if (v === undefined || v === '') throw new UsageError(`${cmd}: --pin-env names ${pinEnv}, which is not set`);
-          return v;
-        }
-        if (!io.stdinIsTTY) throw new UsageError(`${cmd}: no PIN: give --pin-env VAR or run on a terminal to be asked`);
-        return io.promptSecret('Token PIN: ');
-      },
+      // Asked for only when the token is needed.
+      pin: () => secretSource(io, cmd, 'pin-env', pinEnv, 'token PIN')(),
     });
     if (r.reportWritten) io.stdout('Wrote report.html (it was missing).\n');
     io.stdout(`Signed: ${path.join(r.bundleDir, 'transcript.dsse.json')} (${r.signers.map((s) => `${s.role} ${s.keyid.slice(0, 16)}…`).join(', ')})\n`);

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { Recovery, type ShareProgress } from '../../core/ceremony/recover.ts';
 import { OperationError, UsageError } from '../../core/errors.ts';
 import { Slip39Error } from '../../core/shares/index.ts';
-import { optString, requireString, type CliIO, type Command } from '../command.ts';
+import { optString, requireString, secretSource, type CliIO, type Command } from '../command.ts';
 import { mnemonicLines } from './shares.ts';
 
 const CMD = 'recover';
@@ -17,17 +17,6 @@ function describeProgress(p: ShareProgress): string {
   const who = `group ${p.group}, member ${p.member}${p.custodian ? ` (custodian ${p.custodian})` : ''}, check value ${p.checkValue}`;
   const state = p.complete ? 'enough shares' : `still needed: ${p.needs}`;
   return `share ${p.position}: accepted — ${who}${p.used ? '' : ' (not needed: its group already has enough)'}; ${state}`;
-}
-
-/** A secret named by --X-env, or asked for at a no-echo prompt; never echoed or printed. */
-function secretSource(io: CliIO, flag: string, envVar: string | undefined, what: string): (() => Promise<string>) {
-  if (envVar !== undefined) {
-    const v = io.env[envVar];
-    if (v === undefined) throw new UsageError(`${CMD}: --${flag} names ${envVar}, which is not set`);
-    return async () => v;
-  }
-  if (!io.stdinIsTTY) throw new UsageError(`${CMD}: no ${what}: give --${flag} VAR, or run on a terminal to be asked`);
-  return () => io.promptSecret(`${what}: `);
 }
 
 export const recoverCommand: Command = {
@@ -84,7 +73,7 @@ nothing on the token changed. Exit status: 0 restored; 1 a share, the bundle or 
     const sharesFile = optString(args, 'shares');
     const forceUnverified = Boolean(args.values['force-unverified']);
     // Where the PIN comes from is settled before anything is read, so a run never fails at the end for want of it.
-    const readPin = secretSource(io, 'pin-env', optString(args, 'pin-env'), `PIN for token '${tokenLabel}'`);
+    const readPin = secretSource(io, CMD, 'pin-env', optString(args, 'pin-env'), `PIN for token '${tokenLabel}'`);
     let sharesText: string | undefined;
     if (sharesFile !== undefined) {
       try {
@@ -106,7 +95,7 @@ nothing on the token changed. Exit status: 0 restored; 1 a share, the bundle or 
 
       let readPassphrase: (() => Promise<string>) | undefined;
       const passEnv = optString(args, 'passphrase-env');
-      if (info.passphrase) readPassphrase = secretSource(io, 'passphrase-env', passEnv, 'SLIP-39 passphrase');
+      if (info.passphrase) readPassphrase = secretSource(io, CMD, 'passphrase-env', passEnv, 'SLIP-39 passphrase');
       else if (passEnv !== undefined) io.stdout(`Note:        this ceremony used no SLIP-39 passphrase; --passphrase-env is ignored\n`);
 
       if (sharesText === undefined && io.stdinIsTTY) await promptShares(rec, io);
