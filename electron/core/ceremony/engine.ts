@@ -1,4 +1,3 @@
-import { createPublicKey, verify as cryptoVerify } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { KeyriteError, OperationError } from '../errors.ts';
@@ -7,7 +6,7 @@ import type { HsmModule, HsmSession, KwpInfo, MechanismInfo, RootKey, TokenInfo 
 import { combineMnemonics, shareCheckValue, splitSecret } from '../shares/index.ts';
 import { renderReport, renderShareSheet, renderShareText, shareSheetFileBase } from '../sheets/index.ts';
 import { TranscriptWriter } from '../transcript/writer.ts';
-import { buildStatement, signEnvelope, keyidOf, pae, type EnvelopeSigner } from '../transcript/dsse.ts';
+import { buildStatement, signEnvelope, keyidOf, pae, verifySignature, type EnvelopeSigner } from '../transcript/dsse.ts';
 import type { EventData, EventType, TranscriptEvent } from '../transcript/events.ts';
 import { preflightExports, probeOaepHashes, runExport } from '../exports/index.ts';
 import { makeNewDir, sha256Hex, toPem, writeNewFile } from '../util/files.ts';
@@ -15,7 +14,7 @@ import { APP_NAME, APP_VERSION } from '../version.ts';
 import { hostRecord } from './host.ts';
 import { addAdvice, publishBundle, stagingDirFor, stopAdvice } from './crash-safety.ts';
 import { custodianOrder, loadPlan, type LoadedPlan, type Plan } from './plan.ts';
-import { attributeChecks, rootSignatureScheme, SIGNER_SCHEME } from './key-checks.ts';
+import { attributeChecks, keyIdentity, rootSignatureScheme, SIGNER_SCHEME } from './key-checks.ts';
 import { ceremonyPredicate } from './statement.ts';
 
 export type FrontEnd = 'cli' | 'desktop' | 'demo';
@@ -350,15 +349,9 @@ export class Ceremony {
     this.record('key.generating', { role: 'root', label: this.plan.key.label, id: rootId.toString('hex'), algorithm: alg }, this.adminId());
     const root = s.generateRootKey(alg, this.plan.key.label, rootId);
     const attrs = s.readAttributes(root.key);
-    const data: EventData['key.generated'] = { label: this.plan.key.label, id: rootId.toString('hex'), algorithm: alg, attributes: { ...attrs } };
-    let spki: Buffer | undefined;
-    let kcv: string | undefined;
-    if (alg === 'aes-256') {
-      kcv = s.aesKcv(root.key);
-      data.kcv = kcv;
-    } else {
-      spki = s.publicKeySpki(root.publicKey ?? root.key);
-      data.publicKey = { spki: spki.toString('base64'), sha256: sha256Hex(spki) };
+    const { kcv, spki, fields } = keyIdentity(s, root);
+    const data: EventData['key.generated'] = { label: this.plan.key.label, id: rootId.toString('hex'), algorithm: alg, attributes: { ...attrs }, ...fields };
+    if (spki) {
       writeNewFile(path.join(this.bundleDir, 'keys', 'root.pub.pem'), toPem(spki));
       // A root that can sign also signs the statement, so it is a transcript signer: keys/<keyid>.pub.pem.
       if (rootSignatureScheme(alg)) writeNewFile(path.join(this.bundleDir, 'keys', `${keyidOf(spki)}.pub.pem`), toPem(spki));
@@ -380,7 +373,7 @@ export class Ceremony {
     if (scheme && spki) {
       const msg = pae(DSSE_KEYCHECK_TYPE, Buffer.from(JSON.stringify({ ceremonyId: this.plan.id, purpose: 'key-verification', nonce: s.random(16).toString('hex') })));
       const sig = s.sign(root.key, scheme, msg);
-      const ok = verifyWith(spki, msg, sig);
+      const ok = verifySignature(spki, msg, sig);
       checks.push({ name: 'signature', ok, detail: ok ? `${scheme} signature over a domain-separated message verifies with the public key` : `${scheme} signature does not verify with the public key` });
     } else {
       checks.push({ name: 'kcv', ok: /^[0-9a-f]{6}$/.test(kcv ?? ''), detail: `key check value ${kcv} computed in the token with AES-CMAC` });
@@ -555,7 +548,7 @@ export class Ceremony {
             } else {
               const scheme = rootSignatureScheme(alg)!;
               const msg = pae(DSSE_KEYCHECK_TYPE, Buffer.from(JSON.stringify({ ceremonyId: this.plan.id, purpose: 'recovery-test', nonce: s.random(16).toString('hex') })));
-              sameKey = verifyWith(this.root!.spki!, msg, s.sign(restored.key, scheme, msg));
+              sameKey = verifySignature(this.root!.spki!, msg, s.sign(restored.key, scheme, msg));
               detail = sameKey ? 'the unwrapped private key signs for the root public key' : 'the unwrapped private key does not match the root public key';
             }
           } finally {
@@ -686,14 +679,4 @@ export class Ceremony {
   }
 }
 
-function verifyWith(spki: Buffer, msg: Buffer, sig: Buffer): boolean {
-  const key = createPublicKey({ key: spki, format: 'der', type: 'spki' });
-  const type = key.asymmetricKeyType;
-  if (type === 'ed25519') return cryptoVerify(null, msg, key, sig);
-  if (type === 'ec') {
-    const curve = key.asymmetricKeyDetails?.namedCurve;
-    return cryptoVerify(curve === 'secp384r1' ? 'sha384' : 'sha256', msg, key, sig);
-  }
-  return cryptoVerify('sha256', msg, key, sig);
-}
 

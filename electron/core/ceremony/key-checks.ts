@@ -1,4 +1,5 @@
-import type { KeyAttributes, RootAlgorithm, SignatureScheme } from '../hsm/types.ts';
+import type { HsmSession, KeyAttributes, RootAlgorithm, RootKey, SignatureScheme } from '../hsm/types.ts';
+import { sha256Hex } from '../util/files.ts';
 
 /** The scheme a root key signs with (SPEC §3 encodings), or undefined for AES. */
 export function rootSignatureScheme(alg: RootAlgorithm): SignatureScheme | undefined {
@@ -62,4 +63,21 @@ export function attributeChecks(
   if (params) check('curve', a.ecParams === params, `CKA_EC_PARAMS is ${a.ecParams}`);
   if (!isSecret) check('signs', a.sign === true, `CKA_SIGN is ${a.sign}`);
   return out;
+}
+
+/**
+ * What identifies a key in the transcript without reading it: an AES key's KCV (computed in the
+ * token), or an asymmetric key's public key (SPKI and its SHA-256), as key.generated and
+ * key.recovered record them.
+ */
+export function keyIdentity(
+  s: HsmSession,
+  key: RootKey,
+): { kcv?: string; spki?: Buffer; fields: { kcv: string } | { publicKey: { spki: string; sha256: string } } } {
+  if (key.algorithm === 'aes-256') {
+    const kcv = s.aesKcv(key.key);
+    return { kcv, fields: { kcv } };
+  }
+  const spki = s.publicKeySpki(key.publicKey ?? key.key);
+  return { spki, fields: { publicKey: { spki: spki.toString('base64'), sha256: sha256Hex(spki) } } };
 }

@@ -16,20 +16,19 @@
  * A failure after step 4 removes what this recovery created on the token and records why.
  * The CLI (`keyrite recover`) and the desktop app both drive this class.
  */
-import { createPublicKey, verify as cryptoVerify } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { KeyriteError, OperationError, UsageError } from '../errors.ts';
 import { endSession, HsmError, judgeMechanisms, openModule } from '../hsm/index.ts';
 import type { HsmModule, HsmSession, KeyAttributes, KeyRef, RootKey, TokenInfo } from '../hsm/types.ts';
 import { ShareCollector } from '../shares/index.ts';
-import { keyidOf, pae, RECOVERIES_DIR, RECOVERY_PREDICATE_TYPE, signBundle, type EnvelopeSigner } from '../transcript/dsse.ts';
+import { keyidOf, pae, RECOVERIES_DIR, RECOVERY_PREDICATE_TYPE, signBundle, verifySignature, type EnvelopeSigner } from '../transcript/dsse.ts';
 import type { EventData, EventType, TranscriptEvent } from '../transcript/events.ts';
 import { TranscriptWriter } from '../transcript/writer.ts';
-import { makeNewDir, sha256Hex, toPem, writeNewFile } from '../util/files.ts';
+import { makeNewDir, toPem, writeNewFile } from '../util/files.ts';
 import { APP_NAME, APP_VERSION } from '../version.ts';
 import { hostRecord } from './host.ts';
-import { attributeChecks, rootSignatureScheme, SIGNER_SCHEME } from './key-checks.ts';
+import { attributeChecks, keyIdentity, rootSignatureScheme, SIGNER_SCHEME } from './key-checks.ts';
 import { loadRecoveryBundle, type BundleVerification, type RecoveryBundle } from './recovery-bundle.ts';
 import { aesKcvSoftware } from './recovery-kcv.ts';
 
@@ -345,16 +344,8 @@ export class Recovery {
 
     this.step = 'verification';
     const attrs = s.readAttributes(root.key);
-    const data: EventData['key.recovered'] = { label, id: key.id, algorithm: alg, token: { label: t.label, serialNumber: t.serialNumber }, attributes: { ...attrs } };
-    let kcv: string | undefined;
-    let spki: Buffer | undefined;
-    if (alg === 'aes-256') {
-      kcv = s.aesKcv(root.key);
-      data.kcv = kcv;
-    } else {
-      spki = s.publicKeySpki(root.publicKey ?? root.key);
-      data.publicKey = { spki: spki.toString('base64'), sha256: sha256Hex(spki) };
-    }
+    const { kcv, spki, fields } = keyIdentity(s, root);
+    const data: EventData['key.recovered'] = { label, id: key.id, algorithm: alg, token: { label: t.label, serialNumber: t.serialNumber }, attributes: { ...attrs }, ...fields };
     const checks = recoveredAttributeChecks(attrs, { label, idHex: key.id, algorithm: alg });
     const scheme = rootSignatureScheme(alg);
     if (alg === 'aes-256') {
@@ -364,7 +355,7 @@ export class Recovery {
       const rootSpki = this.bundle.spki!;
       checks.push({ name: 'public key', ok: spki!.equals(rootSpki), detail: spki!.equals(rootSpki) ? 'the public key object is the root public key' : 'the public key object is not the root public key' });
       const msg = pae(DSSE_KEYCHECK_TYPE, Buffer.from(JSON.stringify({ ceremonyId: this.bundle.ceremonyId, purpose: 'recovery-verification', nonce: s.random(16).toString('hex') })));
-      const ok = verifyWith(rootSpki, msg, s.sign(root.key, scheme!, msg));
+      const ok = verifySignature(rootSpki, msg, s.sign(root.key, scheme!, msg));
       checks.push({ name: 'signature', ok, detail: ok ? `${scheme} signature by the recovered private key over a domain-separated message verifies with the root public key` : `${scheme} signature by the recovered private key does not verify with the root public key` });
     }
     // The record names the key as the ceremony's root only once it is proven so.
@@ -500,9 +491,3 @@ function recoveredAttributeChecks(a: KeyAttributes, want: { label: string; idHex
   return checks;
 }
 
-function verifyWith(spki: Buffer, msg: Buffer, sig: Buffer): boolean {
-  const key = createPublicKey({ key: spki, format: 'der', type: 'spki' });
-  if (key.asymmetricKeyType === 'ed25519') return cryptoVerify(null, msg, key, sig);
-  if (key.asymmetricKeyType === 'ec') return cryptoVerify(key.asymmetricKeyDetails?.namedCurve === 'secp384r1' ? 'sha384' : 'sha256', msg, key, sig);
-  return cryptoVerify('sha256', msg, key, sig);
-}
