@@ -86,6 +86,8 @@ describe('backup with a SLIP-39 passphrase', () => {
     expect(events.find((e) => e.type === 'backup.split').data.passphrase).toBe(true);
     expect(events.find((e) => e.type === 'backup.recovery-tested').data.ok).toBe(true);
     expect(readFileSync(path.join(r.bundleDir, 'transcript.jsonl'), 'utf8')).not.toContain('correct horse');
+    // Every sheet tells its custodian that the passphrase is needed too.
+    for (const f of readdirSync(r.sharesOut).filter((x) => x.endsWith('.html'))) expect(readFileSync(path.join(r.sharesOut, f), 'utf8')).toContain('and the SLIP-39 passphrase');
     const shares = readdirSync(r.sharesOut).filter((f) => f.endsWith('.txt')).slice(0, 2).map((f) => readFileSync(path.join(r.sharesOut, f), 'utf8').trim());
     const wrapped = readFileSync(path.join(r.bundleDir, 'backup', 'root.wrapped'));
     expect(unwrap(Buffer.from(combineMnemonics(shares, 'correct horse')), wrapped)).toHaveLength(32);

@@ -48,6 +48,10 @@ describe('a whole ceremony per algorithm', () => {
       const r = await runCeremony(env, { id, algorithm: alg, seal: alg === 'ec-p384' });
       const v = verifyBundle(r.bundleDir);
       expect(v.checks.filter((c) => !c.ok)).toEqual([]);
+      // The report's chain head is the signed one (the hash of the last event), as the CLI printed it.
+      const report = readFileSync(path.join(r.bundleDir, 'report.html'), 'utf8');
+      expect(report).toMatch(/Chain head \(hash of the last event, signed\)/);
+      expect(report.replace(/<[^>]+>|\s/g, '')).toContain(r.chainHead);
       expect(v.valid).toBe(true);
 
       // Read back independently: OpenSC's view of the token.

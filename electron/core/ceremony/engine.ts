@@ -382,6 +382,7 @@ export class Ceremony {
     const bad = checks.find((c) => !c.ok);
     if (bad) this.fail('verification', `root key ${bad.name}: ${bad.detail}`);
     this.state = 'generated';
+    this.step = 'generated';
     return { root: this.rootSummary, signerKeyid: keyid };
   }
 
@@ -471,6 +472,7 @@ export class Ceremony {
       kekKcv: this.kekKcv!,
       wrappedRootKey: this.wrapped!,
       witnessNames: this.plan.participants.filter((p) => p.role === 'witness').map((p) => p.name),
+      passphrase: this.plan.backup.passphrase,
       rehearsal: this.opts.rehearsal,
       paper,
     });

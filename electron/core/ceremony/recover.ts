@@ -267,7 +267,10 @@ export class Recovery {
     }
   }
 
-  /** Refuses before anything is created: the label, the id and the signer's label must be free. */
+  /**
+   * Refuses before anything is created: the root's label and id must be free. (The recovery signer's
+   * label names this recovery's own folder, so it is new; the HSM layer refuses a taken label anyway.)
+   */
   private refuseIfTaken(s: HsmSession): void {
     const tok = `token '${this.info.token.label}'`;
     const label = this.info.targetLabel;

@@ -398,8 +398,9 @@ export function renderReport(events: TranscriptEvent[], opts: ReportOptions = {}
   out.push(kv([
     ['Events', esc(String(events.length))],
     ['Hash chain', chainStatus],
-    ['Chain head (ceremony.completed)', completedEv ? digest(obj(completedEv.data).chainHead) : '<span class="fail">not recorded: incomplete</span>'],
-    ['Hash of the last event', last && hashes[hashes.length - 1] ? `#${esc(last.seq)}: ${digest(hashes[hashes.length - 1])}` : val(undefined)],
+    // The chain head is the hash of the last line: the value the signed statement and `verify` use.
+    ['Chain head (hash of the last event, signed)', last && hashes[hashes.length - 1] ? `#${esc(last.seq)}: ${digest(hashes[hashes.length - 1])}` : val(undefined)],
+    ['Head before ceremony.completed (recorded in that event)', completedEv ? digest(obj(completedEv.data).chainHead) : '<span class="fail">not recorded: incomplete</span>'],
   ]));
   out.push('<h3>Transcript signers</h3>');
   if (opts.envelope !== undefined) {

@@ -184,8 +184,8 @@ Each code reads <span class="mono">KRW1:part/parts:digest:base32</span>; join th
 </section>
 <section class="howto"><h2>Recovery</h2><ol>
 <li>Gather shares from ${data.groupThreshold} of the ${data.groupCount} group${data.groupCount === 1 ? '' : 's'}, and in each such group as many as its threshold (this group: ${data.memberThreshold} of ${data.memberCount})${data.passphrase ? ', and the SLIP-39 passphrase' : ''}.</li>
-<li>With Keyrite: <code>keyrite recover --bundle &lt;bundle folder&gt; --module &lt;PKCS#11 library&gt; --token &lt;token label&gt;</code>, then type or scan each share. The wrapped-key codes above stand in for backup/root.wrapped if the bundle is lost.</li>
-<li>Without Keyrite: combine the shares with any SLIP-39 tool into the 32-byte backup key (its KCV must be ${esc(data.kekKcv)}), then unwrap the wrapped key with AES key wrap with padding (RFC 5649): the result is the root key (PKCS#8 DER, or the raw key for AES).</li>
+<li>With Keyrite: <code>keyrite recover --bundle &lt;bundle folder&gt; --module &lt;PKCS#11 library&gt; --token &lt;token label&gt;</code>, then type or scan each share.</li>
+<li>Without Keyrite: combine the shares with any SLIP-39 tool into the 32-byte backup key (its KCV must be ${esc(data.kekKcv)}), then unwrap backup/root.wrapped with AES key wrap with padding (RFC 5649): the result is the root key (PKCS#8 DER, or the raw key for AES). If the bundle is lost, the wrapped-key codes above give backup/root.wrapped.</li>
 <li>The recovered key must show the fingerprint printed above. Then seal this sheet again.</li>
 </ol></section>
 <section class="sign">
