@@ -53,6 +53,12 @@ export interface PlanSummary {
 export interface PlanCheck {
   valid: boolean;
   problems: { path: string; message: string }[];
+  /**
+   * File references (wrapping keys, import tokens) not checked because the plan's folder is not one
+   * the user opened or saved a plan in during this session ("save the plan first to check its files").
+   * They do not make the plan invalid; savePlan and openPlan check them.
+   */
+  unchecked?: { path: string; message: string }[];
 }
 
 export interface CheckItem {
@@ -143,10 +149,16 @@ export interface RecoveryStartOptions {
   bundle: string;
   module: string;
   tokenLabel: string;
+  /** The chosen token's serial number: labels can repeat, serials do not. */
+  tokenSerial?: string;
+  /** Restore under this label instead of the ceremony's (`keyrite recover --label`). */
+  label?: string;
 }
 
 export interface RecoveryPlanInfo {
   ceremonyId: string;
+  /** The label the restored key gets on the token. */
+  targetLabel: string;
   root: { algorithm: string; label: string; fingerprint: string };
   groupThreshold: number;
   groups: { group: number; threshold: number; count: number }[];
@@ -187,8 +199,17 @@ export interface KeyriteApi {
   wordList(): Promise<Result<string[]>>;
 
   // Plan
+  /**
+   * `planDir` resolves the plan's file references only when it is the folder of a plan opened or
+   * saved in this session; otherwise (or '') they come back in `unchecked`.
+   */
   validatePlanText(text: string, planDir: string): Promise<Result<PlanCheck>>;
-  savePlan(file: string, text: string): Promise<Result<{ file: string }>>;
+  /**
+   * Writes a new plan file, never over an existing one. Main accepts only an absolute path to a
+   * `.json` file in an existing folder. In Electron `file` is only the suggestion of a save dialog
+   * shown by main; null when that dialog was cancelled.
+   */
+  savePlan(file: string, text: string): Promise<Result<{ file: string } | null>>;
   openPlan(file: string, outDir: string, rehearsal: boolean): Promise<Result<PlanSummary>>;
 
   // Ceremony
@@ -201,13 +222,18 @@ export interface KeyriteApi {
   generate(): Promise<Result<GenerationSummary>>;
   backup(passphrase?: string): Promise<Result<ShareSlot[]>>;
   listPrinters(): Promise<Result<PrinterSummary[]>>;
-  /** Prints custodian `index`'s sheet in main; returns only where it went. */
-  printSheet(index: number, target: PrintTarget): Promise<Result<{ output: string }>>;
+  /**
+   * Prints custodian `index`'s sheet in main; returns only where it went. The printer must be one
+   * listPrinters() returns. A share already confirmed is printed again only with `reprintReason`,
+   * which is recorded first as an exception in the transcript.
+   */
+  printSheet(index: number, target: PrintTarget, reprintReason?: string): Promise<Result<{ output: string }>>;
   confirmShare(index: number, words: string): Promise<Result<{ checkValue: string }>>;
   testRecovery(passphrase?: string): Promise<Result<{ ok: boolean; detail: string }>>;
   runExports(): Promise<Result<ExportSummary[]>>;
   finish(): Promise<Result<FinishSummary>>;
-  abort(reason: string): Promise<Result<{ state: string }>>;
+  /** `advice`: what the people in the room do next, as recorded in ceremony.aborted (may name a command). */
+  abort(reason: string): Promise<Result<{ state: string; advice: string }>>;
 
   // Verify
   verifyBundle(dir: string): Promise<Result<VerifySummary>>;

@@ -9,7 +9,7 @@
  * Secrets go one way only: a PIN, a passphrase or typed share words come in as arguments and are
  * handed to core; no handler returns or emits them, nor share words, a KEK or key material.
  */
-import { existsSync, writeFileSync } from 'node:fs';
+import { closeSync, constants as fsConstants, existsSync, lstatSync, openSync, statSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { airgapStatus } from './airgap.ts';
@@ -29,7 +29,7 @@ import {
   type VerifySummary,
 } from './api.ts';
 import { Ceremony, type RootSummary } from './core/ceremony/engine.ts';
-import { checkPlanObject, custodianOrder, PlanError } from './core/ceremony/plan.ts';
+import { checkPlanObject, custodianOrder, PlanError, planSchema } from './core/ceremony/plan.ts';
 import { KeyriteError, OperationError, UsageError } from './core/errors.ts';
 import { HsmError, openModule } from './core/hsm/index.ts';
 import { allWords } from './core/shares/index.ts';
@@ -47,6 +47,8 @@ export interface HandlerDeps {
   dialogs?: {
     chooseFile(title: string): Promise<string | null>;
     chooseFolder(title: string): Promise<string | null>;
+    /** A native save dialog; `defaultPath` is only a suggestion the user can change. */
+    chooseSaveFile(title: string, defaultPath: string): Promise<string | null>;
   };
   /** The auditor's bundle check (`keyrite verify`). */
   verify(dir: string): VerifyReport | Promise<VerifyReport>;
@@ -69,7 +71,7 @@ export const ARG_SCHEMAS: { [M in ApiMethod]: z.ZodType<Parameters<KeyriteApi[M]
   chooseFolder: z.tuple([z.enum(['bundle', 'output'])]),
   airgapStatus: z.tuple([]),
   wordList: z.tuple([]),
-  validatePlanText: z.tuple([z.string().max(1_000_000), filePath]),
+  validatePlanText: z.tuple([z.string().max(1_000_000), z.string().max(4096)]),
   savePlan: z.tuple([filePath, z.string().max(1_000_000)]),
   openPlan: z.tuple([filePath, z.string().max(4096), z.boolean()]),
   preflight: z.tuple([]),
@@ -83,6 +85,7 @@ export const ARG_SCHEMAS: { [M in ApiMethod]: z.ZodType<Parameters<KeyriteApi[M]
   printSheet: z.tuple([
     z.number().int().min(0).max(255),
     z.union([z.strictObject({ printer: z.string().min(1).max(512) }), z.strictObject({ pdf: z.literal(true) })]),
+    z.string().trim().min(1).max(2000).optional(),
   ]),
   confirmShare: z.tuple([z.number().int().min(0).max(255), z.string().min(1).max(2000)]),
   testRecovery: z.tuple([secretText.optional()]),
@@ -91,7 +94,15 @@ export const ARG_SCHEMAS: { [M in ApiMethod]: z.ZodType<Parameters<KeyriteApi[M]
   abort: z.tuple([z.string().trim().min(1).max(2000)]),
   verifyBundle: z.tuple([filePath]),
   listTokens: z.tuple([filePath]),
-  recoverStart: z.tuple([z.strictObject({ bundle: filePath, module: filePath, tokenLabel: z.string().min(1).max(32) })]),
+  recoverStart: z.tuple([
+    z.strictObject({
+      bundle: filePath,
+      module: filePath,
+      tokenLabel: z.string().min(1).max(32),
+      tokenSerial: z.string().min(1).max(32).optional(),
+      label: z.string().trim().min(1).max(256).optional(),
+    }),
+  ]),
   recoverAddShare: z.tuple([z.string().min(1).max(2000)]),
   recoverRestore: z.tuple([z.string().min(1).max(256), secretText.optional()]),
   recoverCancel: z.tuple([]),
@@ -148,6 +159,84 @@ export function coreVerify(dir: string): { valid: boolean; verdict: string; chec
   return { valid: r.valid, verdict: r.verdict, checks };
 }
 
+/** A path or name as it goes into a one-line message: control characters would break the line. */
+const shownPath = (p: string): string => (/[\u0000-\u001f\u007f]/.test(p) ? JSON.stringify(p) : p);
+
+/**
+ * Where a new plan may be written: an absolute path whose file name ends in `.json`, in an existing
+ * folder, and not an existing file or symbolic link. The text is the renderer's, so a plan written
+ * as, say, a shell start-up file would be code execution; a `.json` name never is. Returns the
+ * normalized path or throws a one-line UsageError.
+ */
+export function checkPlanSavePath(file: string): string {
+  const shown = shownPath(file);
+  if (!path.isAbsolute(file)) throw new UsageError(`plan file ${shown}: give the full path (an absolute path), not a relative one`);
+  const abs = path.normalize(file);
+  const name = path.basename(abs);
+  if (!/^[^\u0000-\u001f\u007f]+\.json$/i.test(name)) throw new UsageError(`plan file ${shown}: the file name must end in .json`);
+  const dir = path.dirname(abs);
+  let dirStat;
+  try {
+    dirStat = statSync(dir);
+  } catch (err) {
+    throw new UsageError(`plan file ${shown}: folder ${shownPath(dir)} does not exist (${(err as NodeJS.ErrnoException).code ?? 'unknown'})`);
+  }
+  if (!dirStat.isDirectory()) throw new UsageError(`plan file ${shown}: ${shownPath(dir)} is not a folder`);
+  let st;
+  try {
+    st = lstatSync(abs);
+  } catch {
+    return abs; // Not there: the only case that may be written.
+  }
+  if (st.isSymbolicLink()) throw new UsageError(`plan file ${shown} is a symbolic link; a plan is written only as a new file`);
+  throw new OperationError(`${shown} already exists; choose another name (a plan is never overwritten)`);
+}
+
+/** Creates `file` exclusively (never through a symbolic link) and writes `text`. */
+function writeNewFile(file: string, text: string): void {
+  let fd: number | undefined;
+  try {
+    // O_EXCL already refuses an existing path, dangling links included; O_NOFOLLOW says so twice (0 on Windows).
+    fd = openSync(file, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | (fsConstants.O_NOFOLLOW ?? 0), 0o644);
+    writeSync(fd, text);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') throw new OperationError(`${shownPath(file)} already exists; choose another name (a plan is never overwritten)`);
+    throw new OperationError(`${shownPath(file)} cannot be written (${code ?? 'unknown'})`);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+const FILE_FIELDS = ['wrappingKey', 'importToken'] as const;
+export const UNCHECKED_FILE_MESSAGE = 'save the plan first to check its files';
+
+/**
+ * The plan check for a plan that is not in a folder the user opened or saved a plan in: every rule
+ * except the file references, which come back as `unchecked`. Those fields are replaced by a name
+ * that exists nowhere before the check, so no file the renderer names is even looked at.
+ */
+function checkWithoutFiles(raw: unknown): { valid: boolean; problems: { path: string; message: string }[]; unchecked: { path: string; message: string }[] } {
+  // Schema problems first, on the real values: the schema never looks at the disk.
+  if (!planSchema.safeParse(raw).success) {
+    const { problems } = checkPlanObject(raw, path.resolve('/'));
+    return { valid: false, problems, unchecked: [] };
+  }
+  const copy = structuredClone(raw) as { exports: Record<string, unknown>[] };
+  const unchecked: { path: string; message: string }[] = [];
+  copy.exports.forEach((e, i) => {
+    for (const f of FILE_FIELDS) {
+      if (typeof e[f] !== 'string') continue;
+      e[f] = 'unchecked';
+      unchecked.push({ path: `exports[${i}].${f}`, message: UNCHECKED_FILE_MESSAGE });
+    }
+  });
+  const { plan, problems } = checkPlanObject(copy, path.join(path.resolve('/'), 'keyrite-no-plan-folder'));
+  const fileProblem = new RegExp(`^exports\\[\\d+\\]\\.(${FILE_FIELDS.join('|')})$`);
+  const rest = problems.filter((p) => !fileProblem.test(p.path));
+  return { valid: Boolean(plan) && rest.length === 0, problems: rest, unchecked };
+}
+
 export function createHandlers(deps: HandlerDeps): Handlers {
   let ceremony: Ceremony | undefined;
   let checkedIn: string[] = [];
@@ -155,6 +244,8 @@ export function createHandlers(deps: HandlerDeps): Handlers {
   let recovery: RecoverySession | undefined;
   /** Opened as a rehearsal: the only case where PDF "printing" is allowed. */
   let rehearsalRun = false;
+  /** Folders of plans opened or saved in this session: the only ones validatePlanText looks into. */
+  const planFolders = new Set<string>();
 
   const current = (): Ceremony => {
     if (!ceremony) throw new OperationError('no ceremony is open; open a plan first');
@@ -186,26 +277,28 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       } catch (err) {
         return ok({ valid: false, problems: [{ path: '(plan)', message: `not valid JSON: ${(err as Error).message}` }] });
       }
-      const { plan, problems } = checkPlanObject(raw, planDir);
+      // The renderer must not learn whether files exist in folders the user never chose.
+      const dir = planDir.trim() && path.isAbsolute(planDir.trim()) ? path.resolve(planDir.trim()) : undefined;
+      if (dir === undefined || !planFolders.has(dir)) return ok(checkWithoutFiles(raw));
+      const { plan, problems } = checkPlanObject(raw, dir);
       return ok({ valid: Boolean(plan) && problems.length === 0, problems });
     },
-    async savePlan(file, text) {
-      const raw = (() => {
-        try {
-          return JSON.parse(text);
-        } catch {
-          throw new UsageError(`plan ${file}: not valid JSON`);
-        }
-      })();
-      const { plan, problems } = checkPlanObject(raw, path.dirname(path.resolve(file)));
-      if (!plan || problems.length) throw new PlanError(file, problems);
+    async savePlan(suggested, text) {
+      let raw: unknown;
       try {
-        writeFileSync(file, text.endsWith('\n') ? text : `${text}\n`, { flag: 'wx' });
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new OperationError(`${file} already exists; choose another name (a plan is never overwritten)`);
-        throw new OperationError(`${file} cannot be written (${(err as NodeJS.ErrnoException).code})`);
+        raw = JSON.parse(text);
+      } catch {
+        throw new UsageError(`plan ${shownPath(suggested)}: not valid JSON`);
       }
-      return ok({ file: path.resolve(file) });
+      // In the app the user picks the file in main's own dialog; the renderer's path is a suggestion.
+      const chosen = deps.dialogs ? await deps.dialogs.chooseSaveFile('Save the ceremony plan', suggested) : suggested;
+      if (chosen === null) return ok(null);
+      const file = checkPlanSavePath(chosen);
+      const { plan, problems } = checkPlanObject(raw, path.dirname(file));
+      if (!plan || problems.length) throw new PlanError(shownPath(file), problems);
+      writeNewFile(file, text.endsWith('\n') ? text : `${text}\n`);
+      planFolders.add(path.dirname(file));
+      return ok({ file });
     },
     async openPlan(file, outDir, rehearsal) {
       if (ceremony && ceremony.state !== 'loaded' && ceremony.state !== 'preflighted' && ceremony.state !== 'completed' && ceremony.state !== 'aborted')
@@ -223,6 +316,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       });
       ceremony = c;
       rehearsalRun = rehearsal;
+      planFolders.add(path.dirname(path.resolve(c.loaded.file)));
       const p = c.plan;
       const name = (pid: string) => p.participants.find((x) => x.id === pid)?.name ?? pid;
       const summary: PlanSummary = {
@@ -282,8 +376,22 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     async listPrinters() {
       return ok(await deps.printer.listPrinters());
     },
-    async printSheet(index, target) {
+    async printSheet(index, target, reprintReason) {
       const c = current();
+      if ('printer' in target) {
+        // Only a printer this machine reports (the renderer cannot name a queue of its own choosing).
+        const names = (await deps.printer.listPrinters()).map((p) => p.name);
+        if (!names.includes(target.printer))
+          throw new UsageError(`printer ${shownPath(target.printer)} is not one of this machine's printers (${names.length ? names.map(shownPath).join(', ') : 'none found'}); choose one from the list`);
+      }
+      const share = c.custodianShares[index];
+      if (share?.confirmed) {
+        if (!reprintReason)
+          throw new OperationError(`${share.name}'s share is already confirmed; a reprint needs an exception recorded first (give the reason for the reprint)`);
+        // The deviation goes into the transcript before another copy of the words exists.
+        const admin = c.plan.participants.find((p) => p.role === 'administrator')?.id ?? c.plan.participants[0].id;
+        c.addNote(`reprint of ${share.name}'s share (group ${share.group}, member ${share.member}): ${reprintReason}`, admin, 'exception');
+      }
       let output: string;
       if ('pdf' in target) {
         if (!rehearsalRun) throw new OperationError('PDF output is only for rehearsals; this ceremony must print on paper');
@@ -324,7 +432,10 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       const c = current();
       c.abort(reason);
       stateChanged();
-      return ok({ state: c.state });
+      // What to do next (e.g. run `keyrite ceremony abort BUNDLE` to remove the keys), as recorded.
+      const stopped = [...c.events].reverse().find((e) => e.type === 'ceremony.aborted');
+      const advice = (stopped?.data as { advice?: string } | undefined)?.advice ?? 'nothing was written or created yet';
+      return ok({ state: c.state, advice });
     },
 
     async verifyBundle(dir) {
@@ -354,13 +465,18 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       return ok(recovery.addShare(words));
     },
     async recoverRestore(pin, passphrase) {
-      if (!recovery) throw new OperationError('no recovery is under way; choose a bundle and a token first');
+      const session = recovery;
+      if (!session) throw new OperationError('no recovery is under way; choose a bundle and a token first');
       progress('restore', 'Restoring the key into the token.');
-      // A wrong PIN keeps the session (and the entered shares) so the team can try again.
-      const r = recovery.restore(pin, passphrase);
-      recovery = undefined;
-      progress('restore', 'Key restored.', true);
-      return ok(r);
+      try {
+        // A wrong PIN, passphrase or a taken label keeps the session (and the entered shares) so the
+        // team can try again; any other failure closes it (module released, shares wiped).
+        const r = session.restore(pin, passphrase);
+        progress('restore', 'Key restored.', true);
+        return ok(r);
+      } finally {
+        if (session.closed && recovery === session) recovery = undefined;
+      }
     },
     async recoverCancel() {
       recovery?.cancel();

@@ -22,6 +22,7 @@ import {
   hardenAppBeforeReady,
   isTrustedSender,
   mainWindowOptions,
+  protectWindowContent,
   resolveAppFile,
 } from './security.ts';
 
@@ -57,6 +58,8 @@ export const ready = app.whenReady().then(async () => {
   });
 
   const win = new BrowserWindow(mainWindowOptions({ isPackaged: app.isPackaged, preload: path.join(root, 'dist', 'electron', 'preload.cjs') }));
+  // Share words are typed here: no screenshots, recordings or screen sharing of this window.
+  protectWindowContent(win);
   const emit = (event: ApiEvent) => {
     if (!win.isDestroyed()) win.webContents.send(EVENT_CHANNEL, event);
   };
@@ -71,6 +74,16 @@ export const ready = app.whenReady().then(async () => {
       async chooseFolder(title) {
         const r = await dialog.showOpenDialog(win, { title, properties: ['openDirectory', 'createDirectory'] });
         return r.canceled ? null : (r.filePaths[0] ?? null);
+      },
+      async chooseSaveFile(title, defaultPath) {
+        // The renderer's path is only the dialog's starting point; ipc.ts checks what the user picks.
+        const r = await dialog.showSaveDialog(win, {
+          title,
+          defaultPath: defaultPath || undefined,
+          filters: [{ name: 'Ceremony plan', extensions: ['json'] }],
+          properties: ['createDirectory', 'showOverwriteConfirmation'],
+        });
+        return r.canceled || !r.filePath ? null : r.filePath;
       },
     },
     verify: coreVerify,

@@ -6,21 +6,52 @@
  */
 import type { RecoveryPlanInfo, RecoveryProgress, RecoveryResult, RecoveryStartOptions } from './api.ts';
 import { Recovery } from './core/ceremony/recover.ts';
+import { KeyriteError } from './core/errors.ts';
+import { HsmError } from './core/hsm/index.ts';
 import type { TranscriptEvent } from './core/transcript/events.ts';
 
 export interface RecoverySession {
   info: RecoveryPlanInfo;
   addShare(words: string): RecoveryProgress;
+  /** On a failure the team cannot retry in this session, the session closes itself (see `closed`). */
   restore(pin: string, passphrase?: string): RecoveryResult;
   cancel(): void;
+  /** True once the module is released: after a restore, a final failure, or cancel(). */
+  readonly closed: boolean;
+}
+
+/**
+ * Failures the team can fix and retry without entering the shares again: a wrong or malformed PIN,
+ * a missing or wrong SLIP-39 passphrase, or a target label already taken on the token (the object
+ * can be removed first). Everything else ends the session. The core refuses these before it
+ * changes anything on the token.
+ */
+export function isRetryableRestoreError(err: unknown): boolean {
+  if (err instanceof HsmError) return err.code === 'pin-incorrect' || err.code === 'pin-invalid';
+  if (!(err instanceof KeyriteError)) return false;
+  return /objects? labelled '.*'; a recovery never overwrites a key/.test(err.message) || /SLIP-39 passphrase/.test(err.message);
 }
 
 export function startRecovery(opts: RecoveryStartOptions, onEvent?: (ev: TranscriptEvent) => void): RecoverySession {
-  const r = Recovery.open({ bundle: opts.bundle, module: opts.module, tokenLabel: opts.tokenLabel, frontEnd: 'desktop', onEvent });
+  const r = Recovery.open({
+    bundle: opts.bundle,
+    module: opts.module,
+    tokenLabel: opts.tokenLabel,
+    ...(opts.tokenSerial ? { tokenSerial: opts.tokenSerial } : {}),
+    ...(opts.label !== undefined ? { label: opts.label } : {}),
+    frontEnd: 'desktop',
+    onEvent,
+  });
   const i = r.info;
+  let closed = false;
+  const close = () => {
+    closed = true;
+    r.close();
+  };
   return {
     info: {
       ceremonyId: i.ceremonyId,
+      targetLabel: i.targetLabel,
       root: { algorithm: i.root.algorithm, label: i.root.label, fingerprint: i.root.fingerprint },
       groupThreshold: i.groupThreshold,
       groups: i.groups.map((g) => ({ ...g })),
@@ -31,13 +62,27 @@ export function startRecovery(opts: RecoveryStartOptions, onEvent?: (ev: Transcr
       return { group: p.group, member: p.member, used: p.used, complete: p.complete, needs: p.needs, groups: p.groups.map((g) => ({ ...g })) };
     },
     restore(pin, passphrase) {
-      const o = r.restore(pin, passphrase);
-      r.close();
+      let o;
+      try {
+        o = r.restore(pin, passphrase);
+      } catch (err) {
+        if (!isRetryableRestoreError(err)) {
+          // Final: wipe the shares and the backup key and release the module now, not at the next start.
+          close();
+          if (err instanceof KeyriteError && !err.message.includes('start the recovery again'))
+            err.message = `${err.message}; this recovery is closed: start the recovery again`;
+        }
+        throw err;
+      }
+      close();
       // restore() proves the restored key is the ceremony's root (signature or KCV) or throws.
       return { label: o.label, id: o.idHex, fingerprint: o.fingerprint, sameKey: true, transcriptDir: o.recoveryDir };
     },
     cancel() {
-      r.close();
+      close();
+    },
+    get closed() {
+      return closed;
     },
   };
 }

@@ -88,6 +88,15 @@ export function mainWindowOptions(opts: { isPackaged: boolean; preload: string }
   };
 }
 
+/**
+ * Custodians type their share words into the main window, so it is kept out of screenshots, screen
+ * recording and screen sharing (Windows: WDA_EXCLUDEFROMCAPTURE; macOS: NSWindowSharingNone; Linux
+ * compositors may ignore it). Not a constructor option in Electron, so main.ts calls this at creation.
+ */
+export function protectWindowContent(win: { setContentProtection(enable: boolean): void }): void {
+  win.setContentProtection(true);
+}
+
 /** The print window: hidden, sandboxed, no preload, no DevTools, no script in the sheet. */
 export function printWindowOptions(): BrowserWindowConstructorOptions {
   return {

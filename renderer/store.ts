@@ -49,6 +49,8 @@ export interface UiState {
   log: TimelineEntry[];
   progress?: string;
   stoppedReason?: string;
+  /** What to do after a stop, as the transcript records it (may name a `keyrite …` command). */
+  stoppedAdvice?: string;
   go(route: Route): void;
   setStep(step: CeremonyStep): void;
   patch(p: Partial<UiState>): void;
@@ -69,6 +71,7 @@ const initial = {
   log: [],
   progress: undefined,
   stoppedReason: undefined,
+  stoppedAdvice: undefined,
 };
 
 export const useUi = create<UiState>((set) => ({

@@ -13,7 +13,9 @@ export function Recover() {
   const [bundle, setBundle] = useState('');
   const [module, setModule] = useState(DEFAULT_MODULE);
   const [tokens, setTokens] = useState<TokenSummary[]>();
-  const [token, setToken] = useState('');
+  /** The chosen token's serial number (labels can repeat). */
+  const [serial, setSerial] = useState('');
+  const [label, setLabel] = useState('');
   const [info, setInfo] = useState<RecoveryPlanInfo>();
   const [progress, setProgress] = useState<RecoveryProgress>();
   const [accepted, setAccepted] = useState(0);
@@ -21,6 +23,7 @@ export function Recover() {
   const pin = useRef<HTMLInputElement>(null);
   const pass = useRef<HTMLInputElement>(null);
   const act = useAction();
+  const token = tokens?.find((t) => t.serialNumber === serial);
 
   const back = (
     <button
@@ -58,7 +61,20 @@ export function Recover() {
         <form
           onSubmit={(e) => {
             e.preventDefault();
-            void act.run(async () => setInfo(await call(keyrite().recoverStart({ bundle: bundle.trim(), module: module.trim(), tokenLabel: token }))));
+            if (!token) return;
+            void act.run(async () =>
+              setInfo(
+                await call(
+                  keyrite().recoverStart({
+                    bundle: bundle.trim(),
+                    module: module.trim(),
+                    tokenLabel: token.label,
+                    ...(token.serialNumber ? { tokenSerial: token.serialNumber } : {}),
+                    ...(label.trim() ? { label: label.trim() } : {}),
+                  }),
+                ),
+              ),
+            );
           }}
         >
           <Field label="Bundle folder">
@@ -79,16 +95,22 @@ export function Recover() {
           </Field>
           {tokens ? (
             <Field label="Token to restore into">
-              <select name="token" value={token} onChange={(e) => setToken(e.target.value)}>
+              <select name="token" value={serial} onChange={(e) => setSerial(e.target.value)}>
                 <option value="">— choose —</option>
                 {tokens.map((t) => (
-                  <option key={t.serialNumber} value={t.label}>
+                  <option key={t.serialNumber} value={t.serialNumber}>
                     {t.label} ({t.manufacturer} {t.model}, serial {t.serialNumber})
                   </option>
                 ))}
               </select>
             </Field>
           ) : null}
+          <Field
+            label="Restore under another label (optional)"
+            hint="Empty: the key gets the ceremony's label. Use this when that label is already taken on the token (the same as --label on the command line)."
+          >
+            <input name="label" value={label} onChange={(e) => setLabel(e.target.value)} spellCheck={false} />
+          </Field>
           <ErrorBox error={act.error} />
           <div className="actions">
             <button type="submit" disabled={act.busy || !bundle.trim() || !token}>
@@ -104,7 +126,7 @@ export function Recover() {
   return (
     <Screen
       title={complete ? 'Enough shares — restore the key' : `Enter share ${accepted + 1}`}
-      lead={`Ceremony “${info.ceremonyId}”, root key “${info.root.label}” (${info.root.algorithm}). Needed: ${info.groupThreshold} group(s); ${info.groups.map((g) => `group ${g.group}: ${g.threshold} of ${g.count}`).join(', ')}.`}
+      lead={`Ceremony “${info.ceremonyId}”, root key “${info.root.label}” (${info.root.algorithm})${info.targetLabel !== info.root.label ? `, restored as “${info.targetLabel}”` : ''}. Needed: ${info.groupThreshold} group(s); ${info.groups.map((g) => `group ${g.group}: ${g.threshold} of ${g.count}`).join(', ')}.`}
       testId="screen-recover-shares"
     >
       <ul className="groups" data-testid="group-progress">
@@ -148,7 +170,7 @@ export function Recover() {
             void act.run(async () => setResult(await call(keyrite().recoverRestore(p, pp))));
           }}
         >
-          <Field label={`User PIN of token “${token}”`} hint="Not shown, not stored.">
+          <Field label={`User PIN of token “${token?.label ?? ''}”`} hint="Not shown, not stored.">
             <input ref={pin} type="password" name="pin" autoComplete="off" autoFocus />
           </Field>
           {info.passphrase ? (

@@ -15,11 +15,15 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSoftHsmSandbox, type SoftHsmSandbox } from '../../electron/core/hsm/softhsm.ts';
 import { launchChromium } from '../helpers/chromium.ts';
+import type { Result } from '../../electron/api.ts';
+import type { Handlers } from '../../electron/ipc.ts';
 import { APP_TEST_ORIGIN, buildRenderer, createTestPrinter, installBridge, type Bridge, type TestPrinter } from '../helpers/bridge.ts';
 
 const OUT = path.resolve('test-output/app');
 const PIN = 'Pin-7391-xq';
 const RECOVERY_PIN = 'Rec-2648-zw';
+const PASSPHRASE = 'Pass-5512-kv';
+const PASSPHRASE_TYPO = 'Pass-5512-kb';
 
 let work: string;
 let hsm: SoftHsmSandbox;
@@ -28,6 +32,7 @@ let page: Page;
 let paper: Page;
 let bridge: Bridge;
 let printer: TestPrinter;
+let handlers: Handlers;
 let planFile: string;
 let bundleDir = '';
 const mnemonics: string[] = [];
@@ -50,7 +55,13 @@ async function typeWords(words: string[]) {
   for (const w of words) await page.keyboard.type(`${w.slice(0, 4)} `);
 }
 
-function writePlan(dir: string, id: string, label: string) {
+/** A call straight to the handlers, checked and answered exactly as over IPC (what a compromised page could send). */
+async function ipc(method: string, ...args: unknown[]): Promise<Result<unknown>> {
+  const { dispatch } = await import('../../electron/ipc.ts');
+  return dispatch(handlers, method, args);
+}
+
+function writePlan(dir: string, id: string, label: string, opts: { passphrase?: boolean } = {}) {
   const plan = {
     version: 1,
     id,
@@ -64,7 +75,7 @@ function writePlan(dir: string, id: string, label: string) {
     ],
     hsm: { module: hsm.module, tokenLabel: 'ceremony' },
     key: { label, algorithm: 'ec-p256', sealAfterExport: true },
-    backup: { groupThreshold: 1, groups: [{ threshold: 2, custodians: ['c1', 'c2', 'c3'] }] },
+    backup: { groupThreshold: 1, groups: [{ threshold: 2, custodians: ['c1', 'c2', 'c3'] }], ...(opts.passphrase ? { passphrase: true } : {}) },
     exports: [{ name: 'vault-e2e', kind: 'vault-transit', wrappingKey: 'vault.pub.pem', hashFunction: 'SHA1', type: 'ecdsa-p256' }],
     steps: [{ id: 'room', text: 'The room is sealed and no phones are present.', ackBy: ['wes'] }],
   };
@@ -81,6 +92,12 @@ beforeAll(async () => {
   process.env.SOFTHSM2_CONF = hsm.confPath;
   hsm.initToken('ceremony', PIN);
   hsm.initToken('recovery', RECOVERY_PIN);
+  hsm.initToken('recovery2', RECOVERY_PIN);
+  // Something already labelled like the root on the second recovery token: a restore must go under another label.
+  execFileSync('pkcs11-tool', ['--module', hsm.module, '--token-label', 'recovery2', '--login', '--pin', RECOVERY_PIN, '--keygen', '--key-type', 'AES:32', '--label', 'e2e-root-2026', '--id', '0f0f'], {
+    env: { ...process.env, SOFTHSM2_CONF: hsm.confPath },
+    stdio: 'ignore',
+  });
   const { publicKey } = generateKeyPairSync('rsa', { modulusLength: 3072 });
   writeFileSync(path.join(work, 'vault.pub.pem'), publicKey.export({ type: 'spki', format: 'pem' }));
   planFile = writePlan(work, 'e2e-root-2026', 'e2e-root-2026');
@@ -94,7 +111,8 @@ beforeAll(async () => {
   printer = createTestPrinter();
   // Loaded after SOFTHSM2_CONF is set; the same handlers Electron's ipcMain calls.
   const { createHandlers, coreVerify } = await import('../../electron/ipc.ts');
-  bridge.attach(createHandlers({ printer, emit: bridge.emit, verify: coreVerify }));
+  handlers = createHandlers({ printer, emit: bridge.emit, verify: coreVerify });
+  bridge.attach(handlers);
   await page.goto(`${APP_TEST_ORIGIN}/index.html`);
 }, 120_000);
 
@@ -161,10 +179,21 @@ describe.sequential('desktop app, end to end', () => {
       await page.getByTestId('screen-custodian').waitFor();
       await expect.poll(() => page.locator('h1').textContent()).toContain(`Share ${i + 1} of 3`);
       if (i === 0) await screenshot('custodian-print');
+      if (i === 1) {
+        // A confirmed share is not printed again without a reason recorded first, and only to a printer the machine lists.
+        expect(await ipc('printSheet', 0, { printer: 'test-printer' })).toEqual({
+          ok: false,
+          error: { code: 'operation', message: "Carol One's share is already confirmed; a reprint needs an exception recorded first (give the reason for the reprint)" },
+        });
+        expect(await ipc('printSheet', 1, { printer: 'lp-elsewhere' })).toMatchObject({ ok: false, error: { code: 'usage', message: expect.stringContaining("printer lp-elsewhere is not one of this machine's printers (test-printer)") } });
+        expect(printer.sheets).toHaveLength(1);
+        expect(await ipc('printSheet', 0, { printer: 'test-printer' }, 'The first sheet was torn.')).toMatchObject({ ok: true });
+        expect(printer.sheets).toHaveLength(2);
+      }
       await page.getByRole('button', { name: /sheet$/ }).click();
       await page.getByTestId('confirm-words').waitFor();
-      expect(printer.sheets).toHaveLength(i + 1);
-      const words = await readSheet(printer.sheets[i].html, `c${i + 1}`);
+      expect(printer.sheets).toHaveLength(i === 0 ? 1 : i + 2);
+      const words = await readSheet(printer.sheets.at(-1)!.html, `c${i + 1}`);
       expect(words).toHaveLength(33);
       mnemonics.push(words.join(' '));
       if (i === 1) {
@@ -208,6 +237,10 @@ describe.sequential('desktop app, end to end', () => {
     const transcript = readFileSync(path.join(bundleDir, 'transcript.jsonl'), 'utf8');
     expect(transcript).toContain('"frontEnd":"desktop"');
     expect(transcript).toContain('Test printer (e2e paper tray)');
+    const events = transcript.trim().split('\n').map((l) => JSON.parse(l) as { type: string; data: Record<string, unknown> });
+    const reprint = events.findIndex((e) => e.type === 'exception.recorded' && String(e.data.text).startsWith('reprint'));
+    expect(events[reprint].data.text).toBe("reprint of Carol One's share (group 1, member 1): The first sheet was torn.");
+    expect(events[reprint + 1]).toMatchObject({ type: 'share.printed', data: { custodian: 'c1' } });
   });
 
   it('verifies that bundle on the Verify screen', async () => {
@@ -227,7 +260,10 @@ describe.sequential('desktop app, end to end', () => {
     await page.locator('input[name=bundle]').fill(bundleDir);
     await page.locator('input[name=module]').fill(hsm.module);
     await page.getByRole('button', { name: 'Find tokens' }).click();
-    await page.locator('select[name=token]').selectOption('recovery');
+    // Tokens are chosen by serial number (labels can repeat).
+    const serial = await page.locator('select[name=token] option', { hasText: /^recovery \(/ }).getAttribute('value');
+    expect(serial).toMatch(/^[0-9a-f]+$/);
+    await page.locator('select[name=token]').selectOption(serial!);
     await screenshot('recover-start');
     await page.getByRole('button', { name: 'Start entering shares' }).click();
 
@@ -257,8 +293,57 @@ describe.sequential('desktop app, end to end', () => {
     expect(report.valid).toBe(true);
   });
 
-  it('stops a second ceremony with a reason that goes into the transcript', async () => {
-    const file = writePlan(work, 'e2e-stopped-2026', 'e2e-stopped-2026');
+  it('restores under another label when the label is taken, and keeps the session after a wrong PIN', async () => {
+    const startOn = async (tokenLabel: string, label: string) => {
+      await page.reload();
+      await page.getByRole('button', { name: /Recover from shares/ }).click();
+      await page.locator('input[name=bundle]').fill(bundleDir);
+      await page.locator('input[name=module]').fill(hsm.module);
+      await page.getByRole('button', { name: 'Find tokens' }).click();
+      const serial = await page.locator('select[name=token] option', { hasText: new RegExp(`^${tokenLabel} \\(`) }).getAttribute('value');
+      await page.locator('select[name=token]').selectOption(serial!);
+      await page.locator('input[name=label]').fill(label);
+      await page.getByRole('button', { name: 'Start entering shares' }).click();
+      await page.getByTestId('recover-words').waitFor();
+      for (const m of [mnemonics[1], mnemonics[2]]) {
+        await page.locator('.word-input').focus();
+        await typeWords(m.split(' '));
+        await page.keyboard.press('Enter');
+      }
+      await page.locator('input[name=pin]').waitFor();
+    };
+    const restore = async (pin: string) => {
+      await page.locator('input[name=pin]').fill(pin);
+      await page.keyboard.press('Enter');
+    };
+
+    await startOn('recovery2', '');
+    await restore('wrong-pin-2');
+    await expect.poll(() => page.locator('.error').textContent()).toMatch(/PIN/i);
+    // Same session: the shares are still there, and the next refusal is about the label, naming --label.
+    await restore(RECOVERY_PIN);
+    await expect.poll(() => page.locator('.error').textContent()).toContain("already has 1 object labelled 'e2e-root-2026'");
+    await screenshot('recover-label-taken');
+
+    await startOn('recovery2', 'e2e-root-2026-restored');
+    await expect.poll(() => page.locator('.lead').textContent()).toContain('restored as “e2e-root-2026-restored”');
+    await restore(RECOVERY_PIN);
+    await expect.poll(() => page.getByTestId('recover-result').textContent()).toContain('yes');
+    expect(await page.getByTestId('recover-result').textContent()).toContain('e2e-root-2026-restored');
+    await screenshot('recover-other-label');
+  });
+
+  it('closes a recovery after a failure the team cannot retry', async () => {
+    expect(await ipc('recoverStart', { bundle: bundleDir, module: hsm.module, tokenLabel: 'recovery', label: 'e2e-root-again' })).toMatchObject({ ok: true, value: { targetLabel: 'e2e-root-again' } });
+    for (const m of [mnemonics[0], mnemonics[1]]) expect((await ipc('recoverAddShare', m)).ok).toBe(true);
+    // The key is on that token already (same CKA_ID): final, so the session is closed and its module released.
+    const failed = await ipc('recoverRestore', RECOVERY_PIN);
+    expect(failed).toMatchObject({ ok: false, error: { message: expect.stringMatching(/root's CKA_ID .*; this recovery is closed: start the recovery again$/) } });
+    expect(await ipc('recoverRestore', RECOVERY_PIN)).toMatchObject({ ok: false, error: { message: 'no recovery is under way; choose a bundle and a token first' } });
+  });
+
+  it('asks for the backup passphrase twice, then stops the ceremony and shows the command that removes its keys', async () => {
+    const file = writePlan(work, 'e2e-stopped-2026', 'e2e-stopped-2026', { passphrase: true });
     await page.reload();
     await page.getByRole('button', { name: /Run a ceremony/ }).click();
     await page.locator('input[name=plan]').fill(file);
@@ -269,14 +354,51 @@ describe.sequential('desktop app, end to end', () => {
     if (await online.count()) await online.check();
     await page.getByRole('button', { name: 'Start the ceremony' }).click();
     await page.getByTestId('screen-checkin').waitFor();
+    for (const name of ['Ada Admin', 'Wes Witness', 'Carol One', 'Carl Two', 'Cleo Three']) await page.getByRole('button', { name: `Check in ${name}` }).click();
+    await page.getByRole('button', { name: /Everyone is here/ }).click();
+    await page.getByTestId('screen-steps').waitFor();
+    await page.keyboard.press('Enter');
+    await page.getByTestId('screen-pin').waitFor();
+    await page.locator('input[name=pin]').fill(PIN);
+    await page.keyboard.press('Enter');
+    await page.getByTestId('login-checks').waitFor();
+    await page.keyboard.press('Enter');
+    await page.getByTestId('screen-generate').waitFor();
+    await page.keyboard.press('Enter');
+    await page.getByTestId('root-fingerprint').waitFor();
+
+    // Two different passphrases: refused on the screen, both boxes emptied, nothing sent to main.
+    const from = bridge.messages.length;
+    const backupCalls = () => bridge.messages.slice(from).filter((m) => m.direction === 'to-main' && m.channel === 'backup').map((m) => m.payload);
+    await page.locator('input[name=passphrase]').fill(PASSPHRASE);
+    await page.locator('input[name=passphrase-repeat]').fill(PASSPHRASE_TYPO);
+    await page.getByRole('button', { name: 'Create the backup shares' }).click();
+    await expect.poll(() => page.getByTestId('passphrase-mismatch').textContent()).toContain('The two passphrases differ');
+    expect(await page.locator('input[name=passphrase]').inputValue()).toBe('');
+    expect(await page.locator('input[name=passphrase-repeat]').inputValue()).toBe('');
+    expect(backupCalls()).toEqual([]);
+    await screenshot('passphrase-mismatch');
+    await page.locator('input[name=passphrase]').fill(PASSPHRASE);
+    await page.locator('input[name=passphrase-repeat]').fill(PASSPHRASE);
+    await page.getByRole('button', { name: 'Create the backup shares' }).click();
+    await page.getByTestId('screen-custodian').waitFor();
+    expect(backupCalls()).toEqual([JSON.stringify([PASSPHRASE])]);
+
     await page.getByRole('button', { name: 'Stop ceremony…' }).click();
     await page.keyboard.type('The witness was called away.');
     await screenshot('stop-dialog');
     await page.getByRole('button', { name: 'Stop the ceremony' }).click();
     await page.getByTestId('screen-stopped').waitFor();
+    // The keys stay on the token until `keyrite ceremony abort` removes them: the screen says so, with the exact command.
+    const stoppedBundle = path.join(work, 'bundles', 'e2e-stopped-2026');
+    await expect.poll(() => page.getByTestId('stop-advice').textContent()).toContain("to remove this ceremony's keys from token 'ceremony'");
+    expect(await page.getByTestId('stop-command').textContent()).toBe(`keyrite ceremony abort ${stoppedBundle}`);
     await screenshot('stopped');
-    const lines = readFileSync(path.join(work, 'bundles', 'e2e-stopped-2026', 'transcript.jsonl'), 'utf8').trim().split('\n');
-    expect(JSON.parse(lines.at(-1)!)).toMatchObject({ type: 'ceremony.aborted', data: { reason: 'The witness was called away.' } });
+    const lines = readFileSync(path.join(stoppedBundle, 'transcript.jsonl'), 'utf8').trim().split('\n');
+    expect(JSON.parse(lines.at(-1)!)).toMatchObject({
+      type: 'ceremony.aborted',
+      data: { reason: 'The witness was called away.', advice: `run \`keyrite ceremony abort ${stoppedBundle}\` to remove this ceremony's keys from token 'ceremony'` },
+    });
   });
 
   it('never let a PIN, share words or the backup key reach the renderer, and the page made no other request', async () => {
@@ -290,7 +412,7 @@ describe.sequential('desktop app, end to end', () => {
 
     const { combineMnemonics } = await import('../../electron/core/shares/index.ts');
     const kek = Buffer.from(combineMnemonics([mnemonics[0], mnemonics[1]]));
-    const forbidden = [PIN, RECOVERY_PIN, 'wrong-pin-1', kek.toString('hex'), kek.toString('base64'), 'PRIVATE KEY'];
+    const forbidden = [PIN, RECOVERY_PIN, PASSPHRASE, PASSPHRASE_TYPO, 'wrong-pin-1', 'wrong-pin-2', kek.toString('hex'), kek.toString('base64'), 'PRIVATE KEY'];
     for (const m of mnemonics) {
       const w = m.split(' ');
       for (let i = 0; i + 3 <= w.length; i++) {

@@ -7,7 +7,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -163,6 +163,12 @@ describe.sequential('writing a new plan in the app', () => {
     // Where the plan goes. A name that is taken is refused, and the file is left alone.
     writeFileSync(path.join(work, 'taken.json'), 'not a plan\n');
     await page.getByLabel('Folder for the plan').fill(work);
+    // Only a .json file: a plan written as, say, a shell start-up file would be run by the shell.
+    await page.getByLabel('File name').fill('.profile');
+    await page.locator('input[name=out]').fill(path.join(work, 'bundles'));
+    await page.getByRole('button', { name: 'Save plan and continue' }).click();
+    await expect.poll(() => page.locator('.error').textContent()).toContain('the file name must end in .json');
+    expect(existsSync(path.join(work, '.profile'))).toBe(false);
     await page.getByLabel('File name').fill('taken.json');
     await page.locator('input[name=out]').fill(path.join(work, 'bundles'));
     await expect.poll(() => page.getByTestId('plan-form-summary').textContent()).toContain('✓ The plan is complete');

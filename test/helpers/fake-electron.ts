@@ -49,6 +49,7 @@ export function createFakeElectron(appPath: string) {
     webContents = new FakeWebContents();
     loaded: string[] = [];
     destroyed = false;
+    contentProtection = false;
     constructor(public options: any) { // eslint-disable-line @typescript-eslint/no-explicit-any
       super();
       windows.push(this);
@@ -58,6 +59,9 @@ export function createFakeElectron(appPath: string) {
       this.loaded.push(url);
     }
     show() {}
+    setContentProtection(enable: boolean) {
+      this.contentProtection = enable;
+    }
     isDestroyed() {
       return this.destroyed;
     }
@@ -119,7 +123,7 @@ export function createFakeElectron(appPath: string) {
         calls.ipc.set(channel, h);
       },
     },
-    dialog: { showOpenDialog: async () => ({ canceled: true, filePaths: [] }) },
+    dialog: { showOpenDialog: async () => ({ canceled: true, filePaths: [] }), showSaveDialog: async () => ({ canceled: true, filePath: '' }) },
   };
   return { module, calls, windows };
 }

@@ -3,7 +3,7 @@
  * applying a security setting (window options, permission handler, navigation guard, request
  * filter, sender check, app:// scheme, DoH/proxy switches).
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -68,6 +68,10 @@ describe('main window', () => {
     expect(wp.preload).toBe(path.join(appPath, 'dist', 'electron', 'preload.cjs'));
   });
 
+  it('is protected from screenshots, recording and screen sharing (share words are typed there)', () => {
+    expect(fake.windows[0].contentProtection).toBe(true);
+  });
+
   it('loads the UI from app://, not file://', () => {
     expect(fake.windows[0].loaded).toEqual(['app://keyrite/index.html']);
   });
@@ -130,6 +134,15 @@ describe('IPC', () => {
     expect(await h({ senderFrame: { url: 'app://keyrite/index.html', parent: {} } })).toMatchObject({ ok: false, error: { code: 'forbidden' } });
     expect(await h({ senderFrame: null })).toMatchObject({ ok: false, error: { code: 'forbidden' } });
     expect(await h({ senderFrame: { url: 'app://keyrite/index.html', parent: null } })).toMatchObject({ ok: true });
+  });
+
+  it("writes a plan only where the user picks in main's save dialog, not at the path the page sends", async () => {
+    const trusted = { senderFrame: { url: 'app://keyrite/index.html', parent: null } };
+    const target = path.join(appPath, 'chosen-by-page.json');
+    const r = await fake.calls.ipc.get(`${IPC_PREFIX}savePlan`)!(trusted, target, '{"version": 1}');
+    // The fake dialog is cancelled: nothing is written, whatever the page asked for.
+    expect(r).toEqual({ ok: true, value: null });
+    expect(existsSync(target)).toBe(false);
   });
 
   it('validates every argument with zod', async () => {

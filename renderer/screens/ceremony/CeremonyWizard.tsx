@@ -96,14 +96,14 @@ function StopCeremony() {
         const text = reason.current?.value.trim() ?? '';
         if (!text) return;
         void act.run(async () => {
-          await call(keyrite().abort(text));
-          patch({ stoppedReason: text });
+          const r = await call(keyrite().abort(text));
+          patch({ stoppedReason: text, stoppedAdvice: r.advice });
           setStep('stopped');
         });
       }}
     >
       <h2>Stop the ceremony?</h2>
-      <p>Stopping cannot be undone: this ceremony ends here and the transcript records where and why. Anything already made in the HSM stays and is named in the transcript.</p>
+      <p>Stopping cannot be undone: this ceremony ends here and the transcript records where and why. Anything already made in the HSM stays on the token until it is removed; the next screen says how.</p>
       <label className="field">
         <span className="label">Why are you stopping?</span>
         <textarea ref={reason} name="reason" rows={3} autoFocus required />

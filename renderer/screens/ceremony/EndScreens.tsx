@@ -165,10 +165,38 @@ export function SummaryScreen() {
   );
 }
 
+/** The recorded advice, with each `command` in it set apart so it can be read out and typed exactly. */
+function Advice({ text }: { text: string }) {
+  const parts = text.split('`');
+  return (
+    <>
+      {parts.map((p, i) =>
+        i % 2 === 1 ? (
+          <code key={i} className="command" data-testid="stop-command">
+            {p}
+          </code>
+        ) : (
+          <span key={i}>{p}</span>
+        ),
+      )}
+    </>
+  );
+}
+
 export function StoppedScreen() {
-  const { plan, stoppedReason, go, reset } = useUi();
+  const { plan, stoppedReason, stoppedAdvice, go, reset } = useUi();
+  const advice = stoppedAdvice ?? '';
   return (
     <Screen title="The ceremony was stopped" lead="The transcript records where and why it stopped. A stopped ceremony is never reported as done." testId="screen-stopped">
+      {advice ? (
+        <div className="next-step" role="alert" data-testid="stop-advice">
+          <h2>What to do now</h2>
+          <p>
+            <Advice text={advice.startsWith('`') ? advice : advice.charAt(0).toUpperCase() + advice.slice(1)} />.
+          </p>
+          {advice.includes('`') ? <p>Until then, anything this ceremony made stays in the HSM.</p> : null}
+        </div>
+      ) : null}
       <p>
         Reason recorded: <strong>{stoppedReason}</strong>
       </p>

@@ -63,6 +63,9 @@ export function PinScreen() {
 export function GenerateScreen() {
   const { plan, root, progress, patch, setStep } = useUi();
   const pass = useRef<HTMLInputElement>(null);
+  const repeat = useRef<HTMLInputElement>(null);
+  // Only whether the two boxes differed: never the passphrase itself.
+  const [mismatch, setMismatch] = useState(false);
   const act = useAction();
   const isAes = plan?.key.algorithm === 'aes-256';
   return (
@@ -100,7 +103,17 @@ export function GenerateScreen() {
             onSubmit={(e) => {
               e.preventDefault();
               const passphrase = pass.current?.value || undefined;
+              const again = repeat.current?.value || undefined;
+              // Read and cleared in this handler: the passphrase is kept nowhere but the request to main.
               if (pass.current) pass.current.value = '';
+              if (repeat.current) repeat.current.value = '';
+              if (plan?.backup.passphrase && passphrase !== again) {
+                // A typo here would make every share useless, so it must be typed the same twice.
+                setMismatch(true);
+                pass.current?.focus();
+                return;
+              }
+              setMismatch(false);
               void act.run(async () => {
                 const shares = await call(keyrite().backup(passphrase));
                 patch({ shares, custodian: 0 });
@@ -109,9 +122,19 @@ export function GenerateScreen() {
             }}
           >
             {plan?.backup.passphrase ? (
-              <Field label="Backup passphrase" hint="The plan asks for a passphrase. It is needed, with the shares, for every recovery. It is not stored.">
-                <input ref={pass} type="password" autoComplete="off" />
-              </Field>
+              <>
+                <Field label="Backup passphrase" hint="The plan asks for a passphrase. It is needed, with the shares, for every recovery. It is not stored.">
+                  <input ref={pass} type="password" name="passphrase" autoComplete="off" />
+                </Field>
+                <Field label="Repeat the backup passphrase" hint="Typed twice so that a typo cannot lock the backup away.">
+                  <input ref={repeat} type="password" name="passphrase-repeat" autoComplete="off" />
+                </Field>
+                {mismatch ? (
+                  <p className="error" role="alert" data-testid="passphrase-mismatch">
+                    The two passphrases differ. Type the passphrase again in both boxes.
+                  </p>
+                ) : null}
+              </>
             ) : null}
             <button type="submit" disabled={act.busy} autoFocus>
               Create the backup shares

@@ -106,7 +106,11 @@ export function PlanForm({ onSaved, children }: { onSaved(file: string): void; c
       return;
     }
     // Main checks again before writing, whatever this screen last saw.
-    void save.run(async () => onSaved((await call(keyrite().savePlan(joinPath(folder, fileName), text))).file));
+    // In the app main shows its own save dialog (null: cancelled); the path here is its suggestion.
+    void save.run(async () => {
+      const saved = await call(keyrite().savePlan(joinPath(folder, fileName), text));
+      if (saved) onSaved(saved.file);
+    });
   };
 
   return (
@@ -151,14 +155,14 @@ export function PlanForm({ onSaved, children }: { onSaved(file: string): void; c
               Folder for the plan
             </label>
             <input id="pf-save-folder" name="plan-folder" data-enter-saves="1" value={folder} onChange={(e) => setFolder(e.target.value)} spellCheck={false} />
-            <span className="hint">Full path of an existing folder. Export files named above are looked for relative to it.</span>
+            <span className="hint">Full path of an existing folder. Export files named above are looked for relative to it when the plan is saved.</span>
           </div>
           <div className="field narrow">
             <label className="label" htmlFor="pf-save-name">
               File name
             </label>
             <input id="pf-save-name" name="plan-name" data-enter-saves="1" value={fileName} onChange={(e) => setFileName(e.target.value)} spellCheck={false} />
-            <span className="hint">An existing file is never overwritten.</span>
+            <span className="hint">Ends in .json. An existing file is never overwritten.</span>
           </div>
           {children}
           <Summary current={current} check={check?.result} problems={problems} anchor={(p) => anchorOf(p, known)} />
@@ -195,7 +199,7 @@ function Summary(props: { current: boolean; check?: PlanCheck; problems: { path:
           ? 'Checking the plan…'
           : check.valid
             ? current
-              ? '✓ The plan is complete and passes the same check as “keyrite plan check”.'
+              ? `✓ The plan is complete and passes the same check as “keyrite plan check”.${check.unchecked?.length ? ' Its export files are checked when it is saved.' : ''}`
               : 'Checking the plan…'
             : `${problems.length} problem${problems.length === 1 ? '' : 's'} to fix before the plan can be saved${current ? '' : ' (checking again…)'}:`}
       </p>

@@ -132,7 +132,10 @@ function PlanEditor({ onSaved, children }: { onSaved(file: string): void; childr
       data-testid="plan-editor"
       onSubmit={(e) => {
         e.preventDefault();
-        void save.run(async () => onSaved((await call(keyrite().savePlan(file.trim(), text))).file));
+        void save.run(async () => {
+          const saved = await call(keyrite().savePlan(file.trim(), text));
+          if (saved) onSaved(saved.file);
+        });
       }}
     >
       <h2>New plan (JSON)</h2>
@@ -141,7 +144,7 @@ function PlanEditor({ onSaved, children }: { onSaved(file: string): void; childr
       {check ? (
         check.valid ? (
           <p className="ok" role="status">
-            ✓ The plan is valid.
+            ✓ The plan is valid.{check.unchecked?.length ? ' Its export files are checked when it is saved.' : ''}
           </p>
         ) : (
           <ul className="problems" role="status">
@@ -153,7 +156,7 @@ function PlanEditor({ onSaved, children }: { onSaved(file: string): void; childr
           </ul>
         )
       ) : null}
-      <Field label="Save as" hint="Full path of the new plan.json; an existing file is never overwritten.">
+      <Field label="Save as" hint="Full path of the new plan file, ending in .json; an existing file is never overwritten.">
         <input value={file} onChange={(e) => setFile(e.target.value)} />
       </Field>
       {children}
