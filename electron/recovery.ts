@@ -7,7 +7,6 @@
 import type { RecoveryPlanInfo, RecoveryProgress, RecoveryResult, RecoveryStartOptions } from './api.ts';
 import { Recovery } from './core/ceremony/recover.ts';
 import { KeyriteError } from './core/errors.ts';
-import { HsmError } from './core/hsm/index.ts';
 import type { TranscriptEvent } from './core/transcript/events.ts';
 
 export interface RecoverySession {
@@ -27,9 +26,7 @@ export interface RecoverySession {
  * changes anything on the token.
  */
 export function isRetryableRestoreError(err: unknown): boolean {
-  if (err instanceof HsmError) return err.code === 'pin-incorrect' || err.code === 'pin-invalid';
-  if (!(err instanceof KeyriteError)) return false;
-  return /objects? labelled '.*'; a recovery never overwrites a key/.test(err.message) || /SLIP-39 passphrase/.test(err.message);
+  return err instanceof KeyriteError && err.retryable;
 }
 
 export function startRecovery(opts: RecoveryStartOptions, onEvent?: (ev: TranscriptEvent) => void): RecoverySession {

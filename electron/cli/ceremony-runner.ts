@@ -203,7 +203,7 @@ export async function runHeadlessCeremony(opts: HeadlessRunOptions, io: CliIO): 
           break;
         } catch (err) {
           // Only a mistyped passphrase leaves the ceremony open for another try (at a terminal).
-          if (ceremony.state !== 'confirmed' || opts.passphraseEnv || attempt >= 3) throw err;
+          if (!(err instanceof KeyriteError && err.retryable) || opts.passphraseEnv || attempt >= 3) throw err;
           io.stderr(`keyrite: ${(err as Error).message}\n`);
           passphrase = await io.promptSecret('SLIP-39 passphrase: ');
         }

@@ -523,7 +523,7 @@ export class Ceremony {
     const s = this.sess;
     this.step = 'recovery-test';
     const b = this.plan.backup;
-    if (b.passphrase && !passphrase) throw new OperationError('the test recovery needs the SLIP-39 passphrase; enter it and try again');
+    if (b.passphrase && !passphrase) throw new OperationError('the test recovery needs the SLIP-39 passphrase; enter it and try again', { retryable: true });
     const used: CustodianShare[] = [];
     for (let g = 1; g <= b.groups.length && used.length < Infinity; g++) {
       if (new Set(used.map((u) => u.group)).size >= b.groupThreshold) break;
@@ -572,7 +572,8 @@ export class Ceremony {
     this.record('backup.recovery-tested', { shares: used.map((u) => ({ group: u.group, member: u.member })), ok, kekKcvOk, sameKey, detail });
     // A different KCV with a passphrase is most likely a mistyped passphrase: recorded, and the test
     // may be run again. A key that unwraps but is not the root is a broken backup: the ceremony stops.
-    if (!kekKcvOk && b.passphrase && !failure) throw new OperationError('test recovery: the shares combine to a backup key with another KCV: the passphrase was probably mistyped; enter it again');
+    if (!kekKcvOk && b.passphrase && !failure)
+      throw new OperationError('test recovery: the shares combine to a backup key with another KCV: the passphrase was probably mistyped; enter it again', { retryable: true });
     if (!ok) this.fail('recovery-test', `test recovery failed: ${detail}`, failure);
     this.confirmed.clear();
     this.state = 'recovery-tested';

@@ -219,7 +219,8 @@ export class Recovery {
     if (this.kek) return { kcv: this.bundle.split.kekKcv };
     if (!this.collector.complete) throw new OperationError(`not enough shares: ${this.collector.needs()}`);
     const split = this.bundle.split;
-    if (split.passphrase && passphrase === undefined) throw new UsageError('the ceremony protected its shares with a SLIP-39 passphrase; give it (--passphrase-env VAR or at the prompt)');
+    if (split.passphrase && passphrase === undefined)
+      throw new UsageError('the ceremony protected its shares with a SLIP-39 passphrase; give it (--passphrase-env VAR or at the prompt)', { retryable: true });
     const secret = this.collector.secret(split.passphrase ? passphrase : '');
     const kek = Buffer.from(secret);
     secret.fill(0);
@@ -229,6 +230,7 @@ export class Recovery {
       const which = positions(this.used.map((u) => u.position));
       throw new OperationError(
         `${which} combine to a backup key with KCV ${kcv}, not the ceremony's ${split.kekKcv}: ${split.passphrase ? 'wrong SLIP-39 passphrase' : 'these are not the shares of this backup'}; nothing was done on the token`,
+        { retryable: split.passphrase },
       );
     }
     this.kek = kek;
@@ -276,7 +278,7 @@ export class Recovery {
     const label = this.info.targetLabel;
     const byLabel = s.findObjects({ label });
     if (byLabel.length)
-      throw new OperationError(`${tok} already has ${byLabel.length} object${byLabel.length === 1 ? '' : 's'} labelled '${label}'; a recovery never overwrites a key (choose another --label or token); nothing was changed`);
+      throw new OperationError(`${tok} already has ${byLabel.length} object${byLabel.length === 1 ? '' : 's'} labelled '${label}'; a recovery never overwrites a key (choose another --label or token); nothing was changed`, { retryable: true });
     const byId = s.findObjects({ idHex: this.bundle.key.id });
     if (byId.length)
       throw new OperationError(`${tok} already has an object with the root's CKA_ID ${this.bundle.key.id} (labelled '${byId[0].label}'); nothing was changed`);

@@ -10,7 +10,8 @@ export class HsmError extends KeyriteError {
   readonly code: HsmErrorCode;
   readonly ckr?: string;
   constructor(code: HsmErrorCode, message: string, opts: { ckr?: string; exitCode?: 1 | 2; cause?: unknown } = {}) {
-    super(message, opts.exitCode ?? 1, { cause: opts.cause });
+    // A wrong or malformed PIN can be typed again; a locked PIN or a lost token cannot.
+    super(message, opts.exitCode ?? 1, { cause: opts.cause, retryable: code === 'pin-incorrect' || code === 'pin-invalid' });
     this.name = 'HsmError';
     this.code = code;
     this.ckr = opts.ckr;
