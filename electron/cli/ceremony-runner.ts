@@ -126,10 +126,9 @@ export async function runHeadlessCeremony(opts: HeadlessRunOptions, io: CliIO): 
   }
   if (plan.steps.length && !opts.ackAll && !io.stdinIsTTY)
     throw new UsageError(`plan steps are acknowledged at a terminal prompt; without a terminal, give --ack-all (rehearsals)`);
-  if (plan.backup.passphrase && !opts.passphraseEnv && !io.stdinIsTTY)
-    throw new UsageError('the plan asks for a SLIP-39 passphrase: give --passphrase-env VAR or run on a terminal');
   const cmd = 'ceremony run';
   const readPin = opts.pin !== undefined ? async () => opts.pin! : secretSource(io, cmd, 'pin-env', opts.pinEnv, `PIN for token '${plan.hsm.tokenLabel ?? plan.hsm.tokenSerial}'`);
+  // Both checked here (variable set, or a terminal to ask at), before any HSM is opened.
   const readPassphrase = plan.backup.passphrase ? secretSource(io, cmd, 'passphrase-env', opts.passphraseEnv, 'SLIP-39 passphrase') : undefined;
 
   try {
