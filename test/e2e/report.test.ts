@@ -15,7 +15,7 @@ import { canonicalJson, sha256Hex } from '../../electron/core/transcript/chain.t
 import { GENESIS_PREV, type EventData, type EventType, type TranscriptEvent } from '../../electron/core/transcript/events.ts';
 import { main } from '../../electron/cli/keyrite.ts';
 import type { CliIO } from '../../electron/cli/command.ts';
-import { launchChromium, newPage, pdfPageCount } from '../helpers/chromium.ts';
+import { launchChromium, newPage, pdfPageCount, renderPrintable } from '../helpers/chromium.ts';
 
 const OUT = path.resolve('test-output/report');
 const hex = (seed: string) => sha256Hex(seed);
@@ -126,15 +126,8 @@ afterAll(async () => {
 });
 
 async function render(html: string, name: string): Promise<{ page: Page; text: string; a4: Buffer; letter: Buffer }> {
-  const { page } = await newPage(browser, { width: 900, height: 1200, deviceScaleFactor: 2 });
-  await page.setContent(html, { waitUntil: 'load' });
-  writeFileSync(path.join(OUT, `${name}.html`), html);
-  await page.screenshot({ path: path.join(OUT, `${name}.png`), fullPage: true });
-  const a4 = await page.pdf({ format: 'A4' });
-  const letter = await page.pdf({ format: 'Letter' });
-  writeFileSync(path.join(OUT, `${name}-a4.pdf`), a4);
-  writeFileSync(path.join(OUT, `${name}-letter.pdf`), letter);
-  return { page, text: await page.locator('body').innerText(), a4, letter };
+  const r = await renderPrintable(browser, html, OUT, name, { width: 900, height: 1200 });
+  return { ...r, text: await r.page.locator('body').innerText() };
 }
 
 describe('ceremony report (complete ceremony)', () => {

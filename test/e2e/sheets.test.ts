@@ -12,7 +12,7 @@ import { renderShareSheet, renderShareText, shareSheetFileBase, type ShareSheetD
 import { decodeWrappedChunks } from '../../electron/core/sheets/wrapped-chunks.ts';
 import { fingerprintLines } from '../../electron/core/sheets/html.ts';
 import { combineMnemonics, shareCheckValue, splitSecret } from '../../electron/core/shares/index.ts';
-import { decodeQrPng, launchChromium, newPage, pdfPageCount } from '../helpers/chromium.ts';
+import { decodeQrPng, launchChromium, newPage, pdfPageCount, renderPrintable } from '../helpers/chromium.ts';
 
 const OUT = path.resolve('test-output/sheets');
 const AIV = Buffer.from('A65959A6', 'hex'); // RFC 5649 alternative initial value
@@ -36,17 +36,7 @@ afterAll(async () => {
 });
 
 /** Loads a sheet, saves a full-page PNG and A4/Letter PDFs, and returns the page for inspection. */
-async function load(html: string, name: string): Promise<{ page: Page; a4: Buffer; letter: Buffer }> {
-  const { page } = await newPage(browser, { width: 820, height: 1100, deviceScaleFactor: 2 });
-  await page.setContent(html, { waitUntil: 'load' });
-  writeFileSync(path.join(OUT, `${name}.html`), html);
-  await page.screenshot({ path: path.join(OUT, `${name}.png`), fullPage: true });
-  const a4 = await page.pdf({ format: 'A4' });
-  const letter = await page.pdf({ format: 'Letter' });
-  writeFileSync(path.join(OUT, `${name}-a4.pdf`), a4);
-  writeFileSync(path.join(OUT, `${name}-letter.pdf`), letter);
-  return { page, a4, letter };
-}
+const load = (html: string, name: string) => renderPrintable(browser, html, OUT, name, { width: 820, height: 1100 });
 
 async function decodeAll(page: Page): Promise<Map<string, string>> {
   const out = new Map<string, string>();

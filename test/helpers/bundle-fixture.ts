@@ -4,7 +4,7 @@
  * the ceremony engine produces the same shapes from a token.
  */
 import { createCipheriv, createHash, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { canonicalJson, GENESIS_PREV_HASH, lineHash, sha256Hex } from '../../electron/core/transcript/chain.ts';
 import {
@@ -337,30 +337,4 @@ export function addRecovery(
     signers,
   });
   return dir;
-}
-
-/**
- * Changes every byte of one bundle file in turn (in place, XOR with a mask that cycles through
- * 0x01, 0x20 and 0x80: a low bit, letter case, a high bit that breaks UTF-8), runs `check` on each
- * variant and restores the byte. Returns what `check` returned per offset.
- */
-export function forEachByteFlip<T>(file: string, check: (offset: number) => T): T[] {
-  const original = readFileSync(file);
-  const masks = [0x01, 0x20, 0x80];
-  const out: T[] = [];
-  const fd = openSync(file, 'r+');
-  try {
-    for (let i = 0; i < original.length; i++) {
-      writeSync(fd, Buffer.from([original[i] ^ masks[i % masks.length]]), 0, 1, i);
-      try {
-        out.push(check(i));
-      } finally {
-        writeSync(fd, original, i, 1, i);
-      }
-    }
-  } finally {
-    closeSync(fd);
-  }
-  if (!readFileSync(file).equals(original)) throw new Error(`${file} was not restored`);
-  return out;
 }

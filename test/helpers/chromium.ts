@@ -2,6 +2,8 @@
  * Real headless Chromium for e2e tests: Debian's /usr/bin/chromium driven by playwright-core.
  * Shared by the sheet/report tests and the app e2e test. No network: background services off.
  */
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { createRequire } from 'node:module';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import type { QRCode, Options as JsQrOptions } from 'jsqr';
@@ -57,4 +59,26 @@ export function decodeQrPng(png: Buffer): string | null {
   const { data, width, height } = PNG.sync.read(png);
   const found = jsQR(new Uint8ClampedArray(data.buffer, data.byteOffset, data.length), width, height, { inversionAttempts: 'dontInvert' });
   return found ? found.data : null;
+}
+
+/**
+ * Loads a printable page (share sheet, report), keeps what a person would look at as test output
+ * (DIR/NAME.html, a full-page PNG, A4 and Letter PDFs) and returns the page and both PDFs.
+ */
+export async function renderPrintable(
+  browser: Browser,
+  html: string,
+  outDir: string,
+  name: string,
+  viewport: { width: number; height: number },
+): Promise<{ page: Page; a4: Buffer; letter: Buffer }> {
+  const { page } = await newPage(browser, { ...viewport, deviceScaleFactor: 2 });
+  await page.setContent(html, { waitUntil: 'load' });
+  writeFileSync(path.join(outDir, `${name}.html`), html);
+  await page.screenshot({ path: path.join(outDir, `${name}.png`), fullPage: true });
+  const a4 = await page.pdf({ format: 'A4' });
+  const letter = await page.pdf({ format: 'Letter' });
+  writeFileSync(path.join(outDir, `${name}-a4.pdf`), a4);
+  writeFileSync(path.join(outDir, `${name}-letter.pdf`), letter);
+  return { page, a4, letter };
 }

@@ -11,6 +11,7 @@ import { existsSync, readdirSync, readFileSync, truncateSync } from 'node:fs';
 import path from 'node:path';
 import { OperationError, UsageError } from '../errors.ts';
 import { openModule as realOpenModule } from '../hsm/module.ts';
+import { endSession } from '../hsm/index.ts';
 import type { HsmModule, HsmSession, ObjectInfo } from '../hsm/types.ts';
 import { sha256Hex } from '../transcript/chain.ts';
 import { CEREMONY_PREDICATE_TYPE, ENVELOPE_FILE, keyidOf, signBundle, spkiFromPem, TRANSCRIPT_FILE } from '../transcript/dsse.ts';
@@ -209,16 +210,7 @@ export async function abortCeremony(bundleDir: string, opts: AbortOptions): Prom
     return { plan, destroyed, signed: Boolean(signLater && writer), eventsAdded: added, verdict: v.verdict };
   } finally {
     writer?.close();
-    try {
-      session?.logout();
-    } catch {
-      /* the token may be gone */
-    }
-    try {
-      session?.close();
-    } catch {
-      /* idem */
-    }
+    endSession(session);
     module?.close();
   }
 }

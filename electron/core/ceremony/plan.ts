@@ -6,6 +6,7 @@ import { UsageError } from '../errors.ts';
 import { checkExportTarget } from '../exports/target-rules.ts';
 import { ROOT_ALGORITHMS, type RootAlgorithm } from '../hsm/types.ts';
 import { locateJsonError } from '../util/json-location.ts';
+import { AWS_ALGORITHMS, AZURE_ALGORITHMS, GCP_ALGORITHMS, ROLES, VAULT_HASHES } from './plan-choices.ts';
 
 /**
  * The plan (SPEC §2): one reviewed JSON file is the whole input of a ceremony. Strict: unknown keys
@@ -17,19 +18,7 @@ const id = z.string().regex(/^[a-z0-9][a-z0-9-]{2,62}$/, 'must match ^[a-z0-9][a
 const participantId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, 'must be 1-63 letters, digits, "_", "." or "-"');
 const nonEmpty = z.string().trim().min(1, 'must not be empty');
 
-export const EXPORT_KINDS = ['aws-kms', 'gcp-kms', 'azure-byok', 'vault-transit'] as const;
-
-export const AWS_ALGORITHMS = ['RSAES_OAEP_SHA_1', 'RSAES_OAEP_SHA_256', 'RSA_AES_KEY_WRAP_SHA_1', 'RSA_AES_KEY_WRAP_SHA_256'] as const;
-export const GCP_ALGORITHMS = [
-  'RSA_OAEP_3072_SHA1_AES_256',
-  'RSA_OAEP_4096_SHA1_AES_256',
-  'RSA_OAEP_3072_SHA256_AES_256',
-  'RSA_OAEP_4096_SHA256_AES_256',
-  'RSA_OAEP_3072_SHA256',
-  'RSA_OAEP_4096_SHA256',
-] as const;
-export const VAULT_HASHES = ['SHA1', 'SHA256'] as const;
-export const AZURE_ALGORITHMS = ['CKM_RSA_AES_KEY_WRAP'] as const;
+export { EXPORT_KINDS, AWS_ALGORITHMS, GCP_ALGORITHMS, VAULT_HASHES, AZURE_ALGORITHMS, ROLES } from './plan-choices.ts';
 
 const exportBase = {
   name: id,
@@ -92,7 +81,7 @@ export const planSchema = z.strictObject({
       z.strictObject({
         id: participantId,
         name: nonEmpty,
-        role: z.enum(['administrator', 'witness', 'custodian', 'auditor', 'observer']),
+        role: z.enum(ROLES),
       }),
     )
     .min(1, 'must list the participants'),

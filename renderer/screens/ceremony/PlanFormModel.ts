@@ -3,34 +3,25 @@
  * keys), how that becomes a plan object for the real plan check (electron/core/ceremony/plan.ts via
  * IPC), and which field each problem's JSON path belongs to.
  *
- * The choice lists repeat the plan schema's (plan.ts imports node:fs and cannot be bundled here);
- * test/e2e/app-plan-form.test.ts fails if they drift apart.
+ * The choice lists are the plan schema's own (plan-choices.ts, which imports nothing, unlike plan.ts).
  */
 import { VAULT_TYPES } from '../../../electron/core/exports/requirements.ts';
 import { ROOT_ALGORITHMS, type RootAlgorithm } from '../../../electron/core/hsm/types.ts';
+import { AWS_ALGORITHMS, AZURE_ALGORITHMS, EXPORT_KINDS, GCP_ALGORITHMS, ROLES, VAULT_HASHES } from '../../../electron/core/ceremony/plan-choices.ts';
 
 export { ROOT_ALGORITHMS, VAULT_TYPES };
 
-export const ROLES = ['administrator', 'witness', 'custodian', 'auditor', 'observer'] as const;
+export { ROLES, EXPORT_KINDS, VAULT_HASHES };
 export type Role = (typeof ROLES)[number];
 
-export const EXPORT_KINDS = ['aws-kms', 'gcp-kms', 'azure-byok', 'vault-transit'] as const;
 export type ExportKind = (typeof EXPORT_KINDS)[number];
 
-/** The wrapping algorithms each kind accepts (plan.ts AWS_ALGORITHMS, GCP_ALGORITHMS, AZURE_ALGORITHMS). */
+/** The wrapping algorithms each kind accepts. */
 export const EXPORT_ALGORITHMS: Record<Exclude<ExportKind, 'vault-transit'>, readonly string[]> = {
-  'aws-kms': ['RSAES_OAEP_SHA_1', 'RSAES_OAEP_SHA_256', 'RSA_AES_KEY_WRAP_SHA_1', 'RSA_AES_KEY_WRAP_SHA_256'],
-  'gcp-kms': [
-    'RSA_OAEP_3072_SHA1_AES_256',
-    'RSA_OAEP_4096_SHA1_AES_256',
-    'RSA_OAEP_3072_SHA256_AES_256',
-    'RSA_OAEP_4096_SHA256_AES_256',
-    'RSA_OAEP_3072_SHA256',
-    'RSA_OAEP_4096_SHA256',
-  ],
-  'azure-byok': ['CKM_RSA_AES_KEY_WRAP'],
+  'aws-kms': AWS_ALGORITHMS,
+  'gcp-kms': GCP_ALGORITHMS,
+  'azure-byok': AZURE_ALGORITHMS,
 };
-export const VAULT_HASHES = ['SHA1', 'SHA256'] as const;
 
 // ---- the draft --------------------------------------------------------------------------------
 
