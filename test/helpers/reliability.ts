@@ -1,6 +1,7 @@
 /** Small plans, token inspection and a captured CLI for the reliability tests and the benchmark. */
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { pinTarget } from './plan-pins.ts';
 import path from 'node:path';
 import type { Plan } from '../../electron/core/ceremony/plan.ts';
 import { openModule } from '../../electron/core/hsm/index.ts';
@@ -31,7 +32,7 @@ export function writeSmallPlan(dir: string, o: SmallPlanOptions): string {
     const { publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     writeFileSync(path.join(dir, 'aws-wrap.pem'), publicKey.export({ type: 'spki', format: 'pem' }) as string);
     writeFileSync(path.join(dir, 'ImportToken.bin'), Buffer.from('test import token'));
-    exports.push({ name: 'aws', kind: 'aws-kms', wrappingKey: 'aws-wrap.pem', importToken: 'ImportToken.bin', algorithm: 'RSA_AES_KEY_WRAP_SHA_1' } as Plan['exports'][number]);
+    exports.push(pinTarget(dir, { name: 'aws', kind: 'aws-kms', wrappingKey: 'aws-wrap.pem', importToken: 'ImportToken.bin', algorithm: 'RSA_AES_KEY_WRAP_SHA_1' } as Plan['exports'][number]));
   }
   const plan = {
     version: 1,

@@ -587,7 +587,7 @@ export class Ceremony {
     const out: EventData['export.created'][] = [];
     for (const target of this.plan.exports) {
       const { eventData: data } = runExport(this.sess, this.root!, target, {
-        resolve: this.loaded.resolve,
+        files: this.loaded.files,
         bundleDir: this.bundleDir,
         rootAlgorithm: this.plan.key.algorithm as RootKey['algorithm'],
         rootLabel: this.plan.key.label,
