@@ -14,7 +14,7 @@ import { APP_NAME, APP_VERSION } from '../version.ts';
 import { hostRecord } from './host.ts';
 import { addAdvice, publishBundle, stagingDirFor, stopAdvice } from './crash-safety.ts';
 import { custodianOrder, loadPlan, type LoadedPlan, type Plan } from './plan.ts';
-import { attributeChecks, keyIdentity, rootSignatureScheme, SIGNER_SCHEME } from './key-checks.ts';
+import { attributeChecks, keyIdentity, rootSignatureScheme, sealProblem, SIGNER_SCHEME } from './key-checks.ts';
 import { ceremonyPredicate } from './statement.ts';
 
 export type FrontEnd = 'cli' | 'desktop' | 'demo';
@@ -608,8 +608,11 @@ export class Ceremony {
     if (this.plan.key.sealAfterExport) {
       s.setAttributes(this.root!.key, { extractable: false });
       const back = s.readAttributes(this.root!.key);
-      this.record('key.sealed', { label: this.plan.key.label, id: this.rootSummary!.idHex, extractable: back.extractable });
-      if (back.extractable) this.fail('seal', 'the token still reports the root key as extractable after sealing');
+      // key.sealed records what was read back; an unreadable CKA_EXTRACTABLE is not a seal, so the
+      // ceremony stops without a key.sealed event (fail closed).
+      const problem = sealProblem(back, 'the root key');
+      if (back.extractable !== undefined) this.record('key.sealed', { label: this.plan.key.label, id: this.rootSummary!.idHex, extractable: back.extractable });
+      if (problem) this.fail('seal', problem);
     }
     this.step = 'signing';
     // The signer must still answer before the transcript is closed: a token lost here is recorded

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { PlanFiles } from '../ceremony/plan-files.ts';
 import type { PlanExport } from './target-schema.ts';
 import { OperationError } from '../errors.ts';
@@ -52,6 +53,7 @@ export function runExport(session: HsmSession, root: RootKey, target: PlanExport
   const zeroPadded = ctx.rootAlgorithm !== 'aes-256' && !!wrap.kwp?.zeroPadsInput;
   const facts: ReadmeFacts = {
     title: `Keyrite export '${target.name}' for ${KIND_TITLES[target.kind]}`,
+    ceremonyId: path.basename(ctx.bundleDir),
     exportName: target.name,
     kind: target.kind,
     algorithm,
