@@ -140,7 +140,7 @@ export function checkPlanObject(
   // preflight. A relative module path follows the plan's path rule like every other path.
   if (!path.isAbsolute(plan.hsm.module)) {
     const bad = planPathProblem(plan.hsm.module);
-    if (bad) add('hsm.module', bad.replace(/^is an absolute path.*$/, 'is not a valid path'));
+    if (bad) add('hsm.module', `${JSON.stringify(plan.hsm.module).slice(1, -1)} ${bad}`);
   }
 
   // Backup: SLIP-39 limits; each custodian listed once and a custodian by role.
