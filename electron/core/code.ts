@@ -88,8 +88,8 @@ function packagedApp(asarDir: string): CodeDigest {
   }
 }
 
-function compute(): CodeDigest {
-  const build = typeof __keyriteBuild === 'undefined' ? undefined : __keyriteBuild;
+/** The digest for a build of `kind` whose bundle is at `url` (undefined: the sources, unbuilt). */
+export function codeDigestOf(build: { kind: 'cli' | 'app'; url: string } | undefined): CodeDigest {
   if (build?.kind === 'cli') {
     const root = fileURLToPath(new URL('../../', build.url));
     const files = readdirSync(path.join(root, 'dist', 'cli')).filter((f) => f.endsWith('.mjs')).map((f) => `dist/cli/${f}`);
@@ -104,6 +104,10 @@ function compute(): CodeDigest {
   const root = fileURLToPath(new URL('../../', import.meta.url));
   const files = walk(root, 'electron', (f) => /\.tsx?$/.test(f));
   return describe('source', root, files, nativeModule(root), 'electron/**/*.ts run without a build (development, tests)');
+}
+
+function compute(): CodeDigest {
+  return codeDigestOf(typeof __keyriteBuild === 'undefined' ? undefined : __keyriteBuild);
 }
 
 let cached: CodeDigest | undefined;

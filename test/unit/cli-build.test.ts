@@ -8,9 +8,10 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { commands } from '../../electron/cli/commands/index.ts';
-import { listingDigest, NATIVE_MODULE } from '../../electron/core/code.ts';
+import { codeDigestOf, listingDigest, NATIVE_MODULE } from '../../electron/core/code.ts';
 import { makeSoftwareBundle } from '../helpers/bundle-fixture.ts';
 
 const repo = path.resolve(import.meta.dirname, '../..');
@@ -145,5 +146,31 @@ describe('which software ran', () => {
     const r = spawnSync('sh', ['-c', `LC_ALL=C sha256sum dist/cli/*.mjs ${NATIVE_MODULE} | sha256sum`], { cwd: repo, encoding: 'utf8' });
     const files = [...readdirSync(DIST).filter((f) => f.endsWith('.mjs')).map((f) => `dist/cli/${f}`), NATIVE_MODULE];
     expect(r.stdout.split(' ')[0]).toBe(listingDigest(repo, files).sha256);
+  });
+});
+
+describe('which software ran: the desktop app', () => {
+  it('packaged: app.asar and the unpacked native module, paths from the resources folder', () => {
+    const resources = path.join(tmp, 'opt', 'Keyrite', 'resources');
+    const native = path.join(resources, 'app.asar.unpacked', NATIVE_MODULE);
+    mkdirSync(path.dirname(native), { recursive: true });
+    writeFileSync(path.join(resources, 'app.asar'), 'an asar archive');
+    writeFileSync(native, 'a native module');
+    const url = pathToFileURL(path.join(resources, 'app.asar', 'dist', 'electron', 'main.js')).href;
+    const code = codeDigestOf({ kind: 'app', url });
+    const listing =
+      `${createHash('sha256').update('an asar archive').digest('hex')}  app.asar\n` +
+      `${createHash('sha256').update('a native module').digest('hex')}  app.asar.unpacked/${NATIVE_MODULE}\n`;
+    expect(code.sha256).toBe(createHash('sha256').update(listing).digest('hex'));
+    expect(code.what).toContain(`app app.asar (in ${resources}) + pkcs11js app.asar.unpacked/${NATIVE_MODULE}`);
+    // Any change to the archive changes the digest.
+    writeFileSync(path.join(resources, 'app.asar'), 'an asar archivf');
+    expect(codeDigestOf({ kind: 'app', url }).sha256).not.toBe(code.sha256);
+  });
+
+  it('run in-process from the sources (the tests): says so', () => {
+    const code = codeDigestOf(undefined);
+    expect(code.what).toMatch(/^source electron\/\*\*\/\*\.ts run without a build/);
+    expect(code.sha256).toMatch(/^[0-9a-f]{64}$/);
   });
 });
