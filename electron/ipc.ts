@@ -34,7 +34,7 @@ import { KeyriteError, OperationError, UsageError } from './core/errors.ts';
 import { HsmError, openModule } from './core/hsm/index.ts';
 import { allWords } from './core/shares/index.ts';
 import { readTranscript } from './core/transcript/read.ts';
-import { verifyBundle } from './core/transcript/verify.ts';
+import { verifyBundle } from './core/verify/index.ts';
 import { rehearsalPdfName, type SheetPrinter } from './print.ts';
 import { startRecovery, type RecoverySession } from './recovery.ts';
 import { summarizeEvent } from './timeline.ts';

@@ -131,6 +131,8 @@ export interface EventData {
     ceremonyId: string;
     /** predicate.chainHead of the ceremony's envelope. */
     ceremonyChainHead: string;
+    /** SHA-256 of the ceremony envelope's payload (the statement digest); verify requires it to match. */
+    ceremonyStatementSha256?: string;
     app: { name: string; version: string };
     host: { platform: string; arch: string; networkInterfaces: NetworkInterfaceRecord[] };
     /** "cli" or "desktop". */
