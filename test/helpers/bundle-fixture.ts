@@ -293,7 +293,8 @@ export function addRecovery(
     signWith?: EnvelopeSigner;
     /** A forger's values for the link to the ceremony (default: the real ones). */
     ceremonyChainHead?: string;
-    ceremonyStatementSha256?: string;
+    /** null: recovery.started names no statement digest (an unbound recovery). */
+    ceremonyStatementSha256?: string | null;
     /** false: no recovery.share-accepted and no recovery.kek-verified events. */
     shareEvents?: boolean;
     /** false: the recovered root does not sign (only the recovery's own signer does). */
@@ -313,7 +314,7 @@ export function addRecovery(
   w.append('recovery.started', 'ada', {
     ceremonyId,
     ceremonyChainHead: ceremonyHead,
-    ceremonyStatementSha256: opts.ceremonyStatementSha256 ?? sha256Hex(payload),
+    ...(opts.ceremonyStatementSha256 === null ? {} : { ceremonyStatementSha256: opts.ceremonyStatementSha256 ?? sha256Hex(payload) }),
     app: { name: 'keyrite', version: '0.1.0' },
     host: { platform: 'linux', arch: 'x64', networkInterfaces: [] },
   });

@@ -105,9 +105,9 @@ function checkCeremonyLink(ctx: FolderContext, list: Checklist, c: RecoveredCere
     if (d.ceremonyChainHead !== c.chainHead) fail(`recovery.started names chain head ${short(String(d.ceremonyChainHead))}, not the ceremony's ${short(String(c.chainHead))}`);
     const pHead = ctx.statement?.predicate.raw.ceremonyChainHead;
     if (pHead !== undefined && pHead !== c.chainHead) fail(`the statement names chain head ${short(String(pHead))}, not the ceremony's`);
-    if (c.statementSha256 !== undefined && get(d, 'ceremonyStatementSha256') !== c.statementSha256) {
-      fail(`recovery.started names statement ${short(String(get(d, 'ceremonyStatementSha256')))}, not the ceremony's ${short(c.statementSha256)}`);
-    }
+    const named = get(d, 'ceremonyStatementSha256');
+    if (c.statementSha256 !== undefined && named === undefined) fail(`recovery.started names no ceremonyStatementSha256; the ceremony's is ${short(c.statementSha256)}`);
+    if (c.statementSha256 !== undefined && named !== c.statementSha256) fail(`recovery.started names statement ${short(String(named))}, not the ceremony's ${short(c.statementSha256)}`);
     return `recovery of ceremony ${c.ceremonyId}, chain head ${short(c.chainHead!)}${c.statementSha256 ? `, statement ${short(c.statementSha256)}` : ''}`;
   });
 }
