@@ -10,7 +10,8 @@ const HEX64 = /^[0-9a-f]{64}$/;
 
 export const verifyCommand: Command = {
   name: 'verify',
-  summary: "Check a ceremony bundle: transcript chain, signatures, co-signatures, files, completeness, a policy (the auditor's and importer's check)",
+  // Kept equal to the entry in commands/index.ts, which lists commands without loading them.
+  summary: "Check a ceremony bundle: transcript chain, signatures, files, completeness (the auditor's check)",
   help: `Usage: keyrite verify BUNDLE [--policy FILE] [--expect-signer KEYID]... [--expect-statement SHA256] [--json]
 
 Checks a ceremony bundle (docs/transcript.md): every transcript line is canonical JCS and chains to the one
