@@ -19,7 +19,7 @@ import { openModule } from '../../electron/core/hsm/index.ts';
 import { createSoftHsmSandbox, type SoftHsmSandbox } from '../../electron/core/hsm/softhsm.ts';
 import type { HsmModule, HsmSession, KeyRef } from '../../electron/core/hsm/types.ts';
 import { readTranscript } from '../../electron/core/transcript/read.ts';
-import { verifyBundle } from '../../electron/core/transcript/verify.ts';
+import { verifyBundle } from '../../electron/core/verify/index.ts';
 import { pkcs8FromMaterial, spkiOfPkcs8, standInKms, unwrapRsaAes } from '../helpers/kms-standin.ts';
 import { writeSmallPlan } from '../helpers/reliability.ts';
 

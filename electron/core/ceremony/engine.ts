@@ -11,6 +11,7 @@ import type { EventData, EventType, TranscriptEvent } from '../transcript/events
 import { preflightExports, probeOaepHashes, runExport } from '../exports/index.ts';
 import { makeNewDir, sha256Hex, toPem, writeNewFile } from '../util/files.ts';
 import { APP_NAME, APP_VERSION } from '../version.ts';
+import { runningCode } from '../code.ts';
 import { hostRecord } from './host.ts';
 import { addAdvice, publishBundle, stagingDirFor, stopAdvice } from './crash-safety.ts';
 import { custodianOrder, loadPlan, type LoadedPlan, type Plan } from './plan.ts';
@@ -270,7 +271,7 @@ export class Ceremony {
       ceremonyId: this.plan.id,
       title: this.plan.title,
       planSha256: this.loaded.sha256,
-      app: { name: APP_NAME, version: APP_VERSION },
+      app: { name: APP_NAME, version: APP_VERSION, code: runningCode() },
       host: hostRecord(),
       frontEnd: this.opts.frontEnd,
       rehearsal: this.opts.rehearsal,

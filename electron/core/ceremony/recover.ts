@@ -27,6 +27,7 @@ import type { EventData, EventType, TranscriptEvent } from '../transcript/events
 import { TranscriptWriter } from '../transcript/writer.ts';
 import { makeNewDir, toPem, writeNewFile } from '../util/files.ts';
 import { APP_NAME, APP_VERSION } from '../version.ts';
+import { runningCode } from '../code.ts';
 import { hostRecord } from './host.ts';
 import { attributeChecks, flagCheck, keyIdentity, rootSignatureScheme, sealProblem, SIGNER_SCHEME } from './key-checks.ts';
 import { loadRecoveryBundle, type BundleVerification, type RecoveryBundle } from './recovery-bundle.ts';
@@ -307,7 +308,7 @@ export class Recovery {
     this.record('recovery.started', {
       ceremonyId: this.bundle.ceremonyId,
       ceremonyChainHead: this.bundle.chainHead,
-      app: { name: APP_NAME, version: APP_VERSION },
+      app: { name: APP_NAME, version: APP_VERSION, code: runningCode() },
       host,
       frontEnd: this.opts.frontEnd ?? 'cli',
       bundleVerification: { ...this.bundle.verification },

@@ -218,6 +218,8 @@ export function renderReport(events: TranscriptEvent[], opts: ReportOptions = {}
     ['Times', 'all times in this report are UTC'],
     ['Kind', rehearsal ? '<b>rehearsal</b>' : sd.rehearsal === false ? 'production' : val(undefined)],
     ['Software', `${val(app.name)} ${esc(str(app.version))}${has(sd.frontEnd) ? ` (${esc(str(sd.frontEnd))})` : ''}`],
+    // Which program ran (core/code.ts): compare with the release's published digest (docs/desktop.md).
+    ['Code SHA-256', has(obj(app.code).sha256) ? `${digest(obj(app.code).sha256)}<br>${val(obj(app.code).what)}` : val(obj(app.code).what)],
     ['Plan SHA-256', digest(sd.planSha256)],
   ]));
 
