@@ -17,6 +17,7 @@ import { addAdvice, publishBundle, stagingDirFor, stopAdvice } from './crash-saf
 import { custodianOrder, loadPlan, type LoadedPlan, type Plan } from './plan.ts';
 import { attributeChecks, keyIdentity, rootSignatureScheme, sealProblem, SIGNER_SCHEME } from './key-checks.ts';
 import { ceremonyPredicate } from './statement.ts';
+import { rotationOf } from '../lifecycle/rotate.ts';
 
 export type FrontEnd = 'cli' | 'desktop' | 'demo';
 
@@ -276,6 +277,7 @@ export class Ceremony {
       frontEnd: this.opts.frontEnd,
       rehearsal: this.opts.rehearsal,
       participants: this.plan.participants.map((p) => ({ id: p.id, name: p.name, role: p.role })),
+      ...this.loaded.lifecycle,
     });
     const m = this.module!.info;
     this.record('hsm.selected', {
@@ -593,6 +595,7 @@ export class Ceremony {
         rootAlgorithm: this.plan.key.algorithm as RootKey['algorithm'],
         rootLabel: this.plan.key.label,
         appVersion: APP_VERSION,
+        rotation: rotationOf(this.loaded.lifecycle),
       });
       this.record('export.created', data, this.adminId());
       out.push(data);

@@ -46,6 +46,12 @@ export interface EventData {
     /** True for rehearsals (demo, --confirm-from, --ack-all, PDF printing). */
     rehearsal: boolean;
     participants: { id: string; name: string; role: string }[];
+    /** The key's life (SPEC §8, docs/lifecycle.md): "generate", "rotate", "destroy"; absent in older bundles (= generate). */
+    kind?: string;
+    /** The newest version of the key once this ceremony is done. */
+    keyVersion?: number;
+    /** The ceremony this one continues, pinned by its statement digest (every kind but generate). */
+    previous?: { ceremonyId: string; statementSha256: string };
   };
   'participant.checked-in': { participant: string; role: string };
   /** A plan step acknowledged by the participants it names. `method` is "prompt", "app" or "ack-all" (rehearsal). */
