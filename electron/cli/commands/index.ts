@@ -47,6 +47,11 @@ export const commands: CommandEntry[] = [
     load: async () => (await import('./verify.ts')).verifyCommand,
   },
   {
+    name: 'history',
+    summary: "A key's life from its bundles: ceremonies in order, each verified and each link checked",
+    load: async () => (await import('./history.ts')).historyCommand,
+  },
+  {
     name: 'recover',
     summary: 'Restore the root key into a token from SLIP-39 shares, with a signed recovery record',
     load: async () => (await import('./recover.ts')).recoverCommand,
