@@ -33,6 +33,11 @@ export const commands: CommandEntry[] = [
     summary: 'Sign a ceremony that completed but was never signed (the run stopped before transcript.dsse.json)',
     load: async () => (await import('./ceremony-sign.ts')).ceremonySignCommand,
   },
+  {
+    name: 'ceremony destroy',
+    summary: 'Destroy versions of a root key on the token and sign a certificate of destruction',
+    load: async () => (await import('./ceremony-destroy.ts')).ceremonyDestroyCommand,
+  },
   { name: 'shares split', summary: 'Split a hex secret (stdin) into SLIP-39 mnemonics', load: async () => (await import('./shares.ts')).sharesSplitCommand },
   { name: 'shares combine', summary: 'Recover a secret from SLIP-39 mnemonics (stdin)', load: async () => (await import('./shares.ts')).sharesCombineCommand },
   {

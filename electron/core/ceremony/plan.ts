@@ -121,6 +121,9 @@ export function checkPlanObject(
   planDir: string,
   opts: { outDir?: string; files?: PlanFiles } = {},
 ): { plan?: Plan; problems: PlanProblem[]; files?: PlanFiles; lifecycle?: LifecycleStart } {
+  // A destroy plan has no key or backup (lifecycle/destroy-plan.ts); it is run by `ceremony destroy`.
+  if ((raw as { ceremony?: unknown } | null)?.ceremony === 'destroy')
+    return { problems: [{ path: 'ceremony', message: "a destroy plan is run with 'keyrite ceremony destroy' (docs/lifecycle.md)" }] };
   const parsed = planSchema.safeParse(raw);
   if (!parsed.success) {
     return {
@@ -204,7 +207,7 @@ export function checkPlanObject(
   // Re-share is not built in this version; a destroy plan is run by lifecycle/destroy (its own loader).
   let lifecycle: LifecycleStart | undefined;
   if (plan.ceremony === 'reshare' || plan.ceremony === 'destroy') {
-    add('ceremony', plan.ceremony === 'reshare' ? "'reshare' is not supported by this version of Keyrite" : "a destroy ceremony is run with 'keyrite ceremony destroy'; its plan has no key or backup section (docs/lifecycle.md)");
+    add('ceremony', plan.ceremony === 'reshare' ? "'reshare' is not supported by this version of Keyrite" : "a destroy plan is run with 'keyrite ceremony destroy' (docs/lifecycle.md)");
   } else {
     const link = resolvePrevious(plan, planDir);
     for (const p of link.problems) add(p.path, p.message);

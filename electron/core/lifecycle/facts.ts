@@ -84,8 +84,8 @@ export function readBundleFacts(dir: string): BundleFacts | undefined {
   const of = <T extends keyof EventData>(t: T) => events.filter((e) => e.type === t).map((e) => e.data as EventData[T]);
   const gen = of('key.generated')[0];
   const split = of('backup.split')[0];
-  const destroyed = of('lifecycle.version-destroyed' as never) as unknown as { version: number }[];
-  const cert = of('destruction.certified' as never)[0] as unknown as { copiesRemaining?: { where: string }[] } | undefined;
+  const destroyed = of('version.destroyed').filter((x) => x.remaining === 0);
+  const cert = of('destruction.certified')[0];
   const prev = d.previous && typeof d.previous === 'object' && typeof d.previous.ceremonyId === 'string' && HEX64.test(String(d.previous.statementSha256)) ? d.previous : undefined;
   return {
     dir,

@@ -85,7 +85,7 @@ interface Node {
   started: string;
 }
 
-function recoveriesOf(dir: string, ceremonyId: string, verified: { path: string; verdict: string }[]): HistoryRecovery[] {
+export function recoveriesOf(dir: string, ceremonyId: string, verified: { path: string; verdict: string }[]): HistoryRecovery[] {
   const root = path.join(dir, RECOVERIES_DIR);
   if (!existsSync(root)) return [];
   const out: HistoryRecovery[] = [];

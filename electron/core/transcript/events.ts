@@ -131,6 +131,19 @@ export interface EventData {
   };
   'ceremony.completed': { chainHead: string; eventCount: number };
 
+  // A destroy ceremony (docs/lifecycle.md): each version's key destroyed on the token and shown gone,
+  // custodians' sheets acknowledged destroyed, and the certificate of destruction.
+  /** A custodian acknowledged destroying their sheet(s) of the destroyed versions. `method`: "prompt", "app" or "ack-all". */
+  'sheet.destroyed': { custodian: string; shares: { version: number; ceremonyId: string; group: number; member: number; checkValue: string }[]; method: string };
+  /** Every object with the version's label and CKA_ID was destroyed; `remaining` is what a find returned afterwards (0). */
+  'version.destroyed': { version: number; label: string; id: string; ceremonyId: string; objects: number; remaining: number; token: { label: string; serialNumber: string } };
+  /** The certificate of destruction: what is gone from this token, and where a copy may still exist. */
+  'destruction.certified': {
+    versions: { version: number; label: string; id: string; algorithm: string; fingerprint: string; objectsDestroyed: number; gone: boolean }[];
+    token: { label: string; serialNumber: string };
+    copiesRemaining: { where: string; detail: string }[];
+  };
+
   // A recovery's own transcript (BUNDLE/recoveries/<time>/transcript.jsonl). Its first event is
   // recovery.started naming the original ceremony; verify checks that key.recovered is the root.
   'recovery.started': {

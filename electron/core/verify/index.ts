@@ -26,6 +26,8 @@ import { readPlan } from './folder.ts';
 import { checkPolicy, policyKeys, type Policy } from './policy.ts';
 import { verifyRecoveries, type RecoveryVerifyResult } from './recoveries.ts';
 import { conclude } from './verdict.ts';
+import { isDestruction } from '../lifecycle/kind.ts';
+import { verifyDestruction } from '../lifecycle/verify-destroy.ts';
 
 export type { CheckStatus, VerifyCheck } from './checklist.ts';
 export type { RecoveryVerifyResult } from './recoveries.ts';
@@ -58,6 +60,8 @@ export interface VerifyOptions {
 
 /** Verifies a ceremony bundle folder; never throws. */
 export function verifyBundle(dir: string, opts: VerifyOptions = {}): VerifyResult {
+  // A destroy ceremony's bundle has its own statement type and checks (docs/lifecycle.md).
+  if (isDestruction(dir)) return { ...verifyDestruction(dir, opts), recoveries: [] };
   const list = new Checklist();
   const ctx = newContext(dir, '');
   const policy = opts.policy;
