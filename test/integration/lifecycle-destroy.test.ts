@@ -183,3 +183,20 @@ describe('generate → rotate → destroy version 1', () => {
     expect(probs.map((p) => `${p.path}: ${p.message}`)).toEqual(['destroy.versions[0]: version 1 was already destroyed (acme-root-destroy-v1)']);
   });
 });
+
+describe('keyrite plan check', () => {
+  it('checks a destroy plan with its own rules, and names a rotation', async () => {
+    const good = path.join(planDir, 'check-good.json');
+    writeFileSync(good, JSON.stringify(destroyPlan({ id: 'acme-root-d3', previous: v2.bundleDir, versions: [2] })));
+    const r = await cli('plan', 'check', good);
+    expect(r.err).toBe('');
+    expect(r.out).toBe(`${good}: destroy plan 'acme-root-d3' is valid (destroys version 2 'acme-v2' of acme-root-v2)\n`);
+    const bad = path.join(planDir, 'check-bad.json');
+    writeFileSync(bad, JSON.stringify(destroyPlan({ id: 'acme-root-d3', previous: v2.bundleDir, versions: [7] })));
+    const b = await cli('plan', 'check', bad);
+    expect(b.code).toBe(2);
+    expect(b.out).toMatch(/destroy.versions\[0\]: version 7 is not in the lineage/);
+    const rotate = await cli('plan', 'check', path.join(env.work, 'acme-root-v2-plan', 'plan.json'));
+    expect(rotate.out).toMatch(/plan 'acme-root-v2' is valid \(rotation to version 2 of acme-root, ec-p256 root 'acme-v2'/);
+  });
+});
