@@ -116,7 +116,7 @@ export function makeSoftwareBundle(dir: string, opts: BundleFixtureOptions = {})
     hsm: { module: '/usr/lib/softhsm/libsofthsm2.so', tokenLabel: 'ceremony' },
     key: { label: ceremonyId, algorithm: rootAlgorithm, sealAfterExport: true },
     backup: { groupThreshold: 1, groups: [{ threshold: 2, custodians }], iterationExponent: 1, passphrase: false },
-    exports: [{ name: 'vault-prod', kind: 'vault-transit', wrappingKey: 'vault/wrapping.pem', hashFunction: 'SHA256', type: 'ecdsa-p384' }],
+    exports: [{ name: 'vault-prod', kind: 'vault-transit', wrappingKey: 'vault/wrapping.pem', wrappingKeySha256: sha256Hex('fixture wrapping key'), hashFunction: 'SHA256', type: 'ecdsa-p384' }],
   };
   const planBytes = Buffer.from(JSON.stringify(plan, null, 2) + '\n');
   writeFileSync(path.join(dir, 'plan.json'), planBytes, { flag: 'wx' });
