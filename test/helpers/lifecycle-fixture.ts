@@ -40,7 +40,7 @@ export async function runLifecycle(env: TokenEnv, o: LifecyclePlan & { outDir?: 
   const outDir = o.outDir ?? path.join(env.work, 'bundles');
   const sharesOut = path.join(env.work, `${o.id}-shares-${Math.random().toString(36).slice(2, 8)}`);
   const r = await runHeadlessCeremony(
-    { planFile, outDir, sharesOut, confirmFrom: sharesOut, ackAll: true, frontEnd: 'cli', pin: PIN, quiet: true },
+    { planFile, outDir, sharesOut, confirmFrom: sharesOut, ackAll: true, rehearsal: true, frontEnd: 'cli', pin: PIN, quiet: true },
     captureIO(),
   );
   return { bundleDir: r.bundleDir, statementSha256: statementDigest(r.bundleDir)! };
