@@ -145,6 +145,22 @@ describe('generate → rotate → destroy version 1', () => {
     expect(st.predicate.ceremonySigner.oneTime).toBe(true);
   });
 
+  it('verify --policy: the policy rules apply to a destruction too', async () => {
+    const policy = (o: Record<string, unknown>) => {
+      const f = path.join(env.work, `policy-${Object.keys(o).join('-')}.json`);
+      writeFileSync(f, JSON.stringify({ version: 1, ...o }));
+      return f;
+    };
+    const ok = await cli('verify', bundle, '--policy', policy({ rehearsal: true, checkedIn: true, networkUp: true, sealed: true, ceremonyId: 'acme-root-destroy-v1' }));
+    expect(ok.err).toBe('');
+    expect(ok.code).toBe(0);
+    const strict = await cli('verify', bundle, '--policy', policy({ rehearsal: false }));
+    expect(strict.code).toBe(1);
+    expect(strict.err).toMatch(/policy\.rehearsal/);
+    const other = await cli('verify', bundle, '--policy', policy({ statementSha256: v2.statementSha256 }));
+    expect(other.code).toBe(1);
+  });
+
   it('a tampered certificate does not verify', () => {
     const tampered = path.join(env.work, 'tampered-destroy');
     mkdirSync(tampered);

@@ -51,6 +51,10 @@ Exit status: 0 destroyed and certified; 1 the token refused or an object remaine
         const a = (await io.prompt(`${question} Type yes: `)).trim().toLowerCase();
         if (a !== 'yes') throw new OperationError(`${cmd}: not acknowledged ('${question}'); nothing was destroyed`);
       };
+      for (const p of c.loaded.plan.participants) {
+        if (!ackAll) await ask(`${p.name} (${p.id}, ${p.role}) is present.`);
+        c.checkIn(p.id);
+      }
       for (const s of c.loaded.plan.steps) {
         if (!ackAll) await ask(`${s.ackBy.join(', ')}: ${s.text}`);
         c.acknowledge(s.id, ackAll ? 'ack-all' : 'prompt');

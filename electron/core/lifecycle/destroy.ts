@@ -134,6 +134,12 @@ export class DestroyCeremony {
     this.record('hsm.logged-in', { tokenLabel: t.label, tokenSerial: t.serialNumber });
   }
 
+  checkIn(participantId: string): void {
+    const p = this.loaded.plan.participants.find((x) => x.id === participantId);
+    if (!p) throw new OperationError(`'${participantId}' is not a participant of this plan`);
+    this.record('participant.checked-in', { participant: p.id, role: p.role }, p.id);
+  }
+
   acknowledge(stepId: string, method: 'prompt' | 'app' | 'ack-all'): void {
     const s = this.loaded.plan.steps.find((x) => x.id === stepId);
     if (!s) throw new OperationError(`'${stepId}' is not a step of this plan`);

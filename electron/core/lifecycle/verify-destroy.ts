@@ -11,7 +11,8 @@ import { checkStatementChain, checkTranscript } from '../verify/chain.ts';
 import { eventsOf, newContext } from '../verify/context.ts';
 import { checkCosignatures } from '../verify/cosign.ts';
 import { checkEnvelope, checkExpectations, unsignedLine } from '../verify/envelope.ts';
-import { checkCeremonyId, checkCompleted } from '../verify/events.ts';
+import { ceremonyFacts, checkCeremonyId, checkCompleted } from '../verify/events.ts';
+import { checkPolicy, type Policy } from '../verify/policy.ts';
 import { checkPlanSha256, checkSubjects } from '../verify/files.ts';
 import { readPlan } from '../verify/folder.ts';
 import { conclude } from '../verify/verdict.ts';
@@ -28,7 +29,8 @@ export interface DestructionVerifyResult {
   warnings: string[];
 }
 
-export function verifyDestruction(dir: string, opts: { expectSigners?: string[]; expectStatement?: string } = {}): DestructionVerifyResult {
+export function verifyDestruction(dir: string, opts: { expectSigners?: string[]; expectStatement?: string; policy?: Policy } = {}): DestructionVerifyResult {
+  const policy = opts.policy;
   const list = new Checklist();
   const ctx = newContext(dir, '');
   const unsigned = unsignedLine(ctx, true);
@@ -37,12 +39,15 @@ export function verifyDestruction(dir: string, opts: { expectSigners?: string[];
   checkEnvelope(ctx, list, DESTRUCTION_PREDICATE_TYPE, true);
   checkCosignatures(ctx, list, plan, unsigned);
   checkExpectations(ctx, list, true, {
-    signers: opts.expectSigners ?? [],
-    statements: opts.expectStatement ? [{ sha256: opts.expectStatement, from: '--expect-statement' }] : [],
+    signers: [...(opts.expectSigners ?? []), ...(policy?.signers ?? [])],
+    statements: [
+      ...(opts.expectStatement ? [{ sha256: opts.expectStatement, from: '--expect-statement' }] : []),
+      ...(policy?.statementSha256 ? [{ sha256: policy.statementSha256, from: "the policy's statementSha256" }] : []),
+    ],
   });
   checkSubjects(ctx, list, true, unsigned);
   checkStatementChain(ctx, list, unsigned);
-  checkCeremonyId(ctx, list);
+  const ceremonyId = checkCeremonyId(ctx, list);
   checkPlanSha256(ctx, list);
 
   /** destruction.versions: each version the plan names was destroyed on the token and a find returned nothing. */
@@ -76,6 +81,9 @@ export function verifyDestruction(dir: string, opts: { expectSigners?: string[];
     return `certificate of destruction for version(s) ${versions.map((v) => v.version).join(', ')}; ${copies.length} place(s) where a copy may still exist`;
   });
   checkCompleted(ctx, list, 'ceremony');
+  // The same policy rules as for any bundle; "sealed" holds trivially: the key is gone.
+  const facts = { ...ceremonyFacts(ctx, plan), unsealed: '' };
+  if (policy) checkPolicy(ctx, list, policy, facts, [], ceremonyId);
 
   const r = conclude(list.checks, ctx, 'ceremony.completed', 'ceremony.aborted');
   const rehearsal = eventsOf(ctx, 'ceremony.started')[0]?.data.rehearsal === true;
