@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { KeyriteError, OperationError } from '../errors.ts';
-import { endSession, openModule, judgeMechanisms, kwpSelfTest, probeWrappable } from '../hsm/index.ts';
-import type { HsmModule, HsmSession, KwpInfo, MechanismInfo, RootKey, TokenInfo } from '../hsm/types.ts';
+import { KeyriteError, OperationError, UsageError } from '../errors.ts';
+import { endSession, exactSelector, openModule, judgeMechanisms, kwpSelfTest, probeWrappable, selectOn } from '../hsm/index.ts';
+import type { HsmModule, HsmSession, KwpInfo, MechanismInfo, ModuleOptions, RootKey, TokenInfo, TokenSelectedBy } from '../hsm/types.ts';
 import { combineMnemonics, shareCheckValue, splitSecret } from '../shares/index.ts';
 import { renderReport, renderShareSheet, renderShareText, shareSheetFileBase } from '../sheets/index.ts';
 import { TranscriptWriter } from '../transcript/writer.ts';
@@ -27,7 +27,9 @@ export interface CeremonyOptions {
   /** Called after every event is on disk (progress for the CLI and the app). */
   onEvent?: (event: TranscriptEvent) => void;
   /** Opens the PKCS#11 module instead of core/hsm's openModule (fault-injection tests). */
-  openModule?: (path: string) => HsmModule;
+  openModule?: (path: string, opts?: ModuleOptions) => HsmModule;
+  /** C_Initialize reserved string from the command line (--module-args); the plan's hsm.initArgs wins, and both must agree. */
+  moduleArgs?: string;
 }
 
 export interface Check {
@@ -92,6 +94,7 @@ export class Ceremony {
   private module?: HsmModule;
   private session?: HsmSession;
   private token?: TokenInfo;
+  private selectedBy?: TokenSelectedBy;
   private mechanisms: MechanismInfo[] = [];
   private preflightChecks: Check[] = [];
   private loginChecks: Check[] = [];
@@ -161,11 +164,14 @@ export class Ceremony {
     add('output folder', !exists, exists ? `${this.bundleDir} already exists; a ceremony never overwrites a bundle` : `${this.bundleDir} does not exist yet`);
     try {
       // SPEC §2: paths in the plan are relative to the plan's folder, the module's too.
-      this.module ??= (this.opts.openModule ?? openModule)(this.loaded.resolve(this.plan.hsm.module));
+      this.module ??= (this.opts.openModule ?? openModule)(this.loaded.resolve(this.plan.hsm.module), { initArgs: this.initArgs() });
       add('module', true, `${this.module.info.path} (${this.module.info.library} ${this.module.info.libraryVersion}, sha256 ${this.module.info.sha256.slice(0, 16)}…)`);
-      this.token = this.module.findToken({ label: this.plan.hsm.tokenLabel, serial: this.plan.hsm.tokenSerial });
-      add('token', true, `'${this.token.label}' ${this.token.manufacturer} ${this.token.model} serial ${this.token.serialNumber}`);
-      this.mechanisms = this.module.mechanisms({ serial: this.token.serialNumber });
+      const h = this.plan.hsm;
+      const picked = selectOn(this.module, { label: h.tokenLabel, serial: h.tokenSerial, slotId: h.slot === undefined ? undefined : String(h.slot) });
+      this.token = picked.token;
+      this.selectedBy = picked.selectedBy;
+      add('token', true, `'${this.token.label}' ${this.token.manufacturer} ${this.token.model} serial ${this.token.serialNumber} slot ${this.token.slotId} (by ${this.selectedBy})`);
+      this.mechanisms = this.module.mechanisms(exactSelector(this.token));
       const judged = judgeMechanisms(this.mechanisms, this.plan.key.algorithm as RootKey['algorithm']);
       const missing = judged.filter((m) => !m.present);
       add('mechanisms', missing.length === 0, missing.length ? `token lacks ${missing.map((m) => `${m.name} (${m.needed})`).join(', ')}` : `all ${judged.length} needed mechanisms present`);
@@ -188,6 +194,15 @@ export class Ceremony {
     return { ok, checks, token: this.token };
   }
 
+  /** The plan's hsm.initArgs, or --module-args; a reviewed plan is not overridden from the command line. */
+  private initArgs(): string | undefined {
+    const fromPlan = this.plan.hsm.initArgs;
+    const fromCli = this.opts.moduleArgs;
+    if (fromPlan !== undefined && fromCli !== undefined && fromPlan !== fromCli)
+      throw new UsageError('--module-args differs from the plan\'s hsm.initArgs; the reviewed plan decides: drop --module-args or fix the plan');
+    return fromPlan ?? fromCli;
+  }
+
   /** Throws the first failed preflight check as a one-line error. */
   static assertPreflight(report: PreflightReport): void {
     const bad = report.checks.find((c) => !c.ok);
@@ -200,7 +215,8 @@ export class Ceremony {
     if (!this.module || !this.token) throw new OperationError('preflight has not found the token');
     if (this.session) return this.loginChecks;
     try {
-      this.session = this.module.login({ serial: this.token.serialNumber }, pin);
+      // The token preflight chose, and no other: label, serial and slot of this process's module.
+      this.session = this.module.login(exactSelector(this.token), pin);
     } catch (err) {
       if (this.writer && err instanceof KeyriteError) this.record('exception.recorded', { text: `login failed: ${err.message}`, step: 'login' });
       if (!this.writer) addAdvice(err, stopAdvice(err, { bundleDir: this.bundleDir, tokenLabel: this.token.label, keysAnnounced: false, bundleExists: false }));
@@ -278,8 +294,8 @@ export class Ceremony {
     });
     const m = this.module!.info;
     this.record('hsm.selected', {
-      module: { path: m.path, sha256: m.sha256, manufacturer: m.manufacturer, library: m.library, libraryVersion: m.libraryVersion, cryptokiVersion: m.cryptokiVersion },
-      token: { label: this.token!.label, manufacturer: this.token!.manufacturer, model: this.token!.model, serialNumber: this.token!.serialNumber, firmware: this.token!.firmware, flags: this.token!.flags },
+      module: { path: m.path, sha256: m.sha256, manufacturer: m.manufacturer, library: m.library, libraryVersion: m.libraryVersion, cryptokiVersion: m.cryptokiVersion, ...(m.initArgs !== undefined ? { initArgs: m.initArgs } : {}) },
+      token: { label: this.token!.label, manufacturer: this.token!.manufacturer, model: this.token!.model, serialNumber: this.token!.serialNumber, firmware: this.token!.firmware, flags: this.token!.flags, slotId: this.token!.slotId, selectedBy: this.selectedBy ?? 'label' },
       mechanisms: judgeMechanisms(this.mechanisms, this.plan.key.algorithm as RootKey['algorithm']),
     });
     this.record('preflight.passed', { checks: this.preflightChecks });

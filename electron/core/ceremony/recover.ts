@@ -19,8 +19,8 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { KeyriteError, OperationError, UsageError } from '../errors.ts';
-import { endSession, HsmError, judgeMechanisms, openModule } from '../hsm/index.ts';
-import type { HsmModule, HsmSession, KeyAttributes, KeyRef, RootKey, TokenInfo } from '../hsm/types.ts';
+import { endSession, exactSelector, HsmError, judgeMechanisms, openModule, selectOn } from '../hsm/index.ts';
+import type { HsmModule, HsmSession, KeyAttributes, KeyRef, RootKey, TokenInfo, TokenSelectedBy } from '../hsm/types.ts';
 import { ShareCollector } from '../shares/index.ts';
 import { keyidOf, pae, RECOVERIES_DIR, RECOVERY_PREDICATE_TYPE, signBundle, verifySignature, type EnvelopeSigner } from '../transcript/dsse.ts';
 import type { EventData, EventType, TranscriptEvent } from '../transcript/events.ts';
@@ -43,6 +43,10 @@ export interface RecoveryOpenOptions {
   module: string;
   tokenLabel: string;
   tokenSerial?: string;
+  /** Decimal slot id, only where label and serial both repeat. */
+  tokenSlot?: string;
+  /** C_Initialize reserved string (--module-args), e.g. for NSS softoken. */
+  moduleArgs?: string;
   /** Label for the restored key; default: the ceremony's label. */
   label?: string;
   /** Go ahead on a bundle that does not verify; recorded in the recovery transcript. */
@@ -132,6 +136,8 @@ export class Recovery {
   private step = 'shares';
   private created: KeyRef[] = [];
   private finished = false;
+  /** How the target token was told apart (hsm.selected). */
+  selectedBy: TokenSelectedBy = 'label';
 
   private constructor(bundle: RecoveryBundle, module: HsmModule, token: TokenInfo, opts: RecoveryOpenOptions) {
     this.bundle = bundle;
@@ -161,10 +167,12 @@ export class Recovery {
     if (opts.label !== undefined && opts.label.trim() === '') throw new UsageError('recover: --label must not be empty');
     const bundle = loadRecoveryBundle(opts.bundle, { forceUnverified: opts.forceUnverified });
     if (!existsSync(opts.module)) throw new UsageError(`PKCS#11 module ${opts.module} does not exist`);
-    const module = openModule(opts.module);
+    const module = openModule(opts.module, { initArgs: opts.moduleArgs });
     try {
-      const token = module.findToken({ label: opts.tokenLabel, serial: opts.tokenSerial });
-      return new Recovery(bundle, module, token, opts);
+      const { token, selectedBy } = selectOn(module, { label: opts.tokenLabel, serial: opts.tokenSerial, slotId: opts.tokenSlot });
+      const rec = new Recovery(bundle, module, token, opts);
+      rec.selectedBy = selectedBy;
+      return rec;
     } catch (err) {
       module.close();
       throw err;
@@ -246,10 +254,9 @@ export class Recovery {
     if (this.finished) throw new OperationError('this recovery is over; start a new one');
     if (!this.module) throw new OperationError('this recovery was closed');
     this.checkBackupKey(passphrase);
-    const token = this.info.token;
     // A wrong PIN or a taken label leaves the checked backup key in memory, so the team can try
     // again without entering the shares again; close() wipes it.
-    const session = this.module.login({ serial: token.serialNumber }, pin);
+    const session = this.module.login(exactSelector(this.info.token), pin);
     this.session = session;
     try {
       this.refuseIfTaken(session);
@@ -315,9 +322,9 @@ export class Recovery {
     });
     const m = this.module!.info;
     this.record('hsm.selected', {
-      module: { path: m.path, sha256: m.sha256, manufacturer: m.manufacturer, library: m.library, libraryVersion: m.libraryVersion, cryptokiVersion: m.cryptokiVersion },
-      token: { label: t.label, manufacturer: t.manufacturer, model: t.model, serialNumber: t.serialNumber, firmware: t.firmware, flags: t.flags },
-      mechanisms: judgeMechanisms(this.module!.mechanisms({ serial: t.serialNumber }), this.bundle.key.algorithm),
+      module: { path: m.path, sha256: m.sha256, manufacturer: m.manufacturer, library: m.library, libraryVersion: m.libraryVersion, cryptokiVersion: m.cryptokiVersion, ...(m.initArgs !== undefined ? { initArgs: m.initArgs } : {}) },
+      token: { label: t.label, manufacturer: t.manufacturer, model: t.model, serialNumber: t.serialNumber, firmware: t.firmware, flags: t.flags, slotId: t.slotId, selectedBy: this.selectedBy },
+      mechanisms: judgeMechanisms(this.module!.mechanisms(exactSelector(t)), this.bundle.key.algorithm),
     });
     this.record('hsm.logged-in', { tokenLabel: t.label, tokenSerial: s.token.serialNumber });
     for (const u of this.used) {

@@ -9,7 +9,7 @@
 import pkcs11js from 'pkcs11js';
 import { HsmError } from './errors.ts';
 import { openModule as realOpenModule } from './module.ts';
-import type { HsmModule, HsmSession } from './types.ts';
+import type { HsmModule, HsmSession, ModuleOptions } from './types.ts';
 
 /** The faults a token can show mid-ceremony, with their CKR values (PKCS#11 2.40). */
 export const FAULTS = {
@@ -133,8 +133,8 @@ export function faultInjector(spec: FaultSpec): FaultInjector {
       },
     });
 
-  const openModule = (path: string): HsmModule => {
-    const real = realOpenModule(path);
+  const openModule = (path: string, opts?: ModuleOptions): HsmModule => {
+    const real = realOpenModule(path, opts);
     // The graphene Module inside core/hsm's module object, and the pkcs11js binding inside it.
     const lib = (real as unknown as { mod?: { lib?: Lib } }).mod?.lib;
     if (!lib) {
@@ -147,6 +147,7 @@ export function faultInjector(spec: FaultSpec): FaultInjector {
       info: real.info,
       tokens: () => real.tokens(),
       findToken: (sel) => real.findToken(sel),
+      selectToken: (sel) => real.selectToken!(sel),
       mechanisms: (sel) => real.mechanisms(sel),
       login: (sel, pin) => wrapSession(layerCall('login', [sel], () => real.login(sel, pin))),
       close: () => {

@@ -26,6 +26,8 @@ export type HsmErrorCode =
 
 export interface ModuleInfo {
   path: string;
+  /** The C_Initialize reserved string, when one was given. */
+  initArgs?: string;
   /** Lowercase hex SHA-256 of the module file, as loaded. */
   sha256: string;
   manufacturer: string;
@@ -47,9 +49,21 @@ export interface TokenInfo {
   flags: string[];
 }
 
+/** A token is named by label, narrowed by serial, then by slot (SPEC §2); never by serial alone. */
 export interface TokenSelector {
   label?: string;
   serial?: string;
+  /** Decimal slot id: only where label and serial both repeat (NSS, tpm2-pkcs11). */
+  slotId?: string;
+}
+
+/** What it took to tell the chosen token from the others with the same label (hsm.selected). */
+export type TokenSelectedBy = 'label' | 'label+serial' | 'label+serial+slot';
+
+/** Options of C_Initialize. */
+export interface ModuleOptions {
+  /** The reserved string (pReserved) some modules need, e.g. NSS softoken's "configdir='sql:DIR' ...". */
+  initArgs?: string;
 }
 
 export interface MechanismInfo {
@@ -138,8 +152,10 @@ export interface KwpInfo {
 export interface HsmModule {
   readonly info: ModuleInfo;
   tokens(): TokenInfo[];
-  /** Exactly one token matching the label and/or serial, else HsmError token-not-found / token-ambiguous. */
+  /** Exactly one token matching the label, serial and slot, else HsmError token-not-found / token-ambiguous. */
   findToken(selector: TokenSelector): TokenInfo;
+  /** findToken, and what it took to tell the token apart (recorded in hsm.selected). */
+  selectToken?(selector: TokenSelector): { token: TokenInfo; selectedBy: TokenSelectedBy };
   mechanisms(token: TokenSelector): MechanismInfo[];
   /** Opens an R/W session on the token and logs in as user. */
   login(token: TokenSelector, pin: string): HsmSession;
