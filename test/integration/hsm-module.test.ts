@@ -80,7 +80,7 @@ describe('tokens', () => {
     expect(alpha.flags).toEqual(expect.arrayContaining(['RNG', 'LOGIN_REQUIRED', 'USER_PIN_INITIALIZED', 'TOKEN_INITIALIZED']));
     expect(alpha.firmware).toMatch(/^\d+\.\d+$/);
     expect(mod.findToken({ label: 'alpha' }).serialNumber).toBe(serialA);
-    const alone = thrown(() => mod.findToken({ serial: serialA }));
+    const alone = thrown(() => mod.findToken({ serial: serialA })) as Error;
     expect(alone.message).toMatch(/never picked by serial alone/);
     expect(mod.selectToken!({ label: 'alpha' }).selectedBy).toBe('label');
     expect(mod.findToken({ label: 'alpha', serial: serialA }).label).toBe('alpha');

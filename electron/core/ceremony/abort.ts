@@ -18,7 +18,7 @@ import { CEREMONY_PREDICATE_TYPE, ENVELOPE_FILE, keyidOf, signBundle, spkiFromPe
 import type { TranscriptEvent } from '../transcript/events.ts';
 import { verifyBundle } from '../transcript/verify.ts';
 import { TranscriptWriter } from '../transcript/writer.ts';
-import { SIGNER_SCHEME } from './key-checks.ts';
+import { signerSchemeOf } from './key-checks.ts';
 import { ceremonyStatus, type AnnouncedKey, type CeremonyStatus } from './status.ts';
 
 export interface AbortTarget {
@@ -205,7 +205,7 @@ export async function abortCeremony(bundleDir: string, opts: AbortOptions): Prom
           aborted: true,
           abortedStep: status.aborted?.step ?? status.lastEvent?.type,
         },
-        signers: [{ role: 'ceremony', spki, sign: (msg) => session!.sign(signerPriv!, SIGNER_SCHEME, msg) }],
+        signers: [{ role: 'ceremony', spki, sign: (msg) => session!.sign(signerPriv!, signerSchemeOf(spki), msg) }],
       });
       try {
         const n = session!.destroyObjects({ label: signLater.key.label, idHex: signLater.key.id });

@@ -28,9 +28,13 @@ import { TranscriptWriter } from '../transcript/writer.ts';
 import { makeNewDir, toPem, writeNewFile } from '../util/files.ts';
 import { APP_NAME, APP_VERSION } from '../version.ts';
 import { hostRecord } from './host.ts';
-import { attributeChecks, keyIdentity, rootSignatureScheme, SIGNER_SCHEME } from './key-checks.ts';
+import { attributeChecks, keyIdentity, rootSignatureScheme, signerSchemeOf } from './key-checks.ts';
 import { loadRecoveryBundle, type BundleVerification, type RecoveryBundle } from './recovery-bundle.ts';
 import { aesKcvSoftware } from './recovery-kcv.ts';
+import { describeDiffs, enforceUsage, wantedUsage } from './usage-flags.ts';
+import { judgeCapabilities, refusals } from '../hsm/capabilities.ts';
+import { proveCapabilities, type AttributeQuirk } from '../hsm/capability-probe.ts';
+import type { GrapheneSession } from '../hsm/session.ts';
 
 export type { BundleVerification } from './recovery-bundle.ts';
 
@@ -136,6 +140,8 @@ export class Recovery {
   private step = 'shares';
   private created: KeyRef[] = [];
   private finished = false;
+  /** Provenance attributes the target token reports wrongly on its own keys (proven at restore, before anything is made). */
+  private quirks: AttributeQuirk[] = [];
   /** How the target token was told apart (hsm.selected). */
   selectedBy: TokenSelectedBy = 'label';
 
@@ -291,6 +297,14 @@ export class Recovery {
       throw new OperationError(`${tok} already has an object with the root's CKA_ID ${this.bundle.key.id} (labelled '${byId[0].label}'); nothing was changed`);
     if (!s.kwpMechanism())
       throw new HsmError('mechanism-missing', `${tok} has neither CKM_AES_KEY_WRAP_KWP nor CKM_AES_KEY_WRAP_PAD, so it cannot unwrap the backup (RFC 5649); nothing was changed`);
+    // The same proofs as a ceremony's login, with throwaway session objects: this token must unwrap the root's kind of key.
+    const alg = this.bundle.key.algorithm;
+    const caps = judgeCapabilities(this.module!.mechanisms(exactSelector(this.info.token)), alg);
+    if (!caps.ok) throw new HsmError('mechanism-missing', `${tok} cannot take this recovery: ${refusals(caps)}; nothing was changed`);
+    const proof = proveCapabilities(s as GrapheneSession, alg, caps);
+    const failed = proof.checks.find((c) => !c.ok);
+    if (failed) throw new HsmError('refused', `${tok} cannot take this recovery: ${failed.name}: ${failed.detail}; nothing was changed`);
+    this.quirks = proof.quirks;
   }
 
   private record<T extends EventType>(type: T, data: EventData[T], actor = 'system'): TranscriptEvent {
@@ -355,10 +369,19 @@ export class Recovery {
     this.record('recovery.kek-destroyed', {});
 
     this.step = 'verification';
+    // Usage flags exactly the ceremony's, corrected where the token ignored the template, else refused (and removed by abort()).
+    const corrected = enforceUsage(s, root.key, wantedUsage(key.attributes as Partial<KeyAttributes> | undefined, alg));
     const attrs = s.readAttributes(root.key);
     const { kcv, spki, fields } = keyIdentity(s, root);
     const data: EventData['key.recovered'] = { label, id: key.id, algorithm: alg, token: { label: t.label, serialNumber: t.serialNumber }, attributes: { ...attrs }, ...fields };
     const checks = recoveredAttributeChecks(attrs, { label, idHex: key.id, algorithm: alg });
+    checks.push({
+      name: 'usage flags',
+      ok: true,
+      detail: corrected.length
+        ? `the token ignored the unwrap template for ${describeDiffs(corrected)}; corrected with C_SetAttributeValue and read back equal to the ceremony's`
+        : "every usage flag (sign, verify, encrypt, decrypt, wrap, unwrap, derive) equals the ceremony's",
+    });
     const scheme = rootSignatureScheme(alg);
     if (alg === 'aes-256') {
       const ok = kcv === key.kcv;
@@ -391,19 +414,20 @@ export class Recovery {
     this.step = 'signer';
     const signerLabel = `keyrite-recovery-signer:${this.bundle.ceremonyId}:${path.basename(this.dir!)}`;
     const signerId = s.random(16);
-    this.record('key.generating', { role: 'signer', label: signerLabel, id: signerId.toString('hex'), algorithm: 'ec-p384' });
-    const signer = s.generateSignerKey(signerLabel, signerId);
+    const signerAlg = judgeCapabilities(this.module!.mechanisms(exactSelector(t)), alg).signer ?? 'ec-p384';
+    this.record('key.generating', { role: 'signer', label: signerLabel, id: signerId.toString('hex'), algorithm: signerAlg });
+    const signer = s.generateSignerKey(signerLabel, signerId, signerAlg);
     this.created.push(signer.key);
     if (signer.publicKey) this.created.push(signer.publicKey);
     const signerSpki = s.publicKeySpki(signer.publicKey ?? signer.key);
     const signerAttrs = s.readAttributes(signer.key);
-    const signerBad = attributeChecks(signerAttrs, { label: signerLabel, idHex: signerId.toString('hex'), algorithm: 'ec-p384', extractable: false }).find((c) => !c.ok);
+    const signerBad = attributeChecks(signerAttrs, { label: signerLabel, idHex: signerId.toString('hex'), algorithm: signerAlg, extractable: false, quirks: this.quirks }).find((c) => !c.ok);
     if (signerBad) throw new OperationError(`recovery signer key attributes: ${signerBad.detail}`);
     const keyid = keyidOf(signerSpki);
     writeNewFile(path.join(this.dir!, 'keys', `${keyid}.pub.pem`), toPem(signerSpki));
     this.record('signer.generated', { role: 'ceremony', label: signerLabel, id: signerId.toString('hex'), keyid, spki: signerSpki.toString('base64'), attributes: { ...signerAttrs } });
 
-    const signers: EnvelopeSigner[] = [{ role: 'ceremony', spki: signerSpki, sign: (m) => s.sign(signer.key, SIGNER_SCHEME, m) }];
+    const signers: EnvelopeSigner[] = [{ role: 'ceremony', spki: signerSpki, sign: (m) => s.sign(signer.key, signerSchemeOf(signerSpki), m) }];
     if (scheme && spki) {
       writeNewFile(path.join(this.dir!, 'keys', `${keyidOf(spki)}.pub.pem`), toPem(spki));
       signers.push({ role: 'root', spki, sign: (m) => s.sign(root.key, scheme, m) });

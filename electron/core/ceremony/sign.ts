@@ -28,7 +28,7 @@ import type { TranscriptEvent } from '../transcript/events.ts';
 // verify's envelope checks are the only ones an unsigned bundle may fail; any other failure is damage.
 import { ENVELOPE_CHECKS, verifyBundle } from '../transcript/verify.ts';
 import { writeNewFile } from '../util/files.ts';
-import { rootSignatureScheme, SIGNER_SCHEME } from './key-checks.ts';
+import { rootSignatureScheme, signerSchemeOf } from './key-checks.ts';
 import { planSchema } from './plan.ts';
 import { ceremonyPredicate } from './statement.ts';
 import { readCeremonyJournal } from './status.ts';
@@ -185,7 +185,7 @@ export async function signCompletedCeremony(bundleDir: string, opts: SignOptions
     session = module.login(exactSelector(found), pin);
     const s = session;
     const signerKey = findRecordedKey(s, signer, tokenName, 'without the ceremony signer this bundle cannot be signed');
-    const signers: EnvelopeSigner[] = [{ role: 'ceremony', spki: signer.spki, sign: (msg) => s.sign(signerKey, SIGNER_SCHEME, msg) }];
+    const signers: EnvelopeSigner[] = [{ role: 'ceremony', spki: signer.spki, sign: (msg) => s.sign(signerKey, signerSchemeOf(signer.spki), msg) }];
     if (root) {
       const rootKey = findRecordedKey(s, root, tokenName, `verify requires the signature of a ${rootInfo.algorithm} root, so this bundle cannot be signed without it`);
       signers.push({ role: 'root', spki: root.spki, sign: (msg) => s.sign(rootKey, root.scheme, msg) });

@@ -130,7 +130,16 @@ export interface KeyAttributes {
   modulusBits?: number;
   /** EC / EdDSA: hex DER of CKA_EC_PARAMS. */
   ecParams?: string;
+  /** Provenance attributes the token did not report (then shown false above, never assumed true). */
+  unreported?: ('local' | 'alwaysSensitive' | 'neverExtractable')[];
 }
+
+/** What C_SetAttributeValue may change: sealing, and usage flags a token ignored in an unwrap template. */
+export type KeyAttributeChanges = Partial<Record<'extractable' | UsageFlag, boolean>>;
+
+/** The usage flags compared after a recovery. */
+export type UsageFlag = 'sign' | 'verify' | 'encrypt' | 'decrypt' | 'wrap' | 'unwrap' | 'derive';
+export const USAGE_FLAGS: readonly UsageFlag[] = ['sign', 'verify', 'encrypt', 'decrypt', 'wrap', 'unwrap', 'derive'];
 
 export type SignatureScheme =
   | 'ecdsa-sha256' // P-256: SHA-256 then CKM_ECDSA, DER output
@@ -177,8 +186,8 @@ export interface HsmSession {
    * token objects too, with the same label and id.
    */
   generateRootKey(algorithm: RootAlgorithm, label: string, id: Buffer): RootKey;
-  /** The per-ceremony EC P-384 transcript signer: token objects, private key non-extractable, sign only. */
-  generateSignerKey(label: string, id: Buffer): RootKey;
+  /** The per-ceremony transcript signer (EC P-384, or the fallback capabilities.ts chose): token objects, private key non-extractable, sign only. */
+  generateSignerKey(label: string, id: Buffer, algorithm?: 'ec-p384' | 'ec-p256' | 'rsa-3072'): RootKey;
   readAttributes(key: KeyRef): KeyAttributes;
   /** SPKI DER of a public key object (or of the public half of a pair). */
   publicKeySpki(key: KeyRef): Buffer;
@@ -208,8 +217,8 @@ export interface HsmSession {
   hasRsaAesKeyWrap(hash: OaepHash): boolean;
   wrapRsaAesNative(wrappingKey: KeyRef, key: KeyRef, hash: OaepHash): Buffer;
 
-  /** C_SetAttributeValue, e.g. { extractable: false } to seal the root after export. */
-  setAttributes(key: KeyRef, attrs: { extractable?: boolean }): void;
+  /** C_SetAttributeValue, e.g. { extractable: false } to seal the root after export, or usage flags after a recovery. */
+  setAttributes(key: KeyRef, attrs: KeyAttributeChanges): void;
   destroy(key: KeyRef): void;
   /** Destroys every object with this label and id (abort, cleanup); returns how many. */
   destroyObjects(query: { label?: string; idHex?: string }): number;

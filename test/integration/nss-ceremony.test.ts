@@ -1,0 +1,118 @@
+/**
+ * Keyrite on NSS softoken (libsoftokn3.so), as Debian ships it: each token is an NSS database made
+ * with certutil, opened through C_Initialize parameters (hsm.initArgs / --module-args). Every token
+ * has the serial 0000000000000000, CKA_LOCAL reads false on keys NSS generated itself, and NSS
+ * ignores `unwrap: false` when unwrapping an RSA private key: the ceremony and the recovery must
+ * still come out exactly as on SoftHSM.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openModule } from '../../electron/core/hsm/index.ts';
+import { USAGE_FLAGS, type KeyAttributes, type RootAlgorithm } from '../../electron/core/hsm/types.ts';
+import { verifyBundle } from '../../electron/core/transcript/verify.ts';
+import { findNssSoftoken, haveCertutil, makeNssToken, NSS_INSTALL_HINT, type NssToken } from '../helpers/nss.ts';
+import { nssObjects, runNssCeremony, transcriptEvents, type NssCeremony } from '../helpers/nss-ceremony.ts';
+import { cli } from './recover-fixtures.ts';
+
+const PIN = '482019';
+const available = Boolean(findNssSoftoken()) && haveCertutil();
+if (!available) console.warn(`nss-ceremony tests skipped: ${NSS_INSTALL_HINT}`);
+
+let work: string;
+let tokenA: NssToken;
+const done = new Map<RootAlgorithm, NssCeremony>();
+
+beforeAll(() => {
+  if (!available) return;
+  work = mkdtempSync(path.join(os.tmpdir(), 'keyrite-nss-'));
+  tokenA = makeNssToken('keyrite-nss-a', PIN, work);
+});
+
+afterAll(() => {
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+const rootAttributes = (bundle: string) => transcriptEvents(bundle).find((e) => e.type === 'key.generated')!.data.attributes as KeyAttributes;
+
+describe.skipIf(!available)('NSS softoken: ceremonies with all four exports, verify, recovery onto a second NSS token', () => {
+  for (const alg of ['aes-256', 'rsa-3072'] as RootAlgorithm[]) {
+    describe(alg, () => {
+      let c: NssCeremony;
+      let tokenB: NssToken;
+      let recovered: { status: number; stdout: string; stderr: string };
+
+      beforeAll(async () => {
+        // aes-256 through hsm.initArgs in the plan, rsa-3072 through --module-args.
+        c = await runNssCeremony(tokenA, work, `nss-${alg}`, alg, { initArgsInPlan: alg === 'aes-256' });
+        done.set(alg, c);
+        tokenB = makeNssToken(`keyrite-nss-b-${alg}`, PIN, work);
+        recovered = await cli(
+          ['recover', '--bundle', c.bundle, '--module', tokenB.module, '--module-args', tokenB.initArgs, '--token', tokenB.label, '--pin-env', 'KR_PIN'],
+          { stdin: c.shares.join('\n') + '\n', env: { KR_PIN: PIN } },
+        );
+      }, 240_000);
+
+      it('completes with all four export kinds, records the token it chose and how, and verifies VALID', () => {
+        const ev = transcriptEvents(c.bundle);
+        expect(ev.filter((e) => e.type === 'export.created').map((e) => e.data.kind).sort()).toEqual(['aws-kms', 'azure-byok', 'gcp-kms', 'vault-transit']);
+        const sel = ev.find((e) => e.type === 'hsm.selected')!.data;
+        expect(sel.token).toMatchObject({ label: 'keyrite-nss-a', serialNumber: '0000000000000000', slotId: '2', selectedBy: 'label' });
+        expect(sel.module.initArgs).toBe(tokenA.initArgs);
+        expect(sel.capabilities.map((r: { capability: string }) => r.capability)).toEqual(expect.arrayContaining(['signer', 'root keygen', 'kcv', 'backup wrap', 'backup unwrap', 'export wrap']));
+        expect(sel.capabilities.every((r: { path: string }) => r.path !== 'refused')).toBe(true);
+        const r = verifyBundle(c.bundle);
+        expect(r.checks.filter((x) => !x.ok).map((x) => `${x.name}: ${x.detail}`)).toEqual([]);
+        expect(r.valid).toBe(true);
+      });
+
+      it("records NSS's CKA_LOCAL as a quirk proven on a throwaway key, not as a key made elsewhere", () => {
+        const ev = transcriptEvents(c.bundle);
+        expect(rootAttributes(c.bundle).local).toBe(false);
+        const checks = ev.filter((e) => e.type === 'preflight.passed').flatMap((e) => e.data.checks);
+        expect(checks.find((x: { name: string }) => x.name === 'attribute quirks')?.detail).toMatch(/CKA_LOCAL reported false on a throwaway/);
+        const verified = ev.find((e) => e.type === 'key.verified')!.data.checks;
+        expect(verified.find((x: { name: string }) => x.name === 'generated in the token')).toMatchObject({ ok: true, detail: expect.stringMatching(/token quirk/) });
+      });
+
+      it("recovers onto a second NSS token with exactly the ceremony's usage flags", () => {
+        expect(recovered.stderr).toBe('');
+        expect(recovered.status).toBe(0);
+        const mod = openModule(tokenB.module, { initArgs: tokenB.initArgs });
+        try {
+          const s = mod.login({ label: tokenB.label }, PIN);
+          const key = s.findKey({ label: `nss-${alg}-root`.replace(/^/, ''), kind: alg === 'aes-256' ? 'secret' : 'private' }) ?? s.findKey({ kind: alg === 'aes-256' ? 'secret' : 'private' });
+          expect(key).toBeDefined();
+          const got = s.readAttributes(key!);
+          const want = rootAttributes(c.bundle);
+          for (const f of USAGE_FLAGS) if (want[f] !== undefined) expect(got[f], `CKA_${f.toUpperCase()}`).toBe(want[f]);
+          s.logout();
+          s.close();
+        } finally {
+          mod.close();
+        }
+        expect(verifyBundle(c.bundle).valid).toBe(true);
+      });
+    });
+  }
+});
+
+describe.skipIf(!available)('NSS softoken: EC', () => {
+  it('an ec-p384 ceremony completes and verifies, or is refused before any token object exists', async () => {
+    const token = makeNssToken('keyrite-nss-ec', PIN, work);
+    let c: NssCeremony | undefined;
+    let error: Error | undefined;
+    try {
+      c = await runNssCeremony(token, work, 'nss-ec-p384', 'ec-p384');
+    } catch (err) {
+      error = err as Error;
+    }
+    if (c) {
+      expect(verifyBundle(c.bundle).valid).toBe(true);
+    } else {
+      expect(error!.message).toMatch(/capability|cannot/);
+      expect(nssObjects(token)).toEqual([]);
+    }
+  }, 240_000);
+});
