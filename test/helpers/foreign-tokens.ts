@@ -77,21 +77,76 @@ export function attemptCeremony(
   return { algorithm: o.algorithm, outcome: 'refused', code: r.code, message: r.stderr.trim(), bundle, objectsBefore, objectsAfter };
 }
 
-/** One line of `hsm list`'s per-token judgement: status word, mechanism, what it is needed for. */
+/** One line of `hsm list`'s per-token judgement: status word, capability, mechanism, detail. */
 export interface ListedCapability {
+  /** native / FALLBACK / REFUSED (older lists: usable / MISSING). */
   status: string;
+  capability: string;
   mechanism: string;
   detail: string;
 }
 
-/** The judgement lines of the slot whose token has this label. */
-export function listedCapabilities(hsmListOut: string, tokenLabel: string): ListedCapability[] {
-  const blocks = hsmListOut.split(/\n(?=\s*slot \d+)/);
-  const mine = blocks.find((b) => b.includes(`token:        '${tokenLabel}'`) || new RegExp(`token:\\s+'${tokenLabel.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}'`).test(b));
-  if (!mine) return [];
-  const rows: ListedCapability[] = [];
-  for (const m of mine.matchAll(/^\s{4,}(\S+)\s{2,}((?:CKM_|C_)\S+(?: or CKM_\S+)*)\s{2,}(.*)$/gm)) rows.push({ status: m[1]!, mechanism: m[2]!, detail: m[3]!.trim() });
-  return rows;
+export interface ListedToken {
+  capabilities: ListedCapability[];
+  /** Per root algorithm: usable or REFUSED, and the reason (empty when `hsm list` does not judge algorithms). */
+  algorithms: Record<string, { status: string; detail: string }>;
+}
+
+/** The block of `hsm list` output for the slot whose token has this label. */
+function slotBlock(hsmListOut: string, tokenLabel: string): string | undefined {
+  const esc = tokenLabel.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return hsmListOut.split(/\n(?=\s*slot \d+)/).find((b) => new RegExp(`token:\\s+'${esc}'`).test(b));
+}
+
+/** `hsm list`'s judgement of one token: capability rows, then each root algorithm. */
+export function listedToken(hsmListOut: string, tokenLabel: string): ListedToken {
+  const out: ListedToken = { capabilities: [], algorithms: {} };
+  const block = slotBlock(hsmListOut, tokenLabel);
+  if (!block) return out;
+  let inAlgorithms = false;
+  for (const line of block.split('\n')) {
+    if (/^\s{4}root algorithms:/.test(line)) inAlgorithms = true;
+    if (inAlgorithms) {
+      const a = /^\s{6}(usable|REFUSED)\s+(\S+)\s+(.*)$/.exec(line);
+      if (a) out.algorithms[a[2]!] = { status: a[1]!, detail: a[3]!.trim() };
+      continue;
+    }
+    // capability rows: "native    kcv                   CKM_AES_ECB: detail"
+    const c = /^\s{6}(native|FALLBACK|REFUSED)\s+(\S(?:.*?\S)?)\s{2,}(\S[^:]*): (.*)$/.exec(line);
+    if (c) {
+      out.capabilities.push({ status: c[1]!, capability: c[2]!, mechanism: c[3]!, detail: c[4]!.trim() });
+      continue;
+    }
+    // older mechanism rows: "usable   CKM_AES_KEY_GEN   what it is for"
+    const m = /^\s{4,}(usable|MISSING)\s{2,}((?:CKM_|C_)\S+(?: or CKM_\S+)*)\s{2,}(.*)$/.exec(line);
+    if (m) out.capabilities.push({ status: m[1]!, capability: m[3]!.trim(), mechanism: m[2]!, detail: m[3]!.trim() });
+  }
+  return out;
+}
+
+/** Whether a listed status means the token can do it. */
+export const isUsable = (status: string): boolean => /^(usable|native|FALLBACK)$/.test(status);
+
+/**
+ * `hsm list` and the ceremony preflight agree (issue 11): where the list judges the algorithm,
+ * usable means the ceremony passed its preflight, REFUSED means it was refused for the same reason.
+ * Where it only judges mechanisms (older lists), no mechanism the refusal names is listed usable.
+ */
+export function agreementProblems(listed: ListedToken, at: CeremonyAttempt): string[] {
+  const problems: string[] = [];
+  const alg = listed.algorithms[at.algorithm];
+  if (alg) {
+    if (alg.status === 'usable' && at.outcome === 'refused') problems.push(`hsm list says ${at.algorithm} is usable, the ceremony was refused: ${at.message}`);
+    if (alg.status === 'REFUSED' && at.outcome === 'completed') problems.push(`hsm list refuses ${at.algorithm} (${alg.detail}), the ceremony completed`);
+    if (alg.status === 'REFUSED' && at.outcome === 'refused' && !at.message.includes(alg.detail))
+      problems.push(`hsm list refuses ${at.algorithm} with "${alg.detail}", the ceremony with "${at.message}"`);
+    return problems;
+  }
+  for (const mech of new Set(at.message.match(/CKM_[A-Z0-9_]+/g) ?? [])) {
+    const shown = listed.capabilities.filter((x) => x.mechanism.split(/ or | \+ /).includes(mech));
+    if (shown.length && shown.every((x) => isUsable(x.status))) problems.push(`the refusal names ${mech}, hsm list shows it usable`);
+  }
+  return problems;
 }
 
 /**
