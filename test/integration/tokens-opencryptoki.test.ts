@@ -22,6 +22,8 @@ let host: CliHost;
 let work: string;
 let listOut = '';
 const attempts: CeremonyAttempt[] = [];
+/** abort and recover, for the record (docs/hsm-compat-observed.md). */
+const operations: { what: string; outcome: string; detail: string }[] = [];
 
 beforeAll(() => {
   ock = startOpencryptoki({ tokenLabel: 'keyrite-ock' });
@@ -30,7 +32,7 @@ beforeAll(() => {
 }, 120_000);
 
 afterAll(() => {
-  recordObserved('opencryptoki', { module: ock?.module, hsmList: listedToken(listOut, 'keyrite-ock'), ceremonies: attempts.map(({ algorithm, outcome, message }) => ({ algorithm, outcome, message })) });
+  recordObserved('opencryptoki', { module: ock?.module, hsmList: listedToken(listOut, 'keyrite-ock'), ceremonies: attempts.map(({ algorithm, outcome, message }) => ({ algorithm, outcome, message })), operations });
   ock?.dispose();
   if (work) rmSync(work, { recursive: true, force: true });
 });
@@ -101,6 +103,7 @@ describe("opencryptoki's soft token", () => {
 
     const r = keyrite(host, ['ceremony', 'abort', bundle, '--reason', 'test: crashed after key generation', '--yes', '--pin-env', 'KR_PIN'], { KR_PIN: ock.pin });
     expect(r.code, r.stderr + r.stdout).toBe(0);
+    operations.push({ what: 'ceremony abort (crash after key generation)', outcome: 'aborted', detail: 'removed the announced key from the token the transcript names; other objects untouched' });
     expect(ock.objectLabels().filter((l) => l === signerLabel)).toEqual([]);
     expect(ock.objectLabels().filter((l) => l === keep)).toHaveLength(2);
   });
@@ -118,7 +121,7 @@ describe("opencryptoki's soft token", () => {
       const c = await runCeremony(soft, work, { id: 'ock-recover-src', algorithm: 'aes-256', tokenLabel: 'src', pin: '112233', threshold: 2, count: 3 });
       const before = ock.objectLabels();
       const r = keyrite(host, ['recover', '--bundle', c.bundle, '--module', ock.module, '--token', 'keyrite-ock', '--pin-env', 'KR_PIN'], { KR_PIN: ock.pin }, c.shares.slice(0, 2).join('\n') + '\n');
-      attempts.push({ algorithm: 'aes-256', outcome: r.code === 0 ? 'completed' : 'refused', code: r.code, message: `recover: ${r.code === 0 ? 'restored' : r.stderr.trim()}`, bundle: c.bundle, objectsBefore: [], objectsAfter: [] });
+      operations.push({ what: `recover (aes-256 bundle from SoftHSM)`, outcome: r.code === 0 ? 'restored' : 'refused', detail: r.code === 0 ? r.stdout.trim().split('\n').pop()! : r.stderr.trim() });
       if (r.code === 0) {
         expect(ock.objectLabels()).toContain(c.label);
         return;

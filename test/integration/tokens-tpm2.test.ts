@@ -23,6 +23,8 @@ let host: CliHost;
 let work: string;
 let listOut = '';
 const attempts: CeremonyAttempt[] = [];
+/** abort and recover, for the record (docs/hsm-compat-observed.md). */
+const operations: { what: string; outcome: string; detail: string }[] = [];
 
 beforeAll(() => {
   tpm = startTpm2({ labels: [A, B] });
@@ -31,7 +33,7 @@ beforeAll(() => {
 }, 120_000);
 
 afterAll(() => {
-  recordObserved('tpm2-pkcs11', { module: tpm?.module, hsmList: listedToken(listOut, B), ceremonies: attempts.map(({ algorithm, outcome, message }) => ({ algorithm, outcome, message })) });
+  recordObserved('tpm2-pkcs11', { module: tpm?.module, hsmList: listedToken(listOut, B), ceremonies: attempts.map(({ algorithm, outcome, message }) => ({ algorithm, outcome, message })), operations });
   tpm?.dispose();
   if (work) rmSync(work, { recursive: true, force: true });
 });
@@ -107,6 +109,7 @@ describe('tpm2-pkcs11 over swtpm', () => {
 
     const r = keyrite(host, ['ceremony', 'abort', bundle, '--reason', 'test: crashed after key generation', '--yes', '--pin-env', 'KR_PIN'], { KR_PIN: tpm.pin });
     expect(r.code, r.stderr + r.stdout).toBe(0);
+    operations.push({ what: 'ceremony abort (crash after key generation)', outcome: 'aborted', detail: `removed the announced key from '${B}' only; its twin '${A}' (same serial ${TPM2_SERIAL}) kept its key with the same label and id` });
     expect(tpm.objectLabels(B).filter((l) => l === signerLabel)).toEqual([]);
     expect(tpm.objectLabels(A).filter((l) => l === signerLabel)).toHaveLength(2);
     const status = keyrite(host, ['ceremony', 'status', bundle]);
@@ -126,7 +129,7 @@ describe('tpm2-pkcs11 over swtpm', () => {
       const c = await runCeremony(soft, work, { id: 'tpm-recover-src', algorithm: 'ec-p256', tokenLabel: 'src', pin: '112233', threshold: 2, count: 3 });
       const before = [tpm.objectLabels(A), tpm.objectLabels(B)];
       const r = keyrite(host, ['recover', '--bundle', c.bundle, '--module', tpm.module, '--token', B, '--pin-env', 'KR_PIN'], { KR_PIN: tpm.pin }, c.shares.slice(0, 2).join('\n') + '\n');
-      attempts.push({ algorithm: 'ec-p256', outcome: r.code === 0 ? 'completed' : 'refused', code: r.code, message: `recover: ${r.code === 0 ? 'restored' : r.stderr.trim()}`, bundle: c.bundle, objectsBefore: [], objectsAfter: [] });
+      operations.push({ what: `recover (ec-p256 bundle from SoftHSM)`, outcome: r.code === 0 ? 'restored' : 'refused', detail: r.code === 0 ? r.stdout.trim().split('\n').pop()! : r.stderr.trim() });
       if (r.code === 0) {
         expect(tpm.objectLabels(B)).toContain(c.label);
         expect(tpm.objectLabels(A)).toEqual(before[0]);
