@@ -55,13 +55,13 @@ export interface CeremonyAttempt {
   objectsAfter: string[];
 }
 
-/** Runs `ceremony run` for a small plan (no exports) on the token; counts objects around it. */
+/** Runs `ceremony run` for a small plan (no exports unless asked) on the token; counts objects around it. */
 export function attemptCeremony(
   host: CliHost,
-  o: { work: string; module: string; tokenLabel: string; pin: string; algorithm: RootAlgorithm; id: string; objectLabels: () => string[] },
+  o: { work: string; module: string; tokenLabel: string; pin: string; algorithm: RootAlgorithm; id: string; objectLabels: () => string[]; awsExport?: boolean },
 ): CeremonyAttempt {
   const dir = path.join(o.work, o.id);
-  const plan = writeSmallPlan(dir, { id: o.id, module: o.module, tokenLabel: o.tokenLabel, algorithm: o.algorithm });
+  const plan = writeSmallPlan(dir, { id: o.id, module: o.module, tokenLabel: o.tokenLabel, algorithm: o.algorithm, awsExport: o.awsExport });
   const shares = path.join(dir, 'shares');
   mkdirSync(shares, { recursive: true });
   const out = path.join(dir, 'out');
@@ -70,8 +70,13 @@ export function attemptCeremony(
   const objectsAfter = o.objectLabels();
   const bundle = path.join(out, o.id);
   if (r.code === 0) {
-    const v = keyrite(host, ['verify', bundle]);
-    const verdict = /^(VALID[^\n]*|INVALID[^\n]*|INCOMPLETE[^\n]*)/m.exec(v.stdout)?.[1] ?? `verify exit ${v.code}: ${v.stdout}${v.stderr}`;
+    const v = keyrite(host, ['verify', '--json', bundle]);
+    let verdict: string;
+    try {
+      verdict = String((JSON.parse(v.stdout) as { verdict: unknown }).verdict);
+    } catch {
+      verdict = `verify exit ${v.code}: ${v.stdout}${v.stderr}`;
+    }
     return { algorithm: o.algorithm, outcome: 'completed', code: r.code, message: verdict, bundle, objectsBefore, objectsAfter };
   }
   return { algorithm: o.algorithm, outcome: 'refused', code: r.code, message: r.stderr.trim(), bundle, objectsBefore, objectsAfter };

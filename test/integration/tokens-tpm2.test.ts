@@ -94,6 +94,16 @@ describe('tpm2-pkcs11 over swtpm', () => {
     });
   }
 
+  it('a ceremony with a KMS export is refused naming the export wrap too (RSA-OAEP offered for encrypt only)', () => {
+    const at = attemptCeremony(host, { work, module: tpm.module, tokenLabel: B, pin: tpm.pin, algorithm: 'aes-256', id: 'tpm-export', awsExport: true, objectLabels: () => [...tpm.objectLabels(A), ...tpm.objectLabels(B)] });
+    expect(at.outcome).toBe('refused');
+    const line = oneErrorLine({ code: at.code, stdout: '', stderr: at.message });
+    expect(at.objectsAfter).toEqual(at.objectsBefore);
+    expect(line).toMatch(/KWP|KEY_WRAP/);
+    expect(line).toMatch(/CKM_RSA_PKCS_OAEP/);
+    operations.push({ what: 'ceremony with an AWS KMS export (aes-256)', outcome: 'refused', detail: line.replace(/^keyrite: error: /, '') });
+  });
+
   it('ceremony abort removes the crashed ceremony\'s key from the token it selected, not from its twin with the same serial', () => {
     const desc = describeModule(host, tpm.module);
     const tokB = desc.tokens.find((t) => t.label === B)!;
