@@ -20,7 +20,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { KeyriteError, OperationError, UsageError } from '../errors.ts';
 import { endSession, exactSelector, HsmError, judgeMechanisms, openModule, selectOn } from '../hsm/index.ts';
-import type { HsmModule, HsmSession, KeyAttributes, KeyRef, RootKey, TokenInfo, TokenSelectedBy } from '../hsm/types.ts';
+import type { HsmModule, HsmSession, KeyAttributes, KeyRef, ModuleOptions, RootKey, TokenInfo, TokenSelectedBy } from '../hsm/types.ts';
 import { ShareCollector } from '../shares/index.ts';
 import { keyidOf, pae, RECOVERIES_DIR, RECOVERY_PREDICATE_TYPE, signBundle, verifySignature, type EnvelopeSigner } from '../transcript/dsse.ts';
 import type { EventData, EventType, TranscriptEvent } from '../transcript/events.ts';
@@ -51,6 +51,8 @@ export interface RecoveryOpenOptions {
   tokenSlot?: string;
   /** C_Initialize reserved string (--module-args), e.g. for NSS softoken. */
   moduleArgs?: string;
+  /** Replaces core/hsm's openModule (tests of tokens that misbehave). */
+  openModule?: (path: string, opts?: ModuleOptions) => HsmModule;
   /** Label for the restored key; default: the ceremony's label. */
   label?: string;
   /** Go ahead on a bundle that does not verify; recorded in the recovery transcript. */
@@ -173,7 +175,7 @@ export class Recovery {
     if (opts.label !== undefined && opts.label.trim() === '') throw new UsageError('recover: --label must not be empty');
     const bundle = loadRecoveryBundle(opts.bundle, { forceUnverified: opts.forceUnverified });
     if (!existsSync(opts.module)) throw new UsageError(`PKCS#11 module ${opts.module} does not exist`);
-    const module = openModule(opts.module, { initArgs: opts.moduleArgs });
+    const module = (opts.openModule ?? openModule)(opts.module, { initArgs: opts.moduleArgs });
     try {
       const { token, selectedBy } = selectOn(module, { label: opts.tokenLabel, serial: opts.tokenSerial, slotId: opts.tokenSlot });
       const rec = new Recovery(bundle, module, token, opts);
@@ -339,6 +341,7 @@ export class Recovery {
       module: { path: m.path, sha256: m.sha256, manufacturer: m.manufacturer, library: m.library, libraryVersion: m.libraryVersion, cryptokiVersion: m.cryptokiVersion, ...(m.initArgs !== undefined ? { initArgs: m.initArgs } : {}) },
       token: { label: t.label, manufacturer: t.manufacturer, model: t.model, serialNumber: t.serialNumber, firmware: t.firmware, flags: t.flags, slotId: t.slotId, selectedBy: this.selectedBy },
       mechanisms: judgeMechanisms(this.module!.mechanisms(exactSelector(t)), this.bundle.key.algorithm),
+      capabilities: judgeCapabilities(this.module!.mechanisms(exactSelector(t)), this.bundle.key.algorithm, { tokenFlags: t.flags }).rows,
     });
     this.record('hsm.logged-in', { tokenLabel: t.label, tokenSerial: s.token.serialNumber });
     for (const u of this.used) {

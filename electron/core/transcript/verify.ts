@@ -349,7 +349,10 @@ function checkEnvelope(ctx: FolderContext, list: Checklist, predicateType: strin
     } catch {
       scheme = 'unknown';
     }
-    if (scheme !== 'ecdsa-sha384') fail(`the ceremony signer ${short(c[0].keyid)} is not an EC P-384 key`);
+    // EC P-384, or the fallback hsm.selected recorded for a token without it (P-256, RSA >= 3072 bits).
+    const fallback = signerFallbackOf(ctx.events);
+    const allowed = scheme === 'ecdsa-sha384' || (fallback && (scheme === 'ecdsa-sha256' || (scheme === 'rsa-pkcs1-sha256' && rsaBits(c[0].key) >= 3072)));
+    if (!allowed) fail(`the ceremony signer ${short(c[0].keyid)} is not an EC P-384 key${fallback ? ', nor the P-256 or RSA-3072 fallback hsm.selected records' : ''}`);
     // The signer must be the key the transcript says was generated in the token for this run.
     const gen = ctx.events.filter((e) => e.type === 'signer.generated');
     if (gen.length === 0) fail('no signer.generated event records the ceremony signer');
@@ -359,7 +362,8 @@ function checkEnvelope(ctx: FolderContext, list: Checklist, predicateType: strin
     if (g.data.keyid !== c[0].keyid || !spkiOk) {
       fail(`the ceremony signer ${short(c[0].keyid)} is not the key signer.generated recorded (seq ${g.seq}, ${short(String(g.data.keyid))})`);
     }
-    return `ceremony signer ${c[0].keyid} (EC P-384), recorded by signer.generated (seq ${g.seq}), signed`;
+    const kind = scheme === 'ecdsa-sha384' ? 'EC P-384' : scheme === 'ecdsa-sha256' ? 'EC P-256, the fallback hsm.selected records' : 'RSA, the fallback hsm.selected records';
+    return `ceremony signer ${c[0].keyid} (${kind}), recorded by signer.generated (seq ${g.seq}), signed`;
   });
 
   list.run('signers.expected', () => {
@@ -922,4 +926,15 @@ export function verifyRecovery(
 export function firstFailure(result: { checks: VerifyCheck[] }): string | undefined {
   const c = result.checks.find((x) => !x.ok);
   return c ? `${c.name}: ${c.detail}` : undefined;
+}
+
+/** Whether hsm.selected records that the token had no usable EC P-384 and the signer took a fallback (capabilities.ts). */
+function signerFallbackOf(events: TranscriptEvent[]): boolean {
+  const sel = events.find((e) => e.type === 'hsm.selected');
+  const caps = (sel?.data as { capabilities?: unknown } | undefined)?.capabilities;
+  return Array.isArray(caps) && caps.some((r) => (r as { capability?: string; path?: string }).capability === 'signer' && (r as { path?: string }).path === 'fallback');
+}
+
+function rsaBits(key: KeyObject): number {
+  return key.asymmetricKeyType === 'rsa' ? (key.asymmetricKeyDetails?.modulusLength ?? 0) : 0;
 }
