@@ -14,7 +14,7 @@ import { Ceremony } from '../../electron/core/ceremony/engine.ts';
 import { writeDemoPlan } from '../../electron/core/ceremony/demo-plan.ts';
 import { openModule } from '../../electron/core/hsm/index.ts';
 import { ROOT_ALGORITHMS, type RootAlgorithm } from '../../electron/core/hsm/types.ts';
-import { verifyBundle } from '../../electron/core/transcript/verify.ts';
+import { verifyBundle } from '../../electron/core/verify/index.ts';
 import { captureIO, makeTokenEnv, PIN, writePlan, type TokenEnv } from '../helpers/ceremony-fixture.ts';
 import { narrowedOpenModule, type Narrowing } from '../helpers/narrow-token.ts';
 import { transcriptEvents } from '../helpers/nss-ceremony.ts';

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openModule } from '../../electron/core/hsm/index.ts';
 import { USAGE_FLAGS, type KeyAttributes, type RootAlgorithm } from '../../electron/core/hsm/types.ts';
-import { verifyBundle } from '../../electron/core/transcript/verify.ts';
+import { verifyBundle } from '../../electron/core/verify/index.ts';
 import { findNssSoftoken, haveCertutil, makeNssToken, NSS_INSTALL_HINT, type NssToken } from '../helpers/nss.ts';
 import { nssObjects, runNssCeremony, transcriptEvents, type NssCeremony } from '../helpers/nss-ceremony.ts';
 import { cli } from './recover-fixtures.ts';
@@ -96,7 +96,7 @@ describe.skipIf(!available)('NSS softoken: ceremonies with all four exports, ver
         // NSS sets CKA_UNWRAP on an unwrapped RSA private key although the template says false: corrected, and recorded.
         const dir = path.join(c.bundle, 'recoveries');
         const rec = transcriptEvents(path.join(dir, readdirSync(dir)[0]));
-        const usage = rec.find((e) => e.type === 'key.verified')!.data.checks.find((x: { name: string }) => x.name === 'usage flags');
+        const usage = (rec.find((e) => e.type === 'key.verified')!.data.checks as { name: string; detail: string }[]).find((x) => x.name === 'usage flags')!;
         if (alg === 'rsa-3072') expect(usage.detail).toMatch(/ignored the unwrap template for CKA_UNWRAP true \(ceremony: false\); corrected with C_SetAttributeValue/);
         else expect(usage.detail).toMatch(/every usage flag .* equals the ceremony's/);
       });
