@@ -181,9 +181,10 @@ describe('keyrite hsm list', () => {
     expect(text).toContain(`serial:       ${serialA}`);
     expect(text).toMatch(/model:\s+SoftHSM v2/);
     expect(text).toMatch(/flags:\s+RNG LOGIN_REQUIRED/);
-    expect(text).toMatch(/usable\s+CKM_EC_EDWARDS_KEY_PAIR_GEN/);
-    expect(text).toMatch(/usable\s+CKM_AES_KEY_WRAP_KWP or CKM_AES_KEY_WRAP_PAD/);
-    expect(text).toMatch(/usable\s+CKM_AES_CMAC/);
+    expect(text).toMatch(/native\s+signer\s+CKM_EC_KEY_PAIR_GEN \+ CKM_ECDSA/);
+    expect(text).toMatch(/native\s+kcv\s+CKM_AES_CMAC/);
+    expect(text).toMatch(/usable\s+rsa-4096\s+native/);
+    expect(text).toMatch(/usable\s+ed25519/);
     expect(text).toContain('(not initialised)');
   });
 

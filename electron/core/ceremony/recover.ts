@@ -20,15 +20,16 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { KeyriteError, OperationError, UsageError } from '../errors.ts';
 import { endSession, exactSelector, HsmError, judgeMechanisms, openModule, selectOn } from '../hsm/index.ts';
-import type { HsmModule, HsmSession, KeyAttributes, KeyRef, RootKey, TokenInfo, TokenSelectedBy } from '../hsm/types.ts';
+import type { HsmModule, HsmSession, KeyAttributes, KeyRef, ModuleOptions, RootKey, TokenInfo, TokenSelectedBy } from '../hsm/types.ts';
 import { ShareCollector } from '../shares/index.ts';
 import { keyidOf, pae, RECOVERIES_DIR, RECOVERY_PREDICATE_TYPE, signBundle, verifySignature, type EnvelopeSigner } from '../transcript/dsse.ts';
 import type { EventData, EventType, TranscriptEvent } from '../transcript/events.ts';
 import { TranscriptWriter } from '../transcript/writer.ts';
 import { makeNewDir, toPem, writeNewFile } from '../util/files.ts';
 import { APP_NAME, APP_VERSION } from '../version.ts';
+import { runningCode } from '../code.ts';
 import { hostRecord } from './host.ts';
-import { attributeChecks, keyIdentity, rootSignatureScheme, signerSchemeOf } from './key-checks.ts';
+import { attributeChecks, flagCheck, keyIdentity, rootSignatureScheme, sealProblem, signerSchemeOf } from './key-checks.ts';
 import { loadRecoveryBundle, type BundleVerification, type RecoveryBundle } from './recovery-bundle.ts';
 import { aesKcvSoftware } from './recovery-kcv.ts';
 import { describeDiffs, enforceUsage, wantedUsage } from './usage-flags.ts';
@@ -51,6 +52,8 @@ export interface RecoveryOpenOptions {
   tokenSlot?: string;
   /** C_Initialize reserved string (--module-args), e.g. for NSS softoken. */
   moduleArgs?: string;
+  /** Replaces core/hsm's openModule (tests of tokens that misbehave). */
+  openModule?: (path: string, opts?: ModuleOptions) => HsmModule;
   /** Label for the restored key; default: the ceremony's label. */
   label?: string;
   /** Go ahead on a bundle that does not verify; recorded in the recovery transcript. */
@@ -173,7 +176,7 @@ export class Recovery {
     if (opts.label !== undefined && opts.label.trim() === '') throw new UsageError('recover: --label must not be empty');
     const bundle = loadRecoveryBundle(opts.bundle, { forceUnverified: opts.forceUnverified });
     if (!existsSync(opts.module)) throw new UsageError(`PKCS#11 module ${opts.module} does not exist`);
-    const module = openModule(opts.module, { initArgs: opts.moduleArgs });
+    const module = (opts.openModule ?? openModule)(opts.module, { initArgs: opts.moduleArgs });
     try {
       const { token, selectedBy } = selectOn(module, { label: opts.tokenLabel, serial: opts.tokenSerial, slotId: opts.tokenSlot });
       const rec = new Recovery(bundle, module, token, opts);
@@ -328,7 +331,7 @@ export class Recovery {
     this.record('recovery.started', {
       ceremonyId: this.bundle.ceremonyId,
       ceremonyChainHead: this.bundle.chainHead,
-      app: { name: APP_NAME, version: APP_VERSION },
+      app: { name: APP_NAME, version: APP_VERSION, code: runningCode() },
       host,
       frontEnd: this.opts.frontEnd ?? 'cli',
       bundleVerification: { ...this.bundle.verification },
@@ -339,6 +342,7 @@ export class Recovery {
       module: { path: m.path, sha256: m.sha256, manufacturer: m.manufacturer, library: m.library, libraryVersion: m.libraryVersion, cryptokiVersion: m.cryptokiVersion, ...(m.initArgs !== undefined ? { initArgs: m.initArgs } : {}) },
       token: { label: t.label, manufacturer: t.manufacturer, model: t.model, serialNumber: t.serialNumber, firmware: t.firmware, flags: t.flags, slotId: t.slotId, selectedBy: this.selectedBy },
       mechanisms: judgeMechanisms(this.module!.mechanisms(exactSelector(t)), this.bundle.key.algorithm),
+      capabilities: judgeCapabilities(this.module!.mechanisms(exactSelector(t)), this.bundle.key.algorithm, { tokenFlags: t.flags }).rows,
     });
     this.record('hsm.logged-in', { tokenLabel: t.label, tokenSerial: s.token.serialNumber });
     for (const u of this.used) {
@@ -406,9 +410,12 @@ export class Recovery {
     if (this.bundle.sealed) {
       this.step = 'seal';
       s.setAttributes(root.key, { extractable: false });
-      sealed = !s.readAttributes(root.key).extractable;
-      this.record('key.sealed', { label, id: key.id, extractable: !sealed });
-      if (!sealed) throw new OperationError('the token still reports the recovered key as extractable after sealing');
+      const back = s.readAttributes(root.key);
+      const problem = sealProblem(back, 'the recovered key');
+      sealed = problem === undefined;
+      // Fail closed: an unreadable CKA_EXTRACTABLE is never recorded or taken as sealed.
+      if (back.extractable !== undefined) this.record('key.sealed', { label, id: key.id, extractable: back.extractable });
+      if (problem) throw new OperationError(problem);
     }
 
     this.step = 'signer';
@@ -523,7 +530,7 @@ function recoveredAttributeChecks(a: KeyAttributes, want: { label: string; idHex
   const skip = new Set(['generated in the token', 'sensitive', 'extractable']);
   if (want.algorithm === 'aes-256' && !a.valueLen) skip.add('size');
   const checks = attributeChecks(a, { ...want, extractable: true }).filter((c) => !skip.has(c.name));
-  checks.push({ name: 'sensitive', ok: a.sensitive === true, detail: `CKA_SENSITIVE is ${a.sensitive}` });
+  checks.push(flagCheck('sensitive', 'CKA_SENSITIVE', a.sensitive, true));
   return checks;
 }
 

@@ -54,8 +54,9 @@ function verifies(spki: Buffer, scheme: SignatureScheme, sig: Buffer): boolean {
 
 function quirksOf(a: KeyAttributes, provenOn: string, expectNeverExtractable: boolean): AttributeQuirk[] {
   const out: AttributeQuirk[] = [];
-  const seen = (attr: AttributeQuirk['attribute'], value: boolean) => {
-    if (a.unreported?.includes(attr)) out.push({ attribute: attr, reported: 'unreported', provenOn });
+  // An attribute that cannot be read is undefined (session.ts), never taken as true.
+  const seen = (attr: AttributeQuirk['attribute'], value: boolean | undefined) => {
+    if (value === undefined) out.push({ attribute: attr, reported: 'unreported', provenOn });
     else if (!value) out.push({ attribute: attr, reported: 'false', provenOn });
   };
   seen('local', a.local);
