@@ -2,7 +2,7 @@
  * Renders what the foreign-token integration tests saw (KEYRITE_COMPAT_OBSERVED=DIR) as the
  * Markdown tables of docs/hsm-compat-observed.md:
  *   KEYRITE_COMPAT_OBSERVED=/tmp/compat npx vitest run test/integration/tokens-opencryptoki.test.ts test/integration/tokens-tpm2.test.ts
- *   node bin/run-ts.mjs test/helpers/compat-table.ts /tmp/compat
+ *   npx tsx test/helpers/compat-table.ts /tmp/compat
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';

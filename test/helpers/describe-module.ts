@@ -1,5 +1,5 @@
 /**
- * Prints a PKCS#11 module's description and its tokens as JSON (node bin/run-ts.mjs
+ * Prints a PKCS#11 module's description and its tokens as JSON (npx tsx
  * test/helpers/describe-module.ts MODULE). A child process, so a test can read a module that only
  * works inside a sandbox's namespaces (opencryptoki) or environment (tpm2-pkcs11).
  */

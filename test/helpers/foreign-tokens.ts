@@ -202,9 +202,10 @@ export function recordObserved(token: string, data: unknown): void {
 
 /** The module's description and tokens, read by a child process on the host (see describe-module.ts). */
 export function describeModule(host: CliHost, module: string): { info: ModuleInfo; tokens: TokenInfo[] } {
-  const argv = [process.execPath, path.join(REPO, 'bin', 'run-ts.mjs'), path.join(REPO, 'test', 'helpers', 'describe-module.ts'), module];
-  const [cmd, ...rest] = host.wrap ? host.wrap(argv, host.cwd) : argv;
-  const r = spawnSync(cmd!, rest, { env: host.env, cwd: host.cwd, encoding: 'utf8', timeout: 60_000 });
+  const argv = [process.execPath, '--import', 'tsx', path.join(REPO, 'test', 'helpers', 'describe-module.ts'), module];
+  // From the repository, where `--import tsx` resolves.
+  const [cmd, ...rest] = host.wrap ? host.wrap(argv, REPO) : argv;
+  const r = spawnSync(cmd!, rest, { env: host.env, cwd: REPO, encoding: 'utf8', timeout: 60_000 });
   if (r.status !== 0) throw new Error(`describe-module ${module} failed: ${r.stderr}`);
   return JSON.parse(r.stdout) as { info: ModuleInfo; tokens: TokenInfo[] };
 }
