@@ -15,7 +15,7 @@ import { chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
-import { isAlive, libCandidates, requireFile, requireTools, run, SandboxSetupError, startDaemon, stopPid, waitFor } from './sandbox-process.ts';
+import { isAlive, libCandidates, requireFile, requireTools, run, SandboxSetupError, startDaemon, stopOnExit, stopPid, waitFor } from './sandbox-process.ts';
 
 export const OCK_SO_PIN_DEFAULT = '87654321';
 /** The soft token's slot in our opencryptoki.conf (the Debian default puts the soft token at 3). */
@@ -77,6 +77,7 @@ export function startOpencryptoki(o: OpencryptokiOptions = {}): OpencryptokiSand
   // Without --fork, unshare execs sh which execs pkcsslotd: the child's pid is the daemon's.
   const daemon = startDaemon('unshare', ['-m', '-i', '--propagation', 'private', 'sh', '-c', mounts], d('pkcsslotd.log'));
   const pid = daemon.pid;
+  const unregister = stopOnExit(() => [pid]);
   const log = () => {
     try {
       return readFileSync(d('pkcsslotd.log'), 'utf8');
@@ -104,6 +105,7 @@ export function startOpencryptoki(o: OpencryptokiOptions = {}): OpencryptokiSand
     },
     dispose() {
       stopPid(pid);
+      unregister();
       rmSync(dir, { recursive: true, force: true });
     },
   };

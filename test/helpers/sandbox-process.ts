@@ -126,3 +126,21 @@ export function tcpListening(port: number): boolean {
 export function isAlive(pid: number | undefined): boolean {
   return !!pid && alive(pid);
 }
+
+/**
+ * Stops these pids when the test process exits without running its afterAll (a worker killed on a
+ * timeout): daemons of a finished run must not outlive it. Returns the unregister function.
+ */
+export function stopOnExit(pids: () => (number | undefined)[]): () => void {
+  const handler = () => {
+    for (const pid of pids()) {
+      try {
+        if (pid) process.kill(pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }
+  };
+  process.once('exit', handler);
+  return () => process.removeListener('exit', handler);
+}

@@ -14,7 +14,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { isAlive, libCandidates, requireFile, requireTools, run, SandboxSetupError, startDaemon, stopPid, tcpListening, waitFor } from './sandbox-process.ts';
+import { isAlive, libCandidates, requireFile, requireTools, run, SandboxSetupError, startDaemon, stopOnExit, stopPid, tcpListening, waitFor } from './sandbox-process.ts';
 
 export const TPM2_SERIAL = '0000000000000000';
 
@@ -90,6 +90,7 @@ export function startTpm2(o: Tpm2Options = {}): Tpm2Sandbox {
   };
   const pids: (number | undefined)[] = [];
   const tokens: Tpm2Token[] = [];
+  const unregister = stopOnExit(() => pids);
   const sandbox: Tpm2Sandbox = {
     dir,
     module,
@@ -104,6 +105,7 @@ export function startTpm2(o: Tpm2Options = {}): Tpm2Sandbox {
     dispose() {
       // abrmd first (it holds the TPM connection and the bus name), then the bus, then the TPM.
       for (const pid of [...pids].reverse()) stopPid(pid);
+      unregister();
       rmSync(dir, { recursive: true, force: true });
     },
   };
