@@ -4,7 +4,6 @@ import { KeyriteError, OperationError, UsageError } from '../errors.ts';
 import { endSession, exactSelector, openModule, judgeMechanisms, kwpSelfTest, selectOn } from '../hsm/index.ts';
 import { judgeCapabilities, refusals, type CapabilityPlan } from '../hsm/capabilities.ts';
 import { proveCapabilities, type AttributeQuirk } from '../hsm/capability-probe.ts';
-import type { GrapheneSession } from '../hsm/session.ts';
 import type { HsmModule, HsmSession, KwpInfo, MechanismInfo, ModuleOptions, RootKey, TokenInfo, TokenSelectedBy } from '../hsm/types.ts';
 import { combineMnemonics, shareCheckValue, splitSecret } from '../shares/index.ts';
 import { renderReport, renderShareSheet, renderShareText, shareSheetFileBase } from '../sheets/index.ts';
@@ -244,7 +243,7 @@ export class Ceremony {
     const alg = this.plan.key.algorithm as RootKey['algorithm'];
     this.kwp = kwpSelfTest(this.session);
     // Throwaway session objects prove what the mechanism list promised, before any token object exists.
-    const proof = proveCapabilities(this.session as GrapheneSession, alg, this.capabilities!);
+    const proof = proveCapabilities(this.session, alg, this.capabilities!);
     checks.push(...proof.checks);
     this.quirks = proof.quirks;
     if (proof.quirks.length)

@@ -35,7 +35,6 @@ import { aesKcvSoftware } from './recovery-kcv.ts';
 import { describeDiffs, enforceUsage, wantedUsage } from './usage-flags.ts';
 import { judgeCapabilities, refusals } from '../hsm/capabilities.ts';
 import { proveCapabilities, type AttributeQuirk } from '../hsm/capability-probe.ts';
-import type { GrapheneSession } from '../hsm/session.ts';
 
 export type { BundleVerification } from './recovery-bundle.ts';
 
@@ -304,7 +303,7 @@ export class Recovery {
     const alg = this.bundle.key.algorithm;
     const caps = judgeCapabilities(this.module!.mechanisms(exactSelector(this.info.token)), alg);
     if (!caps.ok) throw new HsmError('mechanism-missing', `${tok} cannot take this recovery: ${refusals(caps)}; nothing was changed`);
-    const proof = proveCapabilities(s as GrapheneSession, alg, caps);
+    const proof = proveCapabilities(s, alg, caps);
     const failed = proof.checks.find((c) => !c.ok);
     if (failed) throw new HsmError('refused', `${tok} cannot take this recovery: ${failed.name}: ${failed.detail}; nothing was changed`);
     this.quirks = proof.quirks;

@@ -166,7 +166,7 @@ export function judgeCapabilities(mechs: MechanismInfo[], algorithm: RootAlgorit
     const cbc = find(mechs, CKM_AES_CBC_PAD, 'WRAP') ? '; CKM_AES_CBC_PAD is offered, but Keyrite does not back up with it (no integrity check; sheets and by-hand recovery are RFC 5649: docs/hsm.md)' : '';
     const detail = `neither CKM_AES_KEY_WRAP_KWP nor CKM_AES_KEY_WRAP_PAD is offered for both WRAP and UNWRAP${cbc}`;
     add('backup wrap', 'refused', kwpName, detail);
-    add('backup unwrap', 'refused', kwpName, detail);
+    add('backup unwrap', 'refused', kwpName, 'no RFC 5649 mechanism (see backup wrap)');
   }
 
   if (opts.exports) {

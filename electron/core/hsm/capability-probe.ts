@@ -11,6 +11,7 @@ import { createPublicKey, randomBytes, verify } from 'node:crypto';
 import { HsmError } from './errors.ts';
 import type { CapabilityPlan, SignerAlgorithm } from './capabilities.ts';
 import { rootUsage } from './templates.ts';
+import { underlyingSession } from './session.ts';
 import { USAGE_FLAGS, type HsmSession, type KeyAttributes, type KeyRef, type RootAlgorithm, type RootKey, type SignatureScheme } from './types.ts';
 import { kcvSoftware as aesKcvSoftware } from './kcv-ecb.ts';
 
@@ -91,7 +92,12 @@ function attempt(checks: Check[], name: string, fn: () => string): boolean {
   }
 }
 
-export function proveCapabilities(s: HsmSession & { generateSessionKey(role: 'root' | 'signer', alg: RootAlgorithm, label: string, o?: { rsaBits?: number }): RootKey }, algorithm: RootAlgorithm, plan: CapabilityPlan): ProbeResult {
+/**
+ * Proofs run on the session underneath any wrapper (fault injection counts the ceremony's own layer
+ * calls, "the first wrapKwp", and these are not those); the C_* calls are the same either way.
+ */
+export function proveCapabilities(session: HsmSession, algorithm: RootAlgorithm, plan: CapabilityPlan): ProbeResult {
+  const s = underlyingSession(session);
   const checks: Check[] = [];
   const quirks: AttributeQuirk[] = [];
   const unwrapIgnores: string[] = [];

@@ -9,6 +9,7 @@
 import pkcs11js from 'pkcs11js';
 import { HsmError } from './errors.ts';
 import { openModule as realOpenModule } from './module.ts';
+import { UNDERLYING_SESSION } from './session.ts';
 import type { HsmModule, HsmSession, ModuleOptions } from './types.ts';
 
 /** The faults a token can show mid-ceremony, with their CKR values (PKCS#11 2.40). */
@@ -143,6 +144,7 @@ export function faultInjector(spec: FaultSpec): FaultInjector {
   const wrapSession = (session: HsmSession): HsmSession =>
     new Proxy(session, {
       get(target, prop, receiver) {
+        if (prop === UNDERLYING_SESSION) return target;
         const value = Reflect.get(target, prop, receiver) as unknown;
         if (typeof value !== 'function' || typeof prop !== 'string') return value;
         return (...args: unknown[]) => layerCall(prop, args, () => (value as (...a: unknown[]) => unknown).apply(target, args));

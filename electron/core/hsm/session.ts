@@ -76,6 +76,16 @@ function nodeKwp(kek: Buffer, data: Buffer): Buffer {
   return Buffer.concat([c.update(data), c.final()]);
 }
 
+/** A wrapper around a GrapheneSession (fault injection's Proxy) answers this with the session itself. */
+export const UNDERLYING_SESSION = Symbol.for('keyrite.underlyingSession');
+
+/** The GrapheneSession under any wrapper; throws for sessions not made by openModule. */
+export function underlyingSession(s: HsmSession): GrapheneSession {
+  const inner = (s as unknown as Record<symbol, unknown>)[UNDERLYING_SESSION] ?? s;
+  if (!(inner instanceof GrapheneSession)) throw new HsmError('refused', 'not a session opened by openModule');
+  return inner;
+}
+
 function handleOf(ref: KeyRef): GKey {
   return ref.handle as GKey;
 }
