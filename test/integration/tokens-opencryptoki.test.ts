@@ -72,6 +72,8 @@ describe("opencryptoki's soft token", () => {
     it(`${algorithm} ceremony: completes and verifies, or is refused before any token object exists, naming what is missing`, () => {
       const at = attemptCeremony(host, { work, module: ock.module, tokenLabel: 'keyrite-ock', pin: ock.pin, algorithm, id: `ock-${algorithm}`, objectLabels: () => ock.objectLabels() });
       attempts.push(at);
+      // hsm list and the preflight agree (same judgement, same reason).
+      expect(agreementProblems(listedToken(listOut, 'keyrite-ock'), at)).toEqual([]);
       if (at.outcome === 'completed') {
         expect(MUST_REFUSE[algorithm], `${algorithm} completed on a token without its key type`).toBeUndefined();
         expect(at.message).toMatch(/^VALID/);
@@ -81,8 +83,6 @@ describe("opencryptoki's soft token", () => {
       const line = oneErrorLine({ code: at.code, stdout: '', stderr: at.message });
       expect(at.objectsAfter).toEqual(at.objectsBefore);
       for (const re of MUST_REFUSE[algorithm] ?? [/RFC 5649|KWP|KEY_WRAP|CBC_PAD/]) expect(line).toMatch(re);
-      // hsm list and the preflight agree (same judgement, same reason).
-      expect(agreementProblems(listedToken(listOut, 'keyrite-ock'), at)).toEqual([]);
     });
   }
 

@@ -79,6 +79,8 @@ describe('tpm2-pkcs11 over swtpm', () => {
     it(`${algorithm} ceremony on token b: completes, or is refused before any token object exists, naming what is missing`, () => {
       const at = attemptCeremony(host, { work, module: tpm.module, tokenLabel: B, pin: tpm.pin, algorithm, id: `tpm-${algorithm}`, objectLabels: () => [...tpm.objectLabels(A), ...tpm.objectLabels(B)] });
       attempts.push(at);
+      // hsm list and the preflight agree (same judgement, same reason).
+      expect(agreementProblems(listedToken(listOut, B), at)).toEqual([]);
       if (at.outcome === 'completed') {
         expect(at.message).toMatch(/^VALID/);
         return;
@@ -89,8 +91,6 @@ describe('tpm2-pkcs11 over swtpm', () => {
       expect(line).not.toMatch(/tokens are (labelled|with serial)|give the serial/);
       expect(at.objectsAfter).toEqual(at.objectsBefore);
       for (const re of MUST_NAME[algorithm]!) expect(line).toMatch(re);
-      // hsm list and the preflight agree (same judgement, same reason).
-      expect(agreementProblems(listedToken(listOut, B), at)).toEqual([]);
     });
   }
 
