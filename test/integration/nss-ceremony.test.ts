@@ -106,6 +106,18 @@ describe.skipIf(!available)('NSS softoken: ceremonies with all four exports, ver
 });
 
 describe.skipIf(!available)('NSS softoken: EC', () => {
+  it('hsm list --prove finds at once what the ceremony login finds: EC keys do not unwrap back; RSA unwrap ignores CKA_UNWRAP', async () => {
+    const token = makeNssToken('keyrite-nss-prove', PIN, work);
+    const r = await cli(['hsm', 'list', '--module', token.module, '--module-args', token.initArgs, '--prove', '--token', token.label, '--pin-env', 'KR_PIN'], { env: { KR_PIN: PIN } });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/usable\s+ec-p384\s+native/); // by the mechanism list...
+    expect(r.stdout).toMatch(/REFUSED\s+ec-p384\s+capability: backup wrap and unwrap of ec-p384: .*\(CKR_TEMPLATE_INCOMPLETE\)/); // ...but not by the proof
+    expect(r.stdout).toMatch(/proven\s+rsa-3072\s+5 proofs passed; quirk: CKA_LOCAL false; unwrap ignores CKA_UNWRAP true \(asked false\)/);
+    expect(r.stdout).toMatch(/proven\s+aes-256\s/);
+    expect(nssObjects(token)).toEqual([]);
+  }, 240_000);
+
   it('an ec-p384 ceremony completes and verifies, or is refused before any token object exists', async () => {
     const token = makeNssToken('keyrite-nss-ec', PIN, work);
     let c: NssCeremony | undefined;

@@ -2,8 +2,10 @@ import { KeyriteError } from '../../core/errors.ts';
 import { openModule, ROOT_ALGORITHMS, type MechanismInfo, type TokenInfo } from '../../core/hsm/index.ts';
 import { judgeCapabilities, refusals, type Capability } from '../../core/hsm/capabilities.ts';
 import { discoverModules, initArgsHint } from '../../core/hsm/discover.ts';
-import { optString, type CliIO, type Command, type ParsedArgs } from '../command.ts';
-import { MODULE_ARGS_HELP, MODULE_ARGS_OPTION, moduleArgs } from '../module-args.ts';
+import { UsageError } from '../../core/errors.ts';
+import { optString, secretSource, type CliIO, type Command, type ParsedArgs } from '../command.ts';
+import { MODULE_ARGS_HELP, MODULE_ARGS_OPTION, moduleArgs, TOKEN_NARROWING_HELP, TOKEN_NARROWING_OPTIONS } from '../module-args.ts';
+import { proveLines } from './hsm-prove.ts';
 
 export { COMMON_MODULE_PATHS, MODULE_DIRS } from '../../core/hsm/discover.ts';
 
@@ -46,7 +48,12 @@ function tokenLines(t: TokenInfo, mechs: MechanismInfo[] | undefined): string[] 
   return [...lines, ...capabilityLines(mechs, t.flags)];
 }
 
-function listModule(path: string, io: CliIO, initArgs: string | undefined): void {
+interface Prove {
+  token: { label: string; serial?: string; slotId?: string };
+  pin: string;
+}
+
+function listModule(path: string, io: CliIO, initArgs: string | undefined, prove?: Prove): void {
   const mod = openModule(path, { initArgs });
   try {
     const lines = [
@@ -69,6 +76,7 @@ function listModule(path: string, io: CliIO, initArgs: string | undefined): void
       }
       lines.push(...tokenLines(t, mechs));
     }
+    if (prove) lines.push(...proveLines(mod, prove.token, prove.pin));
     io.stdout(lines.join('\n') + '\n');
   } finally {
     mod.close();
@@ -80,6 +88,7 @@ export const hsmListCommand: Command = {
   summary: 'PKCS#11 modules, their tokens and what each can do in a ceremony',
   help: [
     'Usage: keyrite hsm list [--module PATH] [--module-args STRING]',
+    '       keyrite hsm list --module PATH --prove --token LABEL [--token-serial S] [--slot N] [--pin-env VAR]',
     '',
     'Lists the PKCS#11 module given, or every one found in the usual places (/usr/lib/<multiarch>/pkcs11/,',
     '/usr/lib64/pkcs11/, SoftHSM, OpenSC, opencryptoki, tpm2-pkcs11, p11-kit proxy, NSS softoken, and the',
@@ -87,16 +96,29 @@ export const hsmListCommand: Command = {
     'label, manufacturer, model, serial, firmware and flags, then each capability a ceremony needs as',
     'native, FALLBACK (a standard alternative, named) or REFUSED (with the reason), judged from the',
     'mechanism flags and key-size ranges exactly as the ceremony preflight judges them, and each root',
-    'algorithm usable or REFUSED. A ceremony proves the same with throwaway keys at login.',
+    'algorithm usable or REFUSED. A ceremony proves the same with throwaway keys at login; --prove',
+    'logs in to one token and runs those proofs now (wrap and unwrap back of each key kind, KCV,',
+    'signer, sealing, attribute quirks), creating only session objects.',
     '',
     'Options:',
     '  --module PATH          the PKCS#11 module (.so/.dylib/.dll) to list',
     MODULE_ARGS_HELP,
+    '  --prove                log in and prove each usable algorithm (needs --module and --token)',
+    '  --token LABEL          the token to prove on',
+    TOKEN_NARROWING_HELP,
+    '  --pin-env VAR          read the PIN from environment variable VAR (else a no-echo prompt)',
   ].join('\n'),
-  options: { module: { type: 'string' }, ...MODULE_ARGS_OPTION },
+  options: { module: { type: 'string' }, ...MODULE_ARGS_OPTION, prove: { type: 'boolean' }, token: { type: 'string' }, ...TOKEN_NARROWING_OPTIONS, 'pin-env': { type: 'string' } },
   async run(args: ParsedArgs, io: CliIO): Promise<number> {
     const given = optString(args, 'module');
     const initArgs = moduleArgs(args);
+    if (args.values.prove) {
+      const label = optString(args, 'token');
+      if (given === undefined || !label) throw new UsageError('hsm list: --prove needs --module PATH and --token LABEL');
+      const pin = await secretSource(io, 'hsm list', 'pin-env', optString(args, 'pin-env'), `PIN for token '${label}'`)();
+      listModule(given, io, initArgs, { token: { label, serial: optString(args, 'token-serial'), slotId: optString(args, 'slot') }, pin });
+      return 0;
+    }
     if (given !== undefined) {
       listModule(given, io, initArgs);
       return 0;
