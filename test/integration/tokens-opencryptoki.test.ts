@@ -86,6 +86,16 @@ describe("opencryptoki's soft token", () => {
     });
   }
 
+  it('hsm list --prove (inside the namespace) runs the login proofs and leaves no object on the token', () => {
+    const before = ock.objectLabels();
+    const r = keyrite(host, ['hsm', 'list', '--module', ock.module, '--prove', '--token', 'keyrite-ock', '--pin-env', 'KR_PIN'], { KR_PIN: ock.pin });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`proofs on 'keyrite-ock' \\(slot ${ock.slot}\\)`));
+    expect(ock.objectLabels()).toEqual(before);
+    const proofs = r.stdout.slice(r.stdout.indexOf("proofs on 'keyrite-ock'")).trim();
+    operations.push({ what: 'hsm list --prove', outcome: 'proved', detail: proofs.split('\n').slice(1).map((l) => l.trim().replace(/\s{2,}/g, ': ')).join('; ') });
+  });
+
   it("ceremony abort (inside the namespace) removes the crashed ceremony's key from the token and nothing else", () => {
     const desc = describeModule(host, ock.module);
     const tok = desc.tokens.find((t) => t.label === 'keyrite-ock')!;

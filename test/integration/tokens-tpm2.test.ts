@@ -94,6 +94,17 @@ describe('tpm2-pkcs11 over swtpm', () => {
     });
   }
 
+  it('hsm list --prove logs in to the named twin (by label, not serial) and leaves no object on either', () => {
+    const before = [tpm.objectLabels(A), tpm.objectLabels(B)];
+    const r = keyrite(host, ['hsm', 'list', '--module', tpm.module, '--prove', '--token', B, '--pin-env', 'KR_PIN'], { KR_PIN: tpm.pin });
+    expect(r.code, r.stderr).toBe(0);
+    const slotB = tpm.tokens.find((t) => t.label === B)!.slot;
+    expect(r.stdout).toMatch(new RegExp(`proofs on '${B}' \\(slot ${slotB}\\)`));
+    expect([tpm.objectLabels(A), tpm.objectLabels(B)]).toEqual(before);
+    const proofs = r.stdout.slice(r.stdout.indexOf(`proofs on '${B}'`)).trim();
+    operations.push({ what: 'hsm list --prove', outcome: 'proved', detail: proofs.split('\n').slice(1).map((l) => l.trim().replace(/\s{2,}/g, ': ')).join('; ') });
+  });
+
   it('a ceremony with a KMS export is refused naming the export wrap too (RSA-OAEP offered for encrypt only)', () => {
     const at = attemptCeremony(host, { work, module: tpm.module, tokenLabel: B, pin: tpm.pin, algorithm: 'aes-256', id: 'tpm-export', awsExport: true, objectLabels: () => [...tpm.objectLabels(A), ...tpm.objectLabels(B)] });
     expect(at.outcome).toBe('refused');
