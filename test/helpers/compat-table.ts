@@ -62,7 +62,9 @@ const ops = [...new Set(tokens.flatMap((t) => (t.data.operations ?? []).map((o) 
 for (const op of ops) {
   const cells = tokens.map((t) => {
     const o = (t.data.operations ?? []).find((x) => x.what.startsWith(op));
-    return o ? `**${o.outcome}** (${o.what.slice(op.length).trim().replace(/^\(|\)$/g, '')}) — ${o.detail.replace(/^keyrite: error: /, '')}` : '—';
+    if (!o) return '—';
+    const note = o.what.slice(op.length).trim().replace(/^\(|\)$/g, '');
+    return `**${o.outcome}**${note ? ` (${note})` : ''} — ${o.detail.replace(/^keyrite: error: /, '')}`;
   });
   out.push(`| ${op} | ${cells.map(cell).join(' | ')} |`);
 }
