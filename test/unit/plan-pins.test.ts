@@ -107,6 +107,14 @@ describe('pinned digests', () => {
     );
   });
 
+  it("the SPKI DER digest of a PEM wrapping key is not its pin, and the refusal says so", () => {
+    const dir = planDir();
+    const der = sha256(standInKms(2048).spkiDer);
+    expect(refusal(writePlan(dir, [aws({ wrappingKeySha256: der })]))).toMatch(
+      new RegExp(`: exports\\[0\\]\\.wrappingKeySha256: aws-wrap\\.pem has SHA-256 ${sha256(WRAP)}, not the ${der} the plan pins; the plan has the SHA-256 of the key's DER encoding, pin the file's own \\(sha256sum aws-wrap\\.pem\\)$`),
+    );
+  });
+
   it('a swapped wrapping key file (the plan pins the KMS one) is refused at load', () => {
     const dir = planDir();
     const file = writePlan(dir, [aws()]);

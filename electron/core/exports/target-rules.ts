@@ -94,7 +94,17 @@ function pinned(rel: string, want: string, files: PlanFiles, field: 'wrappingKey
     return undefined;
   }
   if (got.sha256 !== want.toLowerCase()) {
-    add(`${field}Sha256`, `${shown(rel)} has SHA-256 ${got.sha256}, not the ${want.toLowerCase()} the plan pins; it is not the file the KMS handed out`);
+    // A common slip: pinning the key's SPKI DER digest (what README.txt and the transcript show)
+    // instead of the PEM file's own. Still refused (the pin is of the file), but said plainly.
+    let hint = '; it is not the file the KMS handed out';
+    if (field === 'wrappingKey') {
+      try {
+        if (parseWrappingKey(got.bytes).sha256 === want.toLowerCase()) hint = `; the plan has the SHA-256 of the key's DER encoding, pin the file's own (sha256sum ${shown(rel)})`;
+      } catch {
+        /* not a key: the plain message */
+      }
+    }
+    add(`${field}Sha256`, `${shown(rel)} has SHA-256 ${got.sha256}, not the ${want.toLowerCase()} the plan pins${hint}`);
     return undefined;
   }
   return got.bytes;
