@@ -5,15 +5,18 @@
  * ignores `unwrap: false` when unwrapping an RSA private key: the ceremony and the recovery must
  * still come out exactly as on SoftHSM.
  */
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runHeadlessCeremony } from '../../electron/cli/ceremony-runner.ts';
+import { faultInjector } from '../../electron/core/hsm/fault-injection.ts';
 import { openModule } from '../../electron/core/hsm/index.ts';
+import { captureIO } from '../helpers/ceremony-fixture.ts';
 import { USAGE_FLAGS, type KeyAttributes, type RootAlgorithm } from '../../electron/core/hsm/types.ts';
 import { verifyBundle } from '../../electron/core/verify/index.ts';
 import { findNssSoftoken, haveCertutil, makeNssToken, NSS_INSTALL_HINT, type NssToken } from '../helpers/nss.ts';
-import { nssObjects, runNssCeremony, transcriptEvents, type NssCeremony } from '../helpers/nss-ceremony.ts';
+import { nssObjects, runNssCeremony, transcriptEvents, writeNssPlan, type NssCeremony } from '../helpers/nss-ceremony.ts';
 import { cli } from './recover-fixtures.ts';
 
 const PIN = '482019';
@@ -134,5 +137,28 @@ describe.skipIf(!available)('NSS softoken: EC', () => {
       expect(error!.message).toMatch(/capability: backup wrap and unwrap of ec-p384: .*refused to unwrap/);
       expect(nssObjects(token)).toEqual([]);
     }
+  }, 240_000);
+});
+
+describe.skipIf(!available)('NSS softoken: abort finds the token again (serial 0000000000000000, C_Initialize parameters)', () => {
+  it('a ceremony stopped after key generation is aborted from the transcript alone, and its keys leave the token', async () => {
+    const token = makeNssToken('keyrite-nss-abort', PIN, work);
+    const inj = faultInjector({ ckr: 'CKR_DEVICE_REMOVED', method: 'wrapKwp', fn: 'C_WrapKey' });
+    const dir = path.join(work, 'nss-abort');
+    const planFile = writeNssPlan(token, path.join(dir, 'plan'), 'nss-abort', 'aes-256');
+    const plan = JSON.parse(readFileSync(planFile, 'utf8'));
+    plan.exports = [];
+    writeFileSync(planFile, JSON.stringify(plan));
+    const shares = path.join(dir, 'shares');
+    mkdirSync(shares, { recursive: true });
+    await expect(
+      runHeadlessCeremony({ planFile, outDir: path.join(dir, 'out'), sharesOut: shares, confirmFrom: shares, ackAll: true, frontEnd: 'cli', pin: PIN, quiet: true, openModule: inj.openModule }, captureIO()),
+    ).rejects.toThrow(/CKR_DEVICE_REMOVED|removed/);
+    expect(nssObjects(token).map((o) => o.label).sort()).toEqual(['keyrite-signer:nss-abort', 'keyrite-signer:nss-abort', 'nss-abort-root']);
+    const bundle = path.join(dir, 'out', 'nss-abort');
+    const r = await cli(['ceremony', 'abort', bundle, '--reason', 'test: token pulled', '--yes', '--pin-env', 'KR_PIN'], { env: { KR_PIN: PIN } });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(nssObjects(token)).toEqual([]);
   }, 240_000);
 });

@@ -49,7 +49,7 @@ export interface FaultSpec {
 
 export interface FaultInjector {
   /** Use instead of core/hsm's openModule. */
-  openModule: (path: string) => HsmModule;
+  openModule: (path: string, opts?: ModuleOptions) => HsmModule;
   /** Set once the fault has fired: the C_* function and the layer call it failed. */
   readonly fired: { fn: string; method?: string } | undefined;
   /** C_* calls made through the module so far. */
