@@ -24,6 +24,8 @@ export interface HeadlessRunOptions {
   quiet?: boolean;
   /** Replaces core/hsm's openModule (fault-injection tests). */
   openModule?: CeremonyOptions['openModule'];
+  /** --module-args: C_Initialize parameters when the plan has no hsm.initArgs. */
+  moduleArgs?: string;
 }
 
 export interface HeadlessRunResult {
@@ -102,6 +104,7 @@ export async function runHeadlessCeremony(opts: HeadlessRunOptions, io: CliIO): 
     frontEnd: opts.frontEnd,
     rehearsal,
     openModule: opts.openModule,
+    moduleArgs: opts.moduleArgs,
     onEvent: (ev) => {
       const line = describe(ev);
       if (line) log(`  ${ev.time.slice(11, 19)}  ${line}`);
