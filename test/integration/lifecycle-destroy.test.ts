@@ -123,6 +123,8 @@ describe('generate → rotate → destroy version 1', () => {
   it('the transcript: link, sheets acknowledged by each custodian, the version destroyed and found gone, the certificate', () => {
     const events = readTranscript(readFileSync(path.join(bundle, 'transcript.jsonl'))).events;
     expect(events[0].data).toMatchObject({ kind: 'destroy', keyVersion: 2, previous: { ceremonyId: 'acme-root-v2', statementSha256: v2.statementSha256 } });
+    expect(events.find((e) => e.type === 'hsm.selected')!.data).toMatchObject({ token: { label: env.tokenLabel, serialNumber: env.serial, selectedBy: 'label' } });
+    expect(events.filter((e) => e.type === 'participant.checked-in').map((e) => e.actor)).toEqual(['ada', 'wes', 'c1', 'c2', 'c3']);
     expect(events.filter((e) => e.type === 'sheet.destroyed').map((e) => [e.actor, (e.data as { shares: { version: number }[] }).shares.map((s) => s.version)])).toEqual([
       ['c1', [1]], ['c2', [1]], ['c3', [1]],
     ]);

@@ -8,7 +8,7 @@ import { statementDigest } from '../../core/lifecycle/facts.ts';
 export const ceremonyDestroyCommand: Command = {
   name: 'ceremony destroy',
   summary: 'Destroy versions of a root key on the token and sign a certificate of destruction',
-  help: `Usage: keyrite ceremony destroy --plan FILE --out DIR [--pin-env VAR] [--rehearsal --ack-all]
+  help: `Usage: keyrite ceremony destroy --plan FILE --out DIR [--pin-env VAR] [--module-args STRING] [--rehearsal --ack-all]
 
 Runs a destroy plan (docs/lifecycle.md): "ceremony": "destroy", "previous" (the key's last bundle,
 pinned by its statement digest) and "destroy": {"versions": [N, ...]}. Each version's key is found
@@ -24,6 +24,7 @@ Options:
   --plan FILE     the reviewed destroy plan
   --out DIR       where the bundle folder is created
   --pin-env VAR   read the token PIN from environment variable VAR (else a no-echo prompt)
+  --module-args STRING  C_Initialize parameters for modules that need them (the plan's hsm.initArgs wins)
   --rehearsal     a rehearsal, recorded as such
   --ack-all       rehearsals: acknowledge every step and sheet without prompting (recorded as such)
 
@@ -32,6 +33,7 @@ Exit status: 0 destroyed and certified; 1 the token refused or an object remaine
     plan: { type: 'string' },
     out: { type: 'string' },
     'pin-env': { type: 'string' },
+    'module-args': { type: 'string' },
     rehearsal: { type: 'boolean' },
     'ack-all': { type: 'boolean' },
   },
@@ -41,7 +43,7 @@ Exit status: 0 destroyed and certified; 1 the token refused or an object remaine
     const rehearsal = Boolean(args.values.rehearsal);
     if (ackAll && !rehearsal) throw new UsageError(`${cmd}: --ack-all is for rehearsals only; add --rehearsal`);
     if (!ackAll && !io.stdinIsTTY) throw new UsageError(`${cmd}: steps and sheets are acknowledged at a terminal prompt; without a terminal, give --rehearsal --ack-all`);
-    const c = DestroyCeremony.load(path.resolve(io.cwd, requireString(args, cmd, 'plan')), { outDir: path.resolve(io.cwd, requireString(args, cmd, 'out')), rehearsal, frontEnd: 'cli' });
+    const c = DestroyCeremony.load(path.resolve(io.cwd, requireString(args, cmd, 'plan')), { outDir: path.resolve(io.cwd, requireString(args, cmd, 'out')), rehearsal, frontEnd: 'cli', moduleArgs: optString(args, 'module-args') });
     const pin = secretSource(io, cmd, 'pin-env', optString(args, 'pin-env'), 'Token PIN');
     try {
       const token = c.open(await pin());

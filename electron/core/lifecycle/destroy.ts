@@ -14,8 +14,8 @@
  */
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
-import { KeyriteError, OperationError } from '../errors.ts';
-import { endSession, openModule } from '../hsm/index.ts';
+import { KeyriteError, OperationError, UsageError } from '../errors.ts';
+import { endSession, exactSelector, openModule, selectOn } from '../hsm/index.ts';
 import type { HsmModule, HsmSession, TokenInfo } from '../hsm/types.ts';
 import { TranscriptWriter } from '../transcript/writer.ts';
 import { buildStatement, keyidOf, RECOVERIES_DIR, signEnvelope, signerEntry, TRANSCRIPT_FILE, type EnvelopeSigner, type KeyritePredicate } from '../transcript/dsse.ts';
@@ -41,6 +41,8 @@ export interface DestroyOptions {
   outDir: string;
   rehearsal: boolean;
   frontEnd: 'cli' | 'desktop';
+  /** --module-args: C_Initialize parameters; the plan's hsm.initArgs decides when both are given. */
+  moduleArgs?: string;
   onEvent?: (ev: TranscriptEvent) => void;
 }
 
@@ -55,6 +57,7 @@ export class DestroyCeremony {
   private module?: HsmModule;
   private session?: HsmSession;
   private token?: TokenInfo;
+  private selectedBy?: 'label' | 'label+serial' | 'label+serial+slot';
   private writer?: TranscriptWriter;
   private written: TranscriptEvent[] = [];
   private destroyedVersions: EventData['version.destroyed'][] = [];
@@ -65,6 +68,9 @@ export class DestroyCeremony {
 
   static load(planFile: string, opts: DestroyOptions): DestroyCeremony {
     const c = new DestroyCeremony(loadDestroyPlan(planFile), opts);
+    const fromPlan = c.loaded.plan.hsm.initArgs;
+    if (fromPlan !== undefined && opts.moduleArgs !== undefined && fromPlan !== opts.moduleArgs)
+      throw new UsageError("--module-args differs from the plan's hsm.initArgs; the reviewed plan decides: drop --module-args or fix the plan");
     if (existsSync(c.bundleDir)) throw new OperationError(`output folder ${c.bundleDir} already exists; a ceremony never overwrites a bundle`);
     return c;
   }
@@ -101,9 +107,13 @@ export class DestroyCeremony {
   /** Opens the module, finds the token, logs in. Nothing is written yet. */
   open(pin: string): TokenInfo {
     const plan = this.loaded.plan;
-    this.module = openModule(path.isAbsolute(plan.hsm.module) ? plan.hsm.module : path.resolve(this.loaded.dir, plan.hsm.module));
-    this.token = this.module.findToken({ label: plan.hsm.tokenLabel, serial: plan.hsm.tokenSerial });
-    this.session = this.module.login({ serial: this.token.serialNumber, label: this.token.label }, pin);
+    const h = plan.hsm;
+    this.module = openModule(path.isAbsolute(h.module) ? h.module : path.resolve(this.loaded.dir, h.module), { initArgs: h.initArgs ?? this.opts.moduleArgs });
+    // The same token choice as a ceremony's (label, narrowed by serial, then slot), recorded the same way.
+    const picked = selectOn(this.module, { label: h.tokenLabel, serial: h.tokenSerial, slotId: h.slot === undefined ? undefined : String(h.slot) });
+    this.token = picked.token;
+    this.selectedBy = picked.selectedBy;
+    this.session = this.module.login(exactSelector(this.token), pin);
     return this.token;
   }
 
@@ -127,8 +137,8 @@ export class DestroyCeremony {
       ...this.loaded.lifecycle,
     });
     this.record('hsm.selected', {
-      module: { path: m.path, sha256: m.sha256, manufacturer: m.manufacturer, library: m.library, libraryVersion: m.libraryVersion, cryptokiVersion: m.cryptokiVersion },
-      token: { label: t.label, manufacturer: t.manufacturer, model: t.model, serialNumber: t.serialNumber, firmware: t.firmware, flags: t.flags },
+      module: { path: m.path, sha256: m.sha256, manufacturer: m.manufacturer, library: m.library, libraryVersion: m.libraryVersion, cryptokiVersion: m.cryptokiVersion, ...(m.initArgs !== undefined ? { initArgs: m.initArgs } : {}) },
+      token: { label: t.label, manufacturer: t.manufacturer, model: t.model, serialNumber: t.serialNumber, firmware: t.firmware, flags: t.flags, slotId: t.slotId, selectedBy: this.selectedBy ?? 'label' },
       mechanisms: [],
     });
     this.record('hsm.logged-in', { tokenLabel: t.label, tokenSerial: t.serialNumber });
