@@ -61,8 +61,9 @@ describe('keyrite history', () => {
       [2, 'acme-v2', 'deactivated'],
       [3, 'acme-v3', 'active'],
     ]);
-    expect(h.keys[0].versions[2].backup).toMatchObject({ groupThreshold: 1, groups: [{ threshold: 2, count: 3 }], custodians: ['c1', 'c2', 'c3'], sharesCurrent: true });
+    expect(h.keys[0].versions[2].backup).toMatchObject({ groupThreshold: 1, groups: [{ threshold: 2, count: 3 }], custodians: ['c1', 'c2', 'c3'], identifier: expect.any(Number), sharesCurrent: true });
     const text = await history(rel(b.v3), rel(b.v1), rel(b.v2));
+    expect(text.out).toMatch(/backup: 1 of 1 group\(s\): group 1 2-of-3; custodians c1, c2, c3; shares of set \d+ current/);
     expect(text.code).toBe(0);
     expect(text.out).toMatch(/1\. acme-root generate[\s\S]*2\. acme-root-v2 rotate[\s\S]*3\. acme-root-v3 rotate/);
     expect(text.out).toContain("v3 'acme-v3' (ec-p256, SHA-256 ");

@@ -6,7 +6,7 @@ import { buildHistory, type HistoryResult, type KeyHistory } from '../../core/li
 
 function layout(b: NonNullable<KeyHistory['versions'][number]['backup']>): string {
   const groups = b.groups.map((g, i) => `group ${i + 1} ${g.threshold}-of-${g.count}`).join(', ');
-  return `${b.groupThreshold} of ${b.groups.length} group(s): ${groups}; custodians ${b.custodians.join(', ')}; shares ${b.sharesCurrent ? 'current' : 'retired (destroy the sheets)'}`;
+  return `${b.groupThreshold} of ${b.groups.length} group(s): ${groups}; custodians ${b.custodians.join(', ')}; shares of set ${b.identifier} ${b.sharesCurrent ? 'current' : 'retired (destroy the sheets)'}`;
 }
 
 function text(r: HistoryResult): string {

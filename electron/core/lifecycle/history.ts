@@ -47,7 +47,8 @@ export interface HistoryVersion {
   /** The ceremony that generated it, and the one that destroyed it. */
   generatedBy: string;
   destroyedBy?: string;
-  backup?: { groupThreshold: number; groups: { threshold: number; count: number }[]; custodians: string[]; sharesCurrent: boolean };
+  /** The version's backup: layout, custodians, the SLIP-39 set identifier of its shares, and whether they are current. */
+  backup?: { groupThreshold: number; groups: { threshold: number; count: number }[]; custodians: string[]; identifier: number; sharesCurrent: boolean };
   exports: { target: string; kind: string; algorithm: string; ceremonyId: string }[];
   /** Where a copy may still exist, as the destruction certificate names it. */
   copiesRemaining: string[];
@@ -205,7 +206,7 @@ function lineage(line: Node[], link: Map<Node, 'ok' | 'broken' | 'missing'>): Ke
       algorithm: g.algorithm,
       fingerprint: g.fingerprint,
       generatedBy: n.facts.ceremonyId,
-      backup: n.facts.backup ? { groupThreshold: n.facts.backup.groupThreshold, groups: n.facts.backup.groups, custodians: n.facts.backup.custodians, sharesCurrent: true } : undefined,
+      backup: n.facts.backup ? { groupThreshold: n.facts.backup.groupThreshold, groups: n.facts.backup.groups, custodians: n.facts.backup.custodians, identifier: n.facts.backup.identifier, sharesCurrent: true } : undefined,
       exports: n.facts.exports.map((e) => ({ ...e, ceremonyId: n.facts.ceremonyId })),
       copiesRemaining: [],
     });
