@@ -35,7 +35,7 @@ export function writeLifecyclePlan(env: TokenEnv, o: LifecyclePlan): string {
 }
 
 /** Runs one ceremony of the lineage (rehearsal, --ack-all, confirmations from the sheets) into outDir. */
-export async function runLifecycle(env: TokenEnv, o: LifecyclePlan & { outDir?: string }): Promise<{ bundleDir: string; statementSha256: string }> {
+export async function runLifecycle(env: TokenEnv, o: LifecyclePlan & { outDir?: string }): Promise<{ bundleDir: string; statementSha256: string; sharesOut: string }> {
   const planFile = writeLifecyclePlan(env, o);
   const outDir = o.outDir ?? path.join(env.work, 'bundles');
   const sharesOut = path.join(env.work, `${o.id}-shares-${Math.random().toString(36).slice(2, 8)}`);
@@ -43,5 +43,5 @@ export async function runLifecycle(env: TokenEnv, o: LifecyclePlan & { outDir?: 
     { planFile, outDir, sharesOut, confirmFrom: sharesOut, ackAll: true, rehearsal: true, frontEnd: 'cli', pin: PIN, quiet: true },
     captureIO(),
   );
-  return { bundleDir: r.bundleDir, statementSha256: statementDigest(r.bundleDir)! };
+  return { bundleDir: r.bundleDir, statementSha256: statementDigest(r.bundleDir)!, sharesOut };
 }

@@ -77,7 +77,7 @@ describe('the plan link', () => {
     expect(probs({ ...base, ceremony: 'rotate', previous: { bundle: rel, statementSha256: v1.statementSha256 } })).toEqual([expect.stringMatching(/^key.label: 'acme-root-v1' is the label of version 1/)]);
     expect(probs({ ...base, key: { ...base.key, label: 'n', version: 1 }, ceremony: 'rotate', previous: { bundle: rel, statementSha256: v1.statementSha256 } })).toEqual([expect.stringMatching(/^key.version: is 1, but .* already has version 1/)]);
     expect(probs({ ...base, ceremony: 'generate', previous: { bundle: rel, statementSha256: v1.statementSha256 } })).toEqual([expect.stringMatching(/^previous: a generate ceremony/)]);
-    expect(probs({ ...base, ceremony: 'reshare', previous: { bundle: rel, statementSha256: v1.statementSha256 } })).toEqual([expect.stringMatching(/^ceremony: 'reshare' is not supported/)]);
+    expect(probs({ ...base, ceremony: 'reshare', previous: { bundle: rel, statementSha256: v1.statementSha256 } })).toEqual([expect.stringMatching(/^ceremony: a re-share plan is run with 'keyrite ceremony reshare'/)]);
     expect(probs({ ...base, ceremony: 'turn' })[0]).toMatch(/^ceremony: /);
   });
 });

@@ -38,6 +38,11 @@ export const commands: CommandEntry[] = [
     summary: 'Destroy versions of a root key on the token and sign a certificate of destruction',
     load: async () => (await import('./ceremony-destroy.ts')).ceremonyDestroyCommand,
   },
+  {
+    name: 'ceremony reshare',
+    summary: "Re-share a root key's backup to a new custodian layout (rehearsal in this release)",
+    load: async () => (await import('./ceremony-reshare.ts')).ceremonyReshareCommand,
+  },
   { name: 'shares split', summary: 'Split a hex secret (stdin) into SLIP-39 mnemonics', load: async () => (await import('./shares.ts')).sharesSplitCommand },
   { name: 'shares combine', summary: 'Recover a secret from SLIP-39 mnemonics (stdin)', load: async () => (await import('./shares.ts')).sharesCombineCommand },
   {

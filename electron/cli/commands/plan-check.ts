@@ -4,6 +4,7 @@ import type { Command } from '../command.ts';
 import { UsageError } from '../../core/errors.ts';
 import { checkPlanObject, readPlanFile, type PlanProblem } from '../../core/ceremony/plan.ts';
 import { checkDestroyPlan } from '../../core/lifecycle/destroy-plan.ts';
+import { checkResharePlan } from '../../core/lifecycle/reshare-plan.ts';
 
 export const planCheck: Command = {
   name: 'plan check',
@@ -29,6 +30,14 @@ Exit 0 when the plan is valid, 2 when it is not.`,
       if (out && d.plan && existsSync(path.join(out, d.plan.id))) problems.push({ path: 'id', message: `output folder ${path.join(out, d.plan.id)} already exists; a ceremony never overwrites a bundle` });
       if (problems.length === 0 && d.plan) {
         io.stdout(`${file}: destroy plan '${d.plan.id}' is valid (destroys ${d.targets.map((t) => `version ${t.version} '${t.label}' of ${t.bundle.ceremonyId}`).join(', ')})\n`);
+        return 0;
+      }
+    } else if ((raw as { ceremony?: unknown } | null)?.ceremony === 'reshare') {
+      const r = checkResharePlan(raw, planDir);
+      problems = r.problems;
+      if (out && r.plan && existsSync(path.join(out, r.plan.id))) problems.push({ path: 'id', message: `output folder ${path.join(out, r.plan.id)} already exists; a ceremony never overwrites a bundle` });
+      if (problems.length === 0 && r.plan && r.source) {
+        io.stdout(`${file}: re-share plan '${r.plan.id}' is valid (version ${r.source.version} of ${r.source.generatedBy}, shares of set ${r.source.split.identifier} to ${r.plan.backup.groups.length} new group(s))\n`);
         return 0;
       }
     } else {

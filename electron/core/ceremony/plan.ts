@@ -125,9 +125,10 @@ export function checkPlanObject(
   planDir: string,
   opts: { outDir?: string; files?: PlanFiles } = {},
 ): { plan?: Plan; problems: PlanProblem[]; files?: PlanFiles; lifecycle?: LifecycleStart } {
-  // A destroy plan has no key or backup (lifecycle/destroy-plan.ts); it is run by `ceremony destroy`.
-  if ((raw as { ceremony?: unknown } | null)?.ceremony === 'destroy')
-    return { problems: [{ path: 'ceremony', message: "a destroy plan is run with 'keyrite ceremony destroy' (docs/lifecycle.md)" }] };
+  // Destroy and re-share plans have no key section (lifecycle/*-plan.ts) and their own commands.
+  const kind = (raw as { ceremony?: unknown } | null)?.ceremony;
+  if (kind === 'destroy' || kind === 'reshare')
+    return { problems: [{ path: 'ceremony', message: `a ${kind === 'destroy' ? 'destroy' : 're-share'} plan is run with 'keyrite ceremony ${kind}' (docs/lifecycle.md)` }] };
   const parsed = planSchema.safeParse(raw);
   if (!parsed.success) {
     return {
@@ -209,10 +210,9 @@ export function checkPlanObject(
   });
 
   // The key's life (SPEC §8): the previous bundle verified and pinned by its statement digest.
-  // Re-share is not built in this version; a destroy plan is run by lifecycle/destroy (its own loader).
   let lifecycle: LifecycleStart | undefined;
   if (plan.ceremony === 'reshare' || plan.ceremony === 'destroy') {
-    add('ceremony', plan.ceremony === 'reshare' ? "'reshare' is not supported by this version of Keyrite" : "a destroy plan is run with 'keyrite ceremony destroy' (docs/lifecycle.md)");
+    add('ceremony', `a ${plan.ceremony === 'destroy' ? 'destroy' : 're-share'} plan is run with 'keyrite ceremony ${plan.ceremony}' (docs/lifecycle.md)`);
   } else {
     const link = resolvePrevious(plan, planDir);
     for (const p of link.problems) add(p.path, p.message);

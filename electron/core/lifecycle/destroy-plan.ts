@@ -38,6 +38,8 @@ export interface DestroyTarget {
   fingerprint: string;
   /** The generating ceremony's bundle facts (its exports, backup, token, recoveries' folder). */
   bundle: BundleFacts;
+  /** Every bundle that made a backup of this version, newest first: re-shares, then the generating one. */
+  backups: BundleFacts[];
 }
 
 export interface LoadedDestroyPlan {
@@ -106,9 +108,10 @@ export function checkDestroyPlan(raw: unknown, planDir: string): { plan?: Destro
       const b = lineage.find((x) => x.generated && x.keyVersion === v && (x.kind === 'generate' || x.kind === 'rotate'));
       if (!b)
         return add(where, `version ${v} is not in the lineage found behind previous.bundle${walked.stoppedAt ? `; the walk back stopped at ${walked.stoppedAt}` : ''} (keep the key's bundles side by side in one folder)`);
-      targets.push({ version: v, label: b.generated!.label, idHex: b.generated!.id, algorithm: b.generated!.algorithm, fingerprint: b.generated!.fingerprint, bundle: b });
-      // The custodians of a destroyed version acknowledge destroying their sheets: they must be here.
-      for (const c of new Set(b.backup?.custodians ?? []))
+      const backups = lineage.filter((x) => x.keyVersion === v && x.backup && (x === b || x.kind === 'reshare'));
+      targets.push({ version: v, label: b.generated!.label, idHex: b.generated!.id, algorithm: b.generated!.algorithm, fingerprint: b.generated!.fingerprint, bundle: b, backups });
+      // The custodians of a destroyed version's current shares acknowledge destroying their sheets: they must be here.
+      for (const c of new Set(backups[0]?.backup?.custodians ?? []))
         if (!plan.participants.some((p) => p.id === c && p.role === 'custodian'))
           add('participants', `'${c}' held a share of version ${v} (${b.ceremonyId}) and must be a custodian of this plan, to acknowledge destroying their sheet`);
     });

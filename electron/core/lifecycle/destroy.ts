@@ -27,7 +27,7 @@ import { runningCode } from '../code.ts';
 import { hostRecord } from '../ceremony/host.ts';
 import { SIGNER_SCHEME } from '../ceremony/key-checks.ts';
 import { rootDescription } from '../ceremony/statement.ts';
-import { DESTRUCTION_PREDICATE_TYPE } from './verify-destroy.ts';
+import { DESTRUCTION_PREDICATE_TYPE } from './verify-lifecycle.ts';
 import { loadDestroyPlan, type DestroyTarget, type LoadedDestroyPlan } from './destroy-plan.ts';
 
 export { DESTRUCTION_PREDICATE_TYPE };
@@ -87,9 +87,11 @@ export class DestroyCeremony {
   get sheets(): SheetToDestroy[] {
     const by = new Map<string, SheetToDestroy['shares']>();
     for (const t of this.targets) {
-      const split = t.bundle.events.find((e) => e.type === 'backup.split')?.data as EventData['backup.split'] | undefined;
+      // The version's current shares: of its latest re-share, else of its generating ceremony.
+      const current = t.backups[0] ?? t.bundle;
+      const split = current.events.find((e) => e.type === 'backup.split')?.data as EventData['backup.split'] | undefined;
       for (const s of split?.shares ?? [])
-        by.set(s.custodian, [...(by.get(s.custodian) ?? []), { version: t.version, ceremonyId: t.bundle.ceremonyId, group: s.group, member: s.member, checkValue: s.checkValue }]);
+        by.set(s.custodian, [...(by.get(s.custodian) ?? []), { version: t.version, ceremonyId: current.ceremonyId, group: s.group, member: s.member, checkValue: s.checkValue }]);
     }
     return [...by].map(([custodian, shares]) => ({ custodian, shares }));
   }
@@ -295,9 +297,10 @@ function copiesElsewhere(t: DestroyTarget, token: { label: string; serialNumber:
   for (const r of recoveredCopies(t))
     if (r.token.serialNumber !== token.serialNumber || r.token.label !== token.label)
       out.push({ where: `token '${r.token.label}' serial ${r.token.serialNumber}`, detail: `${v} was recovered there as '${r.label}' (bundle ${t.bundle.ceremonyId}, recoveries/)` });
-  out.push({
-    where: `bundle ${t.bundle.ceremonyId}: backup/root.wrapped`,
-    detail: `opens with ${v}'s shares; every copy of the bundle holds it, so the custodians' sheets were destroyed (sheet.destroyed)`,
-  });
+  for (const b of t.backups.length ? t.backups : [t.bundle])
+    out.push({
+      where: `bundle ${b.ceremonyId}: backup/root.wrapped`,
+      detail: `opens with the shares of set ${b.backup?.identifier ?? '?'} (${v}); every copy of the bundle holds it, which is why the custodians' sheets are destroyed (sheet.destroyed)`,
+    });
   return out;
 }

@@ -211,6 +211,12 @@ function lineage(line: Node[], link: Map<Node, 'ok' | 'broken' | 'missing'>): Ke
       copiesRemaining: [],
     });
   }
+  // A verified re-share replaces its version's backup: the new set is current, the old retired.
+  for (const n of line) {
+    if (n.facts.kind !== 'reshare' || !n.valid || !n.facts.backup) continue;
+    const v = versions.find((x) => x.version === n.facts.keyVersion);
+    if (v) v.backup = { groupThreshold: n.facts.backup.groupThreshold, groups: n.facts.backup.groups, custodians: n.facts.backup.custodians, identifier: n.facts.backup.identifier, sharesCurrent: true };
+  }
   for (const n of line) {
     if (n.facts.kind !== 'destroy' || !n.valid) continue;
     for (const v of versions)

@@ -1,9 +1,10 @@
 /**
- * `keyrite verify` of a destroy ceremony's bundle (docs/lifecycle.md): the same chain, envelope,
- * co-signature, subject and plan checks as a ceremony, under the predicate type
- * urn:keyrite:destruction:v1, and, instead of the key and backup checks, the destruction's own:
- * every version the plan names has a version.destroyed event with nothing left on the token, every
- * custodian named acknowledged destroying their sheet, and the certificate agrees with both.
+ * `keyrite verify` of a destroy or re-share ceremony's bundle (docs/lifecycle.md): the same chain,
+ * envelope, co-signature, subject, plan and policy checks as a ceremony, then each kind's own.
+ * Destroy (statement type urn:keyrite:destruction:v1): every version the plan names has a
+ * version.destroyed with nothing left on the token, sheets acknowledged before, and a certificate
+ * that agrees. Re-share (urn:keyrite:ceremony:v1, the same root): the old shares verified and the
+ * old backup retired, then the new backup wrapped, confirmed and test-recovered as at generation.
  * Plain Node, like all of verify.
  */
 import { Checklist, fail, type VerifyCheck } from '../verify/checklist.ts';
@@ -11,8 +12,11 @@ import { checkStatementChain, checkTranscript } from '../verify/chain.ts';
 import { eventsOf, newContext } from '../verify/context.ts';
 import { checkCosignatures } from '../verify/cosign.ts';
 import { checkEnvelope, checkExpectations, unsignedLine } from '../verify/envelope.ts';
-import { ceremonyFacts, checkCeremonyId, checkCompleted } from '../verify/events.ts';
+import { ceremonyFacts, checkCeremonyId, checkCompleted, checkRecoveryTested, checkSharesConfirmed } from '../verify/events.ts';
 import { checkPolicy, type Policy } from '../verify/policy.ts';
+import { checkBackupWrapped } from '../verify/files.ts';
+import { CEREMONY_PREDICATE_TYPE } from '../transcript/dsse.ts';
+import type { FolderContext } from '../verify/context.ts';
 import { checkPlanSha256, checkSubjects } from '../verify/files.ts';
 import { readPlan } from '../verify/folder.ts';
 import { conclude } from '../verify/verdict.ts';
@@ -29,14 +33,17 @@ export interface DestructionVerifyResult {
   warnings: string[];
 }
 
-export function verifyDestruction(dir: string, opts: { expectSigners?: string[]; expectStatement?: string; policy?: Policy } = {}): DestructionVerifyResult {
+type Opts = { expectSigners?: string[]; expectStatement?: string; policy?: Policy };
+
+/** The checks every lifecycle bundle shares with a ceremony's: chain, envelope, co-signatures, expectations, subjects, ceremony id, plan. */
+function commonChecks(dir: string, predicateType: string, opts: Opts): { list: Checklist; ctx: FolderContext; plan: unknown; ceremonyId?: string } {
   const policy = opts.policy;
   const list = new Checklist();
   const ctx = newContext(dir, '');
   const unsigned = unsignedLine(ctx, true);
-  const plan = readPlan(dir).json as { destroy?: { versions?: unknown } } | undefined;
+  const plan = readPlan(dir).json;
   checkTranscript(ctx, list);
-  checkEnvelope(ctx, list, DESTRUCTION_PREDICATE_TYPE, true);
+  checkEnvelope(ctx, list, predicateType, true);
   checkCosignatures(ctx, list, plan, unsigned);
   checkExpectations(ctx, list, true, {
     signers: [...(opts.expectSigners ?? []), ...(policy?.signers ?? [])],
@@ -49,6 +56,42 @@ export function verifyDestruction(dir: string, opts: { expectSigners?: string[];
   checkStatementChain(ctx, list, unsigned);
   const ceremonyId = checkCeremonyId(ctx, list);
   checkPlanSha256(ctx, list);
+  return { list, ctx, plan, ceremonyId };
+}
+
+/** Policy (the same rules as any bundle's; "sealed" holds trivially), the verdict and the warnings. */
+function conclusion(list: Checklist, ctx: FolderContext, plan: unknown, ceremonyId: string | undefined, opts: Opts, extraWarnings: string[]): DestructionVerifyResult {
+  checkCompleted(ctx, list, 'ceremony');
+  const facts = { ...ceremonyFacts(ctx, plan), unsealed: '' };
+  if (opts.policy) checkPolicy(ctx, list, opts.policy, facts, [], ceremonyId);
+  const r = conclude(list.checks, ctx, 'ceremony.completed', 'ceremony.aborted');
+  const warnings = facts.rehearsal ? ['rehearsal: this bundle records a rehearsal, not a production ceremony', ...extraWarnings] : extraWarnings;
+  return { ...r, verdict: r.valid && facts.rehearsal ? 'VALID (REHEARSAL)' : r.verdict, statementSha256: ctx.statementSha256, checks: list.checks, warnings };
+}
+
+/** A re-share's bundle: the new backup as at generation (wrapped, confirmed, test-recovered), the old shares verified, the old backup retired. */
+export function verifyReshare(dir: string, opts: Opts = {}): DestructionVerifyResult {
+  const { list, ctx, plan, ceremonyId } = commonChecks(dir, CEREMONY_PREDICATE_TYPE, opts);
+  /** reshare.old-shares: a threshold of the current shares combined to the old backup key (its KCV), and the old backup is listed as retired. */
+  list.run('reshare.old-shares', () => {
+    const v = eventsOf(ctx, 'reshare.old-shares-verified');
+    if (v.length !== 1) fail('no single reshare.old-shares-verified event');
+    const r = eventsOf(ctx, 'backup.retired');
+    if (r.length !== 1) fail('no single backup.retired event');
+    const w = eventsOf(ctx, 'backup.wrapped')[0];
+    if (w && v[0].seq > w.seq) fail('the old shares were verified after the new backup was written');
+    return `old shares of set ${String(v[0].data.identifier)} verified; ${String(r[0].data.ceremonyId)}'s backup/root.wrapped retired`;
+  });
+  checkBackupWrapped(ctx, list);
+  checkSharesConfirmed(ctx, list);
+  checkRecoveryTested(ctx, list);
+  const retired = eventsOf(ctx, 'backup.retired')[0];
+  return conclusion(list, ctx, plan, ceremonyId, opts, retired ? [`retired backup: ${String(retired.data.warning)}`] : []);
+}
+
+export function verifyDestruction(dir: string, opts: Opts = {}): DestructionVerifyResult {
+  const { list, ctx, plan: rawPlan, ceremonyId } = commonChecks(dir, DESTRUCTION_PREDICATE_TYPE, opts);
+  const plan = rawPlan as { destroy?: { versions?: unknown } } | undefined;
 
   /** destruction.versions: each version the plan names was destroyed on the token and a find returned nothing. */
   list.run('destruction.versions', () => {
@@ -80,16 +123,6 @@ export function verifyDestruction(dir: string, opts: { expectSigners?: string[];
     const copies = (cert[0].data.copiesRemaining as unknown[] | undefined) ?? [];
     return `certificate of destruction for version(s) ${versions.map((v) => v.version).join(', ')}; ${copies.length} place(s) where a copy may still exist`;
   });
-  checkCompleted(ctx, list, 'ceremony');
-  // The same policy rules as for any bundle; "sealed" holds trivially: the key is gone.
-  const facts = { ...ceremonyFacts(ctx, plan), unsealed: '' };
-  if (policy) checkPolicy(ctx, list, policy, facts, [], ceremonyId);
-
-  const r = conclude(list.checks, ctx, 'ceremony.completed', 'ceremony.aborted');
-  const rehearsal = eventsOf(ctx, 'ceremony.started')[0]?.data.rehearsal === true;
-  const warnings: string[] = [];
-  if (rehearsal) warnings.push('rehearsal: this bundle records a rehearsal, not a production ceremony');
   const copies = (eventsOf(ctx, 'destruction.certified')[0]?.data.copiesRemaining as { where: string }[] | undefined) ?? [];
-  for (const c of copies) warnings.push(`copy may still exist: ${c.where}`);
-  return { ...r, verdict: r.valid && rehearsal ? 'VALID (REHEARSAL)' : r.verdict, statementSha256: ctx.statementSha256, checks: list.checks, warnings };
+  return conclusion(list, ctx, plan, ceremonyId, opts, copies.map((c) => `copy may still exist: ${c.where}`));
 }
