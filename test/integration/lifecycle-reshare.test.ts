@@ -9,6 +9,7 @@ import { readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'nod
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../electron/cli/keyrite.ts';
+import { checkPlanObject } from '../../electron/core/ceremony/plan.ts';
 import { aesKcvSoftware } from '../../electron/core/ceremony/recovery-kcv.ts';
 import { openModule } from '../../electron/core/hsm/index.ts';
 import { statementDigest } from '../../electron/core/lifecycle/facts.ts';
@@ -136,6 +137,24 @@ describe('ceremony reshare', () => {
     } finally {
       m.close();
     }
+  });
+
+  it('a rotation may continue a re-share; the labels of every earlier version stay taken', () => {
+    const raw = {
+      version: 1, ceremony: 'rotate', id: 'acme-root-v2', title: 't',
+      previous: { bundle: path.relative(planDir, bundle), statementSha256: statementDigest(bundle) },
+      participants: [{ id: 'ada', name: 'A', role: 'administrator' }, { id: 'wes', name: 'W', role: 'witness' }, { id: 'd1', name: 'D', role: 'custodian' }],
+      hsm: { module: env.sandbox.module, tokenLabel: env.tokenLabel }, key: { label: 'acme-v1', algorithm: 'ec-p256' },
+      backup: { groupThreshold: 1, groups: [{ threshold: 1, custodians: ['d1'] }] },
+    };
+    const r = checkPlanObject(raw, planDir);
+    expect(r.problems.map((p) => `${p.path}: ${p.message}`)).toEqual([
+      "key.label: 'acme-v1' is the label of version 1 (acme-root); a new version needs a new label",
+      'key.algorithm: is ec-p256, but version 1 is aes-256; a new version of the same KMS key keeps its algorithm',
+    ]);
+    const ok = checkPlanObject({ ...raw, key: { label: 'acme-v2', algorithm: 'aes-256' } }, planDir);
+    expect(ok.problems).toEqual([]);
+    expect(ok.lifecycle).toEqual({ kind: 'rotate', keyVersion: 2, previous: { ceremonyId: 'acme-root-reshare', statementSha256: statementDigest(bundle) } });
   });
 
   it('the session objects of the re-share are gone from the ceremony token', () => {

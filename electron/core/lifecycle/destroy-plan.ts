@@ -11,9 +11,9 @@ import path from 'node:path';
 import { z } from 'zod';
 import { PlanError, planSchema, readPlanFile, type PlanProblem } from '../ceremony/plan.ts';
 import { UsageError } from '../errors.ts';
-import { verifyBundle } from '../verify/index.ts';
-import { readBundleFacts, statementDigest, type BundleFacts, type LifecycleStart } from './facts.ts';
+import type { BundleFacts, LifecycleStart } from './facts.ts';
 import { resolvePrevious } from './link.ts';
+import { walkBack } from './lineage.ts';
 
 const base = planSchema.shape;
 export const destroyPlanSchema = z.strictObject({
@@ -52,21 +52,6 @@ export interface LoadedDestroyPlan {
   targets: DestroyTarget[];
   /** Every bundle of the lineage found walking back from previous, newest first. */
   lineage: BundleFacts[];
-}
-
-/** The lineage behind a bundle: it, then the bundle each link names, while each is present, matches its digest and verifies. */
-export function walkBack(first: BundleFacts): { lineage: BundleFacts[]; stoppedAt?: string } {
-  const lineage = [first];
-  let cur = first;
-  while (cur.previous) {
-    const dir = path.join(path.dirname(cur.dir), cur.previous.ceremonyId);
-    const facts = readBundleFacts(dir);
-    if (!facts || statementDigest(dir) !== cur.previous.statementSha256 || !verifyBundle(dir).valid)
-      return { lineage, stoppedAt: `${dir} (ceremony ${cur.previous.ceremonyId}, statement ${cur.previous.statementSha256}) is missing, different or does not verify` };
-    lineage.push(facts);
-    cur = facts;
-  }
-  return { lineage };
 }
 
 export function checkDestroyPlan(raw: unknown, planDir: string): { plan?: DestroyPlan; problems: PlanProblem[]; lifecycle?: LifecycleStart; targets: DestroyTarget[]; lineage: BundleFacts[] } {

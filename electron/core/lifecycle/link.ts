@@ -13,6 +13,7 @@ import { statSync } from 'node:fs';
 import path from 'node:path';
 import { verifyBundle } from '../verify/index.ts';
 import { readBundleFacts, type BundleFacts, type CeremonyKind, type LifecycleStart } from './facts.ts';
+import { walkBack } from './lineage.ts';
 
 export interface LinkPlanFields {
   id: string;
@@ -70,10 +71,13 @@ export function resolvePrevious(plan: LinkPlanFields, planDir: string): LinkResu
   if (plan.ceremony === 'rotate' && plan.key) {
     keyVersion = plan.key.version ?? facts.keyVersion + 1;
     if (keyVersion <= facts.keyVersion) add('key.version', `is ${keyVersion}, but ${rel} already has version ${facts.keyVersion}; a rotation makes a newer version`);
-    if (facts.generated && plan.key.label === facts.generated.label)
-      add('key.label', `'${plan.key.label}' is the label of version ${facts.keyVersion} (${rel}); a new version needs a new label`);
-    if (facts.generated && plan.key.algorithm !== facts.generated.algorithm)
-      add('key.algorithm', `is ${plan.key.algorithm}, but version ${facts.keyVersion} is ${facts.generated.algorithm}; a new version of the same KMS key keeps its algorithm`);
+    // Every earlier version found behind previous (it may be a re-share or a destroy bundle).
+    const versions = walkBack(facts).lineage.filter((b) => b.generated && (b.kind === 'generate' || b.kind === 'rotate'));
+    const sameLabel = versions.find((b) => b.generated!.label === plan.key!.label);
+    if (sameLabel) add('key.label', `'${plan.key.label}' is the label of version ${sameLabel.keyVersion} (${sameLabel.ceremonyId}); a new version needs a new label`);
+    const newest = versions[0];
+    if (newest && plan.key.algorithm !== newest.generated!.algorithm)
+      add('key.algorithm', `is ${plan.key.algorithm}, but version ${newest.keyVersion} is ${newest.generated!.algorithm}; a new version of the same KMS key keeps its algorithm`);
   } else if (plan.key?.version !== undefined) {
     add('key.version', `only a rotate ceremony sets a version (a ${plan.ceremony} keeps version ${facts.keyVersion})`);
   }

@@ -12,7 +12,7 @@ import { UsageError } from '../errors.ts';
 import type { EventData } from '../transcript/events.ts';
 import type { BundleFacts, LifecycleStart } from './facts.ts';
 import { resolvePrevious } from './link.ts';
-import { walkBack } from './destroy-plan.ts';
+import { walkBack } from './lineage.ts';
 
 const base = planSchema.shape;
 export const resharePlanSchema = z.strictObject({
