@@ -36,6 +36,7 @@ import { allWords } from './core/shares/index.ts';
 import { readTranscript } from './core/transcript/read.ts';
 import { verifyBundle } from './core/transcript/verify.ts';
 import { rehearsalPdfName, type SheetPrinter } from './print.ts';
+import { assertPrinter } from './core/printing/checks.ts';
 import { startRecovery, type RecoverySession } from './recovery.ts';
 import { summarizeEvent } from './timeline.ts';
 
@@ -244,6 +245,8 @@ export function createHandlers(deps: HandlerDeps): Handlers {
   let recovery: RecoverySession | undefined;
   /** Opened as a rehearsal: the only case where PDF "printing" is allowed. */
   let rehearsalRun = false;
+  /** The CUPS queue that passed its checks in this ceremony. */
+  let checkedQueue: string | undefined;
   /** Folders of plans opened or saved in this session: the only ones validatePlanText looks into. */
   const planFolders = new Set<string>();
 
@@ -307,6 +310,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       ceremony = undefined;
       checkedIn = [];
       acknowledged = [];
+      checkedQueue = undefined;
       const out = outDir.trim() || path.dirname(path.resolve(file));
       const c = Ceremony.load(file, {
         outDir: out,
@@ -398,11 +402,20 @@ export function createHandlers(deps: HandlerDeps): Handlers {
         const sheet = await c.shareSheet(index);
         const file = path.join(path.dirname(c.bundleDir), `${c.plan.id}-rehearsal-shares`, rehearsalPdfName(sheet.fileBase));
         output = await deps.printer.printToPdf(sheet.html, file);
+        c.markPrinted(index, { kind: 'file', file: output });
       } else {
+        // The queue's checks (core/printing) before its first sheet: recorded as printer.checked, refused with the fix.
+        if (checkedQueue !== target.printer) {
+          const r = await deps.printer.checkPrinter(target.printer);
+          c.recordPrinterCheck(r);
+          assertPrinter(r);
+          checkedQueue = target.printer;
+        }
         const sheet = await c.shareSheet(index);
-        output = await deps.printer.print(sheet.html, target.printer);
+        const job = await deps.printer.print(sheet.html, target.printer);
+        c.markPrinted(index, { kind: 'printer', queue: target.printer, jobId: job.jobId, spoolClean: job.spoolClean });
+        output = target.printer;
       }
-      c.markPrinted(index, output);
       return ok({ output });
     },
     async confirmShare(index, words) {

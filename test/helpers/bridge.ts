@@ -120,10 +120,14 @@ export function createTestPrinter(): TestPrinter {
     async listPrinters() {
       return [TEST_PRINTER];
     },
+    // The e2e paper tray stands in for a checked local queue; real CUPS is tested in test/integration/printing-cups.test.ts.
+    async checkPrinter(queue) {
+      return { queue, deviceUri: 'file:/dev/null', checks: [{ name: 'queue', ok: queue === TEST_PRINTER.name, detail: 'the e2e test printer' }] };
+    },
     async print(html, deviceName) {
       if (deviceName !== TEST_PRINTER.name) throw new Error(`no printer named ${deviceName}`);
       sheets.push({ printer: deviceName, html });
-      return TEST_PRINTER.displayName;
+      return { jobId: sheets.length, spoolClean: true };
     },
     async printToPdf(_html, file) {
       throw new Error(`the test printer does not write PDFs (${path.basename(file)})`);

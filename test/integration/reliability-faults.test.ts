@@ -85,7 +85,7 @@ async function runWithFault(s: ReturnType<typeof setup>, spec: FaultSpec) {
   let thrown: unknown;
   try {
     await runHeadlessCeremony(
-      { planFile: s.plan, outDir: s.out, sharesOut: s.shares, confirmFrom: s.shares, ackAll: true, frontEnd: 'cli', pin: PIN, quiet: true, openModule: inj.openModule },
+      { planFile: s.plan, outDir: s.out, sharesOut: s.shares, confirmFrom: s.shares, ackAll: true, frontEnd: 'cli', rehearsal: true, pin: PIN, quiet: true, openModule: inj.openModule },
       { stdout: () => {}, stderr: () => {}, readStdin: async () => '', stdinIsTTY: false, promptSecret: async () => '', prompt: async () => '', env: {}, cwd: work },
     );
   } catch (err) {
@@ -189,7 +189,7 @@ describe('token faults at every step stop the ceremony cleanly', () => {
     const s = setup({});
     const probe = faultInjector({ ckr: 'CKR_DEVICE_REMOVED', callIndex: Number.MAX_SAFE_INTEGER });
     await runHeadlessCeremony(
-      { planFile: s.plan, outDir: s.out, sharesOut: s.shares, confirmFrom: s.shares, ackAll: true, frontEnd: 'cli', pin: PIN, quiet: true, openModule: probe.openModule },
+      { planFile: s.plan, outDir: s.out, sharesOut: s.shares, confirmFrom: s.shares, ackAll: true, frontEnd: 'cli', rehearsal: true, pin: PIN, quiet: true, openModule: probe.openModule },
       { stdout: () => {}, stderr: () => {}, readStdin: async () => '', stdinIsTTY: false, promptSecret: async () => '', prompt: async () => '', env: {}, cwd: work },
     );
     const total = probe.calls;
