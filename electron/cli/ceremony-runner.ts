@@ -6,7 +6,7 @@ import { KeyriteError, OperationError, UsageError } from '../core/errors.ts';
 import { shareSheetFileBase } from '../core/sheets/index.ts';
 import type { TranscriptEvent } from '../core/transcript/events.ts';
 import { writeNewFile } from '../core/util/files.ts';
-import { chromiumPdfRenderer, CupsSheetPrinter } from '../core/printing/index.ts';
+import { chromiumPdfRenderer, CupsSheetPrinter, findChromium } from '../core/printing/index.ts';
 import { secretSource, type CliIO } from './command.ts';
 
 export interface HeadlessRunOptions {
@@ -167,6 +167,7 @@ export async function runHeadlessCeremony(opts: HeadlessRunOptions, io: CliIO): 
     Ceremony.assertPreflight(report);
     log(`preflight passed: token '${report.token!.label}' (serial ${report.token!.serialNumber})`);
     if (printer) {
+      if (pdf && !findChromium(io.env)) throw new OperationError('printing share sheets needs Chromium to render them, and none was found (install the chromium package, or set KEYRITE_CHROMIUM to its path)');
       // Before any key exists (SPEC §5): a queue that would keep or send the words is refused here.
       await printer.check((r) => ceremony.recordPrinterCheck(r));
       log(`printer '${printer.queue}' passed its checks`);
