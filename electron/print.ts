@@ -11,7 +11,9 @@ import path from 'node:path';
 import type { BrowserWindowConstructorOptions, PrinterInfo, WebContentsPrintOptions } from 'electron';
 import type { PrinterSummary } from './api.ts';
 import { OperationError } from './core/errors.ts';
-import { checkPrinter, listQueues, printPdf, spoolDirFor, deviceIsLocal, type PrintedJob, type PrinterCheckResult } from './core/printing/index.ts';
+import { checkPrinter, deviceIsLocal, spoolDirFor, type PrinterCheckResult } from './core/printing/checks.ts';
+import { listQueues } from './core/printing/cups.ts';
+import { printPdf, type PrintedJob } from './core/printing/print-job.ts';
 import { PRINT_CSP, printWindowOptions } from './security.ts';
 
 /** What the ceremony handlers need from a printer; the test printer implements the same thing. */
