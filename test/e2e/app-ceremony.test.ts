@@ -236,7 +236,11 @@ describe.sequential('desktop app, end to end', () => {
     expect(JSON.parse(out)).toMatchObject({ valid: true });
     const transcript = readFileSync(path.join(bundleDir, 'transcript.jsonl'), 'utf8');
     expect(transcript).toContain('"frontEnd":"desktop"');
-    expect(transcript).toContain('Test printer (e2e paper tray)');
+    // Printed on the queue (its name, not a display name), after its checks were recorded.
+    const checkedAt = transcript.indexOf('"type":"printer.checked"');
+    expect(checkedAt).toBeGreaterThan(0);
+    expect(transcript.indexOf('"kind":"printer"')).toBeGreaterThan(checkedAt);
+    expect(transcript).toContain('"output":"test-printer"');
     const events = transcript.trim().split('\n').map((l) => JSON.parse(l) as { type: string; data: Record<string, unknown> });
     const reprint = events.findIndex((e) => e.type === 'exception.recorded' && String(e.data.text).startsWith('reprint'));
     expect(events[reprint].data.text).toBe("reprint of Carol One's share (group 1, member 1): The first sheet was torn.");
