@@ -38,21 +38,29 @@ import { verifyBundle } from './core/transcript/verify.ts';
 import { rehearsalPdfName, type SheetPrinter } from './print.ts';
 import { assertPrinter } from './core/printing/checks.ts';
 import { startRecovery, type RecoverySession } from './recovery.ts';
+import { Handles } from './handles.ts';
+import { assertLooksLikePlan, readChosenFile } from './safe-read.ts';
+import { defaultModules } from './cli/commands/hsm-list.ts';
 import { summarizeEvent } from './timeline.ts';
 
 export interface HandlerDeps {
   printer: SheetPrinter;
   /** Pushes an event to the renderer. */
   emit(event: ApiEvent): void;
-  /** Native file dialogs (Electron); absent in tests, where the renderer's text field is used. */
+  /**
+   * Main's own file dialogs (Electron's; a scripted stand-in in tests): the only source of the
+   * files, folders and modules the app opens. Without them nothing can be chosen.
+   */
   dialogs?: {
-    chooseFile(title: string): Promise<string | null>;
+    chooseFile(title: string, kind: 'plan' | 'module'): Promise<string | null>;
     chooseFolder(title: string): Promise<string | null>;
     /** A native save dialog; `defaultPath` is only a suggestion the user can change. */
     chooseSaveFile(title: string, defaultPath: string): Promise<string | null>;
   };
   /** The auditor's bundle check (`keyrite verify`). */
   verify(dir: string): VerifyReport | Promise<VerifyReport>;
+  /** PKCS#11 modules found on this machine (default: the places `keyrite hsm list` looks). */
+  modules?: () => string[];
 }
 
 type VerifyReport = { valid: boolean; verdict?: string; checks: CheckItem[] };
@@ -62,7 +70,10 @@ export type Handlers = { [M in ApiMethod]: Handler<M> };
 
 // ---- argument schemas ---------------------------------------------------------------------------
 
-const filePath = z.string().min(1).max(4096);
+const handle = z.string().regex(/^[0-9a-f]{32}$/, 'a handle from one of the app\'s choosers');
+const optHandle = z.union([handle, z.literal('')]);
+/** A bare file name (the save dialog's suggestion), never a path. */
+const fileName = z.string().max(255).regex(/^[^/\\\u0000-\u001f]*$/, 'a file name without folders');
 const id = z.string().min(1).max(64);
 const secretText = z.string().min(1).max(1024);
 
@@ -70,11 +81,13 @@ const secretText = z.string().min(1).max(1024);
 export const ARG_SCHEMAS: { [M in ApiMethod]: z.ZodType<Parameters<KeyriteApi[M]>> } = {
   choosePlanFile: z.tuple([]),
   chooseFolder: z.tuple([z.enum(['bundle', 'output'])]),
+  chooseModule: z.tuple([]),
+  listModules: z.tuple([]),
   airgapStatus: z.tuple([]),
   wordList: z.tuple([]),
-  validatePlanText: z.tuple([z.string().max(1_000_000), z.string().max(4096)]),
-  savePlan: z.tuple([filePath, z.string().max(1_000_000)]),
-  openPlan: z.tuple([filePath, z.string().max(4096), z.boolean()]),
+  validatePlanText: z.tuple([z.string().max(1_000_000), optHandle]),
+  savePlan: z.tuple([fileName, z.string().max(1_000_000)]),
+  openPlan: z.tuple([handle, optHandle, z.boolean()]),
   preflight: z.tuple([]),
   begin: z.tuple([]),
   checkIn: z.tuple([id]),
@@ -93,12 +106,12 @@ export const ARG_SCHEMAS: { [M in ApiMethod]: z.ZodType<Parameters<KeyriteApi[M]
   runExports: z.tuple([]),
   finish: z.tuple([]),
   abort: z.tuple([z.string().trim().min(1).max(2000)]),
-  verifyBundle: z.tuple([filePath]),
-  listTokens: z.tuple([filePath]),
+  verifyBundle: z.tuple([handle]),
+  listTokens: z.tuple([handle]),
   recoverStart: z.tuple([
     z.strictObject({
-      bundle: filePath,
-      module: filePath,
+      bundle: handle,
+      module: handle,
       tokenLabel: z.string().min(1).max(32),
       tokenSerial: z.string().min(1).max(32).optional(),
       label: z.string().trim().min(1).max(256).optional(),
@@ -247,8 +260,8 @@ export function createHandlers(deps: HandlerDeps): Handlers {
   let rehearsalRun = false;
   /** The CUPS queue that passed its checks in this ceremony. */
   let checkedQueue: string | undefined;
-  /** Folders of plans opened or saved in this session: the only ones validatePlanText looks into. */
-  const planFolders = new Set<string>();
+  /** What the user chose in main's dialogs (or the module list); the page holds only the handles. */
+  const chosen = new Handles();
 
   const current = (): Ceremony => {
     if (!ceremony) throw new OperationError('no ceremony is open; open a plan first');
@@ -260,10 +273,19 @@ export function createHandlers(deps: HandlerDeps): Handlers {
 
   const handlers: Handlers = {
     async choosePlanFile() {
-      return ok(deps.dialogs ? await deps.dialogs.chooseFile('Choose the ceremony plan (plan.json)') : null);
+      const f = deps.dialogs ? await deps.dialogs.chooseFile('Choose the ceremony plan (plan.json)', 'plan') : null;
+      return ok(f ? chosen.add('plan', path.resolve(f)) : null);
     },
     async chooseFolder(purpose) {
-      return ok(deps.dialogs ? await deps.dialogs.chooseFolder(purpose === 'bundle' ? 'Choose the ceremony bundle folder' : 'Choose where the bundle is written') : null);
+      const d = deps.dialogs ? await deps.dialogs.chooseFolder(purpose === 'bundle' ? 'Choose the ceremony bundle folder' : 'Choose where the bundle is written') : null;
+      return ok(d ? chosen.add('folder', path.resolve(d)) : null);
+    },
+    async chooseModule() {
+      const f = deps.dialogs ? await deps.dialogs.chooseFile('Choose the PKCS#11 module (a .so library)', 'module') : null;
+      return ok(f ? chosen.add('module', path.resolve(f)) : null);
+    },
+    async listModules() {
+      return ok((deps.modules ?? defaultModules)().map((m) => chosen.add('module', m)));
     },
     async airgapStatus() {
       return ok(airgapStatus());
@@ -273,7 +295,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       return ok([...allWords()]);
     },
 
-    async validatePlanText(text, planDir) {
+    async validatePlanText(text, planHandle) {
       let raw: unknown;
       try {
         raw = JSON.parse(text);
@@ -281,8 +303,8 @@ export function createHandlers(deps: HandlerDeps): Handlers {
         return ok({ valid: false, problems: [{ path: '(plan)', message: `not valid JSON: ${(err as Error).message}` }] });
       }
       // The renderer must not learn whether files exist in folders the user never chose.
-      const dir = planDir.trim() && path.isAbsolute(planDir.trim()) ? path.resolve(planDir.trim()) : undefined;
-      if (dir === undefined || !planFolders.has(dir)) return ok(checkWithoutFiles(raw));
+      if (planHandle === '') return ok(checkWithoutFiles(raw));
+      const dir = path.dirname(chosen.path(planHandle, 'plan', 'plan'));
       const { plan, problems } = checkPlanObject(raw, dir);
       return ok({ valid: Boolean(plan) && problems.length === 0, problems });
     },
@@ -291,19 +313,22 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       try {
         raw = JSON.parse(text);
       } catch {
-        throw new UsageError(`plan ${shownPath(suggested)}: not valid JSON`);
+        throw new UsageError(`plan ${shownPath(suggested || 'plan.json')}: not valid JSON`);
       }
-      // In the app the user picks the file in main's own dialog; the renderer's path is a suggestion.
-      const chosen = deps.dialogs ? await deps.dialogs.chooseSaveFile('Save the ceremony plan', suggested) : suggested;
-      if (chosen === null) return ok(null);
-      const file = checkPlanSavePath(chosen);
+      // The user picks the file in main's own dialog; the page only suggests a name.
+      const picked = deps.dialogs ? await deps.dialogs.chooseSaveFile('Save the ceremony plan', suggested) : null;
+      if (picked === null) return ok(null);
+      const file = checkPlanSavePath(picked);
       const { plan, problems } = checkPlanObject(raw, path.dirname(file));
       if (!plan || problems.length) throw new PlanError(shownPath(file), problems);
       writeNewFile(file, text.endsWith('\n') ? text : `${text}\n`);
-      planFolders.add(path.dirname(file));
-      return ok({ file });
+      return ok(chosen.add('plan', file));
     },
-    async openPlan(file, outDir, rehearsal) {
+    async openPlan(planHandle, outHandle, rehearsal) {
+      const file = chosen.path(planHandle, 'plan', 'plan');
+      const outDir = outHandle ? chosen.path(outHandle, 'folder', 'bundle folder') : '';
+      // No link, a size cap, and nothing of a file that is not a plan is echoed back.
+      assertLooksLikePlan(file, readChosenFile(file));
       if (ceremony && ceremony.state !== 'loaded' && ceremony.state !== 'preflighted' && ceremony.state !== 'completed' && ceremony.state !== 'aborted')
         throw new OperationError(`ceremony '${ceremony.plan.id}' is still running; stop it before opening another plan`);
       ceremony?.close();
@@ -320,7 +345,6 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       });
       ceremony = c;
       rehearsalRun = rehearsal;
-      planFolders.add(path.dirname(path.resolve(c.loaded.file)));
       const p = c.plan;
       const name = (pid: string) => p.participants.find((x) => x.id === pid)?.name ?? pid;
       const summary: PlanSummary = {
@@ -451,8 +475,8 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       return ok({ state: c.state, advice });
     },
 
-    async verifyBundle(dir) {
-      const abs = path.resolve(dir);
+    async verifyBundle(bundle) {
+      const abs = chosen.path(bundle, 'folder', 'bundle');
       const report = await deps.verify(abs);
       const file = path.join(abs, 'transcript.jsonl');
       const timeline = existsSync(file) ? readTranscript(file).events.map(summarizeEvent) : [];
@@ -461,7 +485,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     },
 
     async listTokens(module) {
-      const m = openModule(module);
+      const m = openModule(chosen.path(module, 'module', 'PKCS#11 module'));
       try {
         return ok(m.tokens().map((t) => ({ label: t.label, serialNumber: t.serialNumber, manufacturer: t.manufacturer, model: t.model, initialized: t.flags.includes('TOKEN_INITIALIZED') })));
       } finally {
@@ -470,7 +494,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     },
     async recoverStart(options) {
       recovery?.cancel();
-      recovery = startRecovery(options, (ev) => deps.emit({ type: 'transcript', entry: summarizeEvent(ev) }));
+      recovery = startRecovery({ ...options, bundle: chosen.path(options.bundle, 'folder', 'bundle'), module: chosen.path(options.module, 'module', 'PKCS#11 module') }, (ev) => deps.emit({ type: 'transcript', entry: summarizeEvent(ev) }));
       return ok(recovery.info);
     },
     async recoverAddShare(words) {

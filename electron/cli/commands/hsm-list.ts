@@ -16,7 +16,7 @@ export const COMMON_MODULE_PATHS = [
   '/opt/cloudhsm/lib/libcloudhsm_pkcs11.so', // AWS CloudHSM
 ];
 
-function defaultModules(): string[] {
+export function defaultModules(): string[] {
   const soft = findSoftHsmModule();
   const found = COMMON_MODULE_PATHS.filter((p) => existsSync(p));
   // Distributions link the same library under several names; list each file once.
