@@ -140,7 +140,7 @@ export async function runHeadlessCeremony(opts: HeadlessRunOptions, io: CliIO): 
   const bases = order.map((o) => shareSheetFileBase(o.group, o.member, o.custodian));
   const sharesOut = opts.sharesOut;
   if (sharesOut !== undefined) {
-    // Shares are never in the bundle (SPEC §3), not even as rehearsal files.
+    // Shares are never in the bundle (docs/bundle.md), not even as rehearsal files.
     const inside = path.relative(ceremony.bundleDir, path.resolve(sharesOut));
     if (inside === '' || (!inside.startsWith('..') && !path.isAbsolute(inside)))
       throw new UsageError(`--shares-out ${sharesOut} is inside the bundle folder ${ceremony.bundleDir}; shares are never in the bundle`);

@@ -19,7 +19,7 @@ import { runHeadlessCeremony } from '../../electron/cli/ceremony-runner.ts';
 import { createSoftHsmSandbox, type SoftHsmSandbox } from '../../electron/core/hsm/softhsm.ts';
 import { allWords } from '../../electron/core/shares/index.ts';
 import { readTranscript } from '../../electron/core/transcript/read.ts';
-import { verifyBundle } from '../../electron/core/transcript/verify.ts';
+import { verifyBundle } from '../../electron/core/verify/index.ts';
 import type { CliIO } from '../../electron/cli/command.ts';
 import { startCupsd, type PrivateCupsd } from '../helpers/cupsd.ts';
 import { main } from '../../electron/cli/keyrite.ts';
