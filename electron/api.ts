@@ -243,6 +243,11 @@ export interface KeyriteApi {
   backup(passphrase?: string): Promise<Result<ShareSlot[]>>;
   listPrinters(): Promise<Result<PrinterSummary[]>>;
   /**
+   * The printer checks (docs/printing.md) for a queue from listPrinters, recorded as printer.checked.
+   * A production ceremony needs a queue that passed before its key is generated.
+   */
+  checkPrinter(queue: string): Promise<Result<{ ok: boolean; checks: CheckItem[] }>>;
+  /**
    * Prints custodian `index`'s sheet in main; returns only where it went. The printer must be one
    * listPrinters() returns. A share already confirmed is printed again only with `reprintReason`,
    * which is recorded first as an exception in the transcript.
@@ -292,6 +297,7 @@ export const API_METHODS = [
   'generate',
   'backup',
   'listPrinters',
+  'checkPrinter',
   'printSheet',
   'confirmShare',
   'testRecovery',

@@ -96,6 +96,7 @@ export const ARG_SCHEMAS: { [M in ApiMethod]: z.ZodType<Parameters<KeyriteApi[M]
   generate: z.tuple([]),
   backup: z.tuple([secretText.optional()]),
   listPrinters: z.tuple([]),
+  checkPrinter: z.tuple([z.string().min(1).max(512)]),
   printSheet: z.tuple([
     z.number().int().min(0).max(255),
     z.union([z.strictObject({ printer: z.string().min(1).max(512) }), z.strictObject({ pdf: z.literal(true) })]),
@@ -390,6 +391,9 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       return ok({ checks: checks.map((c) => ({ name: c.name, ok: c.ok, detail: c.detail })) });
     },
     async generate() {
+      // The CLI checks its printer in preflight; the app, on the checks screen. Either way, before the key exists.
+      if (!rehearsalRun && checkedQueue === undefined)
+        throw new OperationError('check the printer first (on the checks screen): a production ceremony prints its sheets on a checked local printer, checked before the key is made');
       progress('generate', 'Generating the keys inside the HSM. This can take a minute for RSA keys.');
       const r = current().generate();
       progress('generate', 'Keys generated and checked.', true);
@@ -403,6 +407,16 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     },
     async listPrinters() {
       return ok(await deps.printer.listPrinters());
+    },
+    async checkPrinter(queue) {
+      const c = current();
+      const names = (await deps.printer.listPrinters()).map((p) => p.name);
+      if (!names.includes(queue)) throw new UsageError(`printer ${shownPath(queue)} is not one of this machine's printers (${names.length ? names.map(shownPath).join(', ') : 'none found'}); choose one from the list`);
+      const r = await deps.printer.checkPrinter(queue);
+      c.recordPrinterCheck(r);
+      const passed = r.checks.every((x) => x.ok);
+      checkedQueue = passed ? queue : undefined;
+      return ok({ ok: passed, checks: r.checks.map((x) => ({ name: x.name, ok: x.ok, detail: x.detail })) });
     },
     async printSheet(index, target, reprintReason) {
       const c = current();

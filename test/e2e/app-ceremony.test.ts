@@ -152,6 +152,11 @@ describe.sequential('desktop app, end to end', () => {
     await expect.poll(() => page.getByTestId('interfaces').textContent()).toContain('lo');
     const online = page.locator('input[name=accept-online]');
     if (await online.count()) await online.check();
+    // A production ceremony cannot start until its printer passed the checks (before any key exists).
+    expect(await page.getByRole('button', { name: 'Start the ceremony' }).isDisabled()).toBe(true);
+    expect(await ipc('generate')).toMatchObject({ ok: false });
+    await page.getByRole('button', { name: 'Check the printer' }).click();
+    await expect.poll(() => page.getByTestId('printer-checks').textContent()).toContain('the e2e test printer');
     await screenshot('preflight');
     await page.getByRole('button', { name: 'Start the ceremony' }).click();
 
@@ -374,6 +379,8 @@ describe.sequential('desktop app, end to end', () => {
     await page.getByTestId('preflight-checks').waitFor();
     const online = page.locator('input[name=accept-online]');
     if (await online.count()) await online.check();
+    await page.getByRole('button', { name: 'Check the printer' }).click();
+    await page.getByTestId('printer-checks').waitFor();
     await page.getByRole('button', { name: 'Start the ceremony' }).click();
     await page.getByTestId('screen-checkin').waitFor();
     for (const name of ['Ada Admin', 'Wes Witness', 'Carol One', 'Carl Two', 'Cleo Three']) await page.getByRole('button', { name: `Check in ${name}` }).click();
