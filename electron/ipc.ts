@@ -40,7 +40,7 @@ import { assertPrinter } from './core/printing/checks.ts';
 import { startRecovery, type RecoverySession } from './recovery.ts';
 import { Handles } from './handles.ts';
 import { assertLooksLikePlan, readChosenFile } from './safe-read.ts';
-import { defaultModules } from './cli/commands/hsm-list.ts';
+import { discoverModules } from './core/hsm/discover.ts';
 import { summarizeEvent } from './timeline.ts';
 
 export interface HandlerDeps {
@@ -286,7 +286,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       return ok(f ? chosen.add('module', path.resolve(f)) : null);
     },
     async listModules() {
-      return ok((deps.modules ?? defaultModules)().map((m) => chosen.add('module', m)));
+      return ok((deps.modules ?? discoverModules)().map((m) => chosen.add('module', m)));
     },
     async airgapStatus() {
       return ok(airgapStatus());

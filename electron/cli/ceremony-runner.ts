@@ -28,6 +28,8 @@ export interface HeadlessRunOptions {
   quiet?: boolean;
   /** Replaces core/hsm's openModule (fault-injection tests). */
   openModule?: CeremonyOptions['openModule'];
+  /** --module-args: C_Initialize parameters when the plan has no hsm.initArgs. */
+  moduleArgs?: string;
   /** Test seam: handed each KEK buffer (fault-injection tests check it is zeroed). */
   kekProbe?: CeremonyOptions['kekProbe'];
   /** Renders a sheet's HTML to PDF in memory; default: headless Chromium (core/printing). */
@@ -127,6 +129,7 @@ export async function runHeadlessCeremony(opts: HeadlessRunOptions, io: CliIO): 
     frontEnd: opts.frontEnd,
     rehearsal,
     openModule: opts.openModule,
+    moduleArgs: opts.moduleArgs,
     kekProbe: opts.kekProbe,
     onEvent: (ev) => {
       const line = describe(ev);

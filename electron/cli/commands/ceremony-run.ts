@@ -3,6 +3,7 @@ import type { Command } from '../command.ts';
 import { optString, requireString } from '../command.ts';
 import { checkRunMode, runHeadlessCeremony } from '../ceremony-runner.ts';
 import { UsageError } from '../../core/errors.ts';
+import { MODULE_ARGS_HELP, MODULE_ARGS_OPTION, moduleArgs } from '../module-args.ts';
 
 export const ceremonyRun: Command = {
   name: 'ceremony run',
@@ -33,6 +34,7 @@ Options:
   --ack-all              rehearsals: acknowledge every plan step without prompting (recorded as such)
   --pin-env VAR          read the token PIN from environment variable VAR (else a no-echo prompt)
   --passphrase-env VAR   read the SLIP-39 passphrase from VAR when the plan asks for one
+${MODULE_ARGS_HELP} (the plan's hsm.initArgs, when given, must agree)
   --debug                show a stack trace on failure`,
   options: {
     plan: { type: 'string' },
@@ -44,6 +46,7 @@ Options:
     'ack-all': { type: 'boolean' },
     'pin-env': { type: 'string' },
     'passphrase-env': { type: 'string' },
+    ...MODULE_ARGS_OPTION,
   },
   async run(args, io) {
     const cmd = 'ceremony run';
@@ -64,6 +67,7 @@ Options:
         ackAll: Boolean(args.values['ack-all']),
         pinEnv: optString(args, 'pin-env'),
         passphraseEnv: optString(args, 'passphrase-env'),
+        moduleArgs: moduleArgs(args),
         frontEnd: 'cli',
       },
       io,
