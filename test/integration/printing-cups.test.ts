@@ -192,7 +192,12 @@ describe('production printing through CUPS', () => {
     // Print, confirm, then the next sheet.
     expect(t.events.filter((e) => e.type === 'share.printed' || e.type === 'share.confirmed').map((e) => e.type)).toEqual(['share.printed', 'share.confirmed', 'share.printed', 'share.confirmed', 'share.printed', 'share.confirmed']);
     expect(verifyBundle(r.bundleDir).valid).toBe(true);
-    expect(readFileSync(path.join(r.bundleDir, 'report.html'), 'utf8')).toMatch(/printer.*sheets/is);
+    // The report has the printer section (queue, device, each check) and says where each sheet went.
+    const report = readFileSync(path.join(r.bundleDir, 'report.html'), 'utf8');
+    expect(report).toContain('<h3>Printer sheets</h3>');
+    expect(report).toContain('<span class="mono">file:/dev/null</span>');
+    expect(report.match(/PASS<\/span><\/td><td>PreserveJobFiles No/g)).toHaveLength(1);
+    expect(report.match(/on <span class="mono">sheets<\/span>, job \d+; spool clean/g)).toHaveLength(3);
 
     // No share anywhere on disk: the spool is empty of job files, and no file holds a share's words.
     expect(readdirSync(cups.spoolDir).filter((n) => /^[cd]\d/.test(n))).toEqual([]);

@@ -371,8 +371,9 @@ export function renderReport(events: TranscriptEvent[], opts: ReportOptions = {}
     const d = obj(e.data);
     if (d.kind === 'printer')
       return `${t(e.time)} on <span class="mono">${val(d.output)}</span>, job ${val(d.jobId)}; spool ${d.spoolClean === true ? 'clean' : '<span class="fail">NOT CLEAN</span>'}${d.rehearsal === true ? ' (rehearsal)' : ''}`;
-    // Older bundles have no kind: a file is what a headless run wrote, and the REHEARSAL flag says so.
-    return `${t(e.time)} ${d.kind === 'file' || d.rehearsal === true ? '<b>written to a file (rehearsal)</b>' : `to ${val(d.output)}`}`;
+    if (d.kind === 'file') return `${t(e.time)} <b>written to a file (rehearsal)</b>`;
+    // Bundles from before `kind`: the time, and the rehearsal flag.
+    return `${t(e.time)}${d.rehearsal === true ? ' (rehearsal file)' : ''}`;
   };
   out.push(table(['Share', 'Custodian', 'Check value', 'Printed', 'Confirmed'], arr(split.shares).map(obj).map((s) => {
     const same = (e: TranscriptEvent) => obj(e.data).group === s.group && obj(e.data).member === s.member;
