@@ -16,6 +16,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runHeadlessCeremony } from '../../electron/cli/ceremony-runner.ts';
+import { abortCeremony } from '../../electron/core/ceremony/abort.ts';
+import { Ceremony } from '../../electron/core/ceremony/engine.ts';
+import { checkPrinter, printPdf } from '../../electron/core/printing/index.ts';
 import { createSoftHsmSandbox, type SoftHsmSandbox } from '../../electron/core/hsm/softhsm.ts';
 import { allWords } from '../../electron/core/shares/index.ts';
 import { readTranscript } from '../../electron/core/transcript/read.ts';
@@ -268,4 +271,40 @@ describe('production printing through CUPS', () => {
     expect(t.events.filter((e) => e.type === 'share.printed').every((e) => e.data.rehearsal === true && e.data.kind === 'printer')).toBe(true);
     expect(readFileSync(path.join(r.bundleDir, 'report.html'), 'utf8')).toContain('REHEARSAL');
   }, 120_000);
+
+  it("sees a job's files left in the spool of a server that keeps them (the check after each job is real)", async () => {
+    // Straight to the core's print step on the keeping server (which the checks would refuse).
+    const pdf = Buffer.from('%PDF-1.4\n% a stand-in sheet\n');
+    const job = await printPdf('sheets', pdf, { env: keeping.env, spoolDir: keeping.spoolDir, cleanupTimeoutMs: 500 });
+    expect(job.spoolClean).toBe(false);
+    expect(job.leftOver).toContain(`d${String(job.jobId).padStart(5, '0')}-001`);
+    // And on the server that keeps nothing, the same job leaves nothing.
+    const clean = await printPdf('sheets', Buffer.from(pdf), { env: cups.env, spoolDir: cups.spoolDir });
+    expect(clean).toMatchObject({ spoolClean: true, leftOver: [] });
+  }, 60_000);
+
+  it('a production ceremony takes only sheets printed on a checked queue with a clean spool, and stops otherwise', async () => {
+    const id = `spool-${process.pid}`;
+    const dir = path.join(work, id);
+    const plan = writeSmallPlan(dir, { id, module: sandbox.module, tokenLabel: TOKEN });
+    const c = Ceremony.load(plan, { outDir: path.join(dir, 'out'), frontEnd: 'cli', rehearsal: false });
+    try {
+      Ceremony.assertPreflight(c.preflight());
+      c.recordPrinterCheck(await checkPrinter('sheets', { env: cups.env }));
+      c.login(PIN);
+      c.begin();
+      c.generate();
+      c.backup();
+      expect(() => c.markPrinted(0, { kind: 'file', file: 'x.html' })).toThrow(/production ceremony prints share sheets on paper/);
+      expect(() => c.markPrinted(0, { kind: 'printer', queue: 'other', jobId: 1, spoolClean: true })).toThrow(/printer 'other' has not passed the printer checks/);
+      expect(() => c.markPrinted(0, { kind: 'printer', queue: 'sheets', jobId: 9, spoolClean: false })).toThrow(/files of job 9 .* are still in the CUPS spool after printing/);
+      const t = readTranscript(path.join(c.bundleDir, 'transcript.jsonl'));
+      expect(t.events.find((e) => e.type === 'share.printed')!.data).toMatchObject({ kind: 'printer', spoolClean: false });
+      expect(t.events.at(-1)).toMatchObject({ type: 'ceremony.aborted', data: { step: 'print' } });
+    } finally {
+      c.close();
+    }
+    await abortCeremony(path.join(dir, 'out', id), { pin: async () => PIN, confirm: async () => true });
+  }, 60_000);
 });
+
