@@ -113,8 +113,9 @@ export function checkRunMode(o: { rehearsal: boolean; sharesOut?: string; printe
     if (only) throw new UsageError(`ceremony run: ${only} is for rehearsals only; add --rehearsal (the bundle then says REHEARSAL), or print with --printer QUEUE`);
     if (o.printer === undefined) throw new UsageError('ceremony run: --printer QUEUE is required: share sheets are printed on a CUPS queue (a rehearsal may write files with --rehearsal --shares-out DIR)');
   } else {
-    if (o.sharesOut === undefined && o.printer === undefined) throw new UsageError('ceremony run --rehearsal: give --shares-out DIR (sheets as files) or --printer QUEUE');
+    if (o.sharesOut === undefined && o.printer === undefined) throw new UsageError('ceremony run: --rehearsal: give --shares-out DIR (sheets as files) or --printer QUEUE');
     if (o.sharesOut !== undefined && o.printer !== undefined) throw new UsageError('ceremony run: give --shares-out or --printer, not both');
+    if (o.printer !== undefined && o.confirmFrom !== undefined) throw new UsageError('ceremony run: --confirm-from reads the sheet files that --shares-out writes; printed sheets are confirmed by typing');
   }
 }
 

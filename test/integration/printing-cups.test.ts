@@ -246,6 +246,9 @@ describe('production printing through CUPS', () => {
       [['--printer', 'q', '--confirm-from', 's'], /--confirm-from is for rehearsals only/],
       [['--printer', 'q', '--ack-all'], /--ack-all is for rehearsals only/],
       [[], /--printer QUEUE is required/],
+      [['--rehearsal'], /--rehearsal: give --shares-out DIR \(sheets as files\) or --printer QUEUE/],
+      [['--rehearsal', '--printer', 'q', '--shares-out', 's'], /give --shares-out or --printer, not both/],
+      [['--rehearsal', '--printer', 'q', '--confirm-from', 's'], /--confirm-from reads the sheet files that --shares-out writes/],
     ] as [string[], RegExp][]) {
       const r = await runCli([...base, ...extra], {});
       expect(r.code).toBe(2);
