@@ -10,6 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkPlanObject, loadPlan, PlanError } from '../../electron/core/ceremony/plan.ts';
 import { readBundleFacts } from '../../electron/core/lifecycle/facts.ts';
+import { buildHistory } from '../../electron/core/lifecycle/history.ts';
 import { verifyBundle } from '../../electron/core/verify/index.ts';
 import { makeTokenEnv, type TokenEnv } from '../helpers/ceremony-fixture.ts';
 import { kcv, standInKms, unwrapRsaAes } from '../helpers/kms-standin.ts';
@@ -106,6 +107,17 @@ describe('rotate', () => {
     expect(readme('gcp')).toContain('--primary-version');
     expect(readme('azure')).toContain('az keyvault key import --hsm-name contoso --name root');
     expect(readme('vault')).toContain('vault write transit/keys/root/import_version @import.json');
+  });
+
+  it('history names where each export went', () => {
+    const h = buildHistory([v1.bundleDir, v2.bundleDir].map((dir) => ({ dir, shown: path.basename(dir) })));
+    expect(h.consistent).toBe(true);
+    expect(h.keys[0].versions[1].exports.map((e) => [e.target, e.destination])).toEqual([
+      ['aws', 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd, region eu-west-1'],
+      ['gcp', 'projects/…/locations/europe-west1/keyRings/ring/cryptoKeys/root, import job job-2'],
+      ['azure', 'vault contoso, key root'],
+      ['vault', 'transit/keys/root'],
+    ]);
   });
 
   it('the stand-in KMSs unwrap version 2, not version 1', () => {

@@ -44,7 +44,8 @@ export interface BundleFacts {
   destroyed: number[];
   /** Where copies may still exist, as the destruction certificate names them. */
   copiesRemaining: string[];
-  exports: { target: string; kind: string; algorithm: string }[];
+  /** `destination`: where the plan sent it (the KMS key the export is for), when the plan says. */
+  exports: { target: string; kind: string; algorithm: string; destination?: string }[];
   backup?: { groupThreshold: number; groups: { threshold: number; count: number }[]; custodians: string[]; identifier: number };
   completed: boolean;
   events: TranscriptEvent[];
@@ -100,7 +101,7 @@ export function readBundleFacts(dir: string): BundleFacts | undefined {
       : undefined,
     destroyed: destroyed.map((x) => x.version).filter((v) => Number.isInteger(v)),
     copiesRemaining: (cert?.copiesRemaining ?? []).map((c) => c.where),
-    exports: of('export.created').map((x) => ({ target: x.target, kind: x.kind, algorithm: x.algorithm })),
+    exports: of('export.created').map((x) => ({ target: x.target, kind: x.kind, algorithm: x.algorithm, ...destinationOf(dir, x.target) })),
     backup: split
       ? {
           groupThreshold: split.groupThreshold,
@@ -137,4 +138,24 @@ export function findBundles(paths: string[]): { bundles: string[]; notBundles: s
     else notBundles.push(p);
   }
   return { bundles: [...new Set(bundles.map((b) => path.resolve(b)))], notBundles };
+}
+
+/** The KMS key a plan's export names (from the bundle's own plan.json), as one line. */
+function destinationOf(dir: string, target: string): { destination?: string } {
+  try {
+    const plan = JSON.parse(readFileSync(path.join(dir, 'plan.json'), 'utf8')) as { exports?: Record<string, unknown>[] };
+    const e = plan.exports?.find((x) => x.name === target);
+    if (!e) return {};
+    const v = (k: string) => (typeof e[k] === 'string' ? (e[k] as string) : undefined);
+    const parts: Record<string, (string | undefined)[]> = {
+      'aws-kms': [v('keyId'), v('region') && `region ${v('region')}`],
+      'gcp-kms': [v('location') && v('keyRing') && v('key') ? `projects/…/locations/${v('location')}/keyRings/${v('keyRing')}/cryptoKeys/${v('key')}` : v('key'), v('importJob') && `import job ${v('importJob')}`],
+      'azure-byok': [v('vaultName') && `vault ${v('vaultName')}`, v('keyName') && `key ${v('keyName')}`],
+      'vault-transit': [`${v('mount') ?? 'transit'}/keys/${v('keyName') ?? target}`],
+    };
+    const line = (parts[String(e.kind)] ?? []).filter(Boolean).join(', ');
+    return line ? { destination: line } : {};
+  } catch {
+    return {};
+  }
 }

@@ -49,7 +49,7 @@ export interface HistoryVersion {
   destroyedBy?: string;
   /** The version's backup: layout, custodians, the SLIP-39 set identifier of its shares, and whether they are current. */
   backup?: { groupThreshold: number; groups: { threshold: number; count: number }[]; custodians: string[]; identifier: number; sharesCurrent: boolean };
-  exports: { target: string; kind: string; algorithm: string; ceremonyId: string }[];
+  exports: { target: string; kind: string; algorithm: string; destination?: string; ceremonyId: string }[];
   /** Where a copy may still exist, as the destruction certificate names it. */
   copiesRemaining: string[];
 }
