@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../electron/cli/keyrite.ts';
 import type { HistoryResult } from '../../electron/core/lifecycle/history.ts';
-import { captureIO, makeTokenEnv, type TokenEnv } from '../helpers/ceremony-fixture.ts';
+import { captureIO, makeTokenEnv, PIN, type TokenEnv } from '../helpers/ceremony-fixture.ts';
 import { runLifecycle } from '../helpers/lifecycle-fixture.ts';
 
 let env: TokenEnv;
@@ -21,6 +21,7 @@ beforeAll(async () => {
   env = makeTokenEnv('ceremony-token', ['other-token']);
   bundles = path.join(env.work, 'bundles');
   const v1 = await runLifecycle(env, { id: 'acme-root', algorithm: 'ec-p256', label: 'acme-v1' });
+  b.v1shares = v1.sharesOut;
   const v2 = await runLifecycle(env, { id: 'acme-root-v2', algorithm: 'ec-p256', label: 'acme-v2', ceremony: 'rotate', previous: v1.bundleDir });
   const v3 = await runLifecycle(env, { id: 'acme-root-v3', algorithm: 'ec-p256', label: 'acme-v3', ceremony: 'rotate', previous: v2.bundleDir });
   // A second rotation of version 1, kept elsewhere: a fork.
@@ -114,6 +115,20 @@ describe('keyrite history', () => {
     expect(empty.code).toBe(2);
     expect(empty.err).toBe('keyrite: error: history: empty is neither a Keyrite bundle nor a folder of bundles\n');
     expect((await history('bundles', '--nope')).code).toBe(2);
+  });
+
+  it('lists a recovery of a version, into which token and under which label', async () => {
+    const { readdirSync, readFileSync, writeFileSync } = await import('node:fs');
+    const sheets = readdirSync(b.v1shares).filter((f) => f.endsWith('.txt')).sort().slice(0, 2);
+    writeFileSync(path.join(env.work, 'v1-shares.txt'), sheets.map((f) => readFileSync(path.join(b.v1shares, f), 'utf8').trim()).join('\n') + '\n');
+    const io = captureIO({ cwd: env.work, env: { ...process.env, TEST_PIN: PIN } });
+    const rc = await main(['recover', '--bundle', rel(b.v1), '--module', env.sandbox.module, '--token', 'other-token', '--label', 'acme-v1-restored', '--pin-env', 'TEST_PIN', '--shares', 'v1-shares.txt'], io);
+    expect(io.err.join('')).toBe('');
+    expect(rc).toBe(0);
+    const r = await history('bundles', '--json');
+    const h = JSON.parse(r.out) as HistoryResult;
+    expect(h.keys[0].recoveries).toEqual([expect.objectContaining({ ceremonyId: 'acme-root', verdict: 'VALID', label: 'acme-v1-restored', token: expect.stringMatching(/^other-token \(serial /) })]);
+    expect((await history('bundles')).out).toMatch(/Recoveries:\n    acme-root recoveries\/\S+: VALID, 'acme-v1-restored' into token other-token/);
   });
 
   it('runs where the PKCS#11 binding cannot be loaded', () => {
