@@ -33,7 +33,7 @@ function plan(id: string, previous: string): Record<string, unknown> {
     participants: [
       { id: 'ada', name: 'Ada Admin', role: 'administrator' },
       { id: 'wes', name: 'Wes Witness', role: 'witness' },
-      ...['d1', 'd2', 'd3'].map((c) => ({ id: c, name: `Custodian ${c}`, role: 'custodian' })),
+      ...['c1', 'c2', 'c3', 'd1', 'd2', 'd3'].map((c) => ({ id: c, name: `Custodian ${c}`, role: 'custodian' })),
     ],
     hsm: { module: env.sandbox.module, tokenLabel: env.tokenLabel },
     backup: { groupThreshold: 1, groups: [{ threshold: 2, custodians: ['d1', 'd2', 'd3'] }], iterationExponent: 0 },
@@ -68,12 +68,14 @@ describe('ceremony reshare', () => {
     writeFileSync(file, JSON.stringify(plan('acme-root-reshare-check', v1.bundleDir)));
     const r = await cli('plan', 'check', file);
     expect(r.out).toMatch(/re-share plan 'acme-root-reshare-check' is valid \(version 1 of acme-root, shares of set \d+ to 1 new group\(s\)\)/);
-    const bad = plan('acme-root-reshare-check', v1.bundleDir) as { backup: { groups: { custodians: string[] }[] } };
+    const bad = plan('acme-root-reshare-check', v1.bundleDir) as { backup: { groups: { custodians: string[] }[] }; participants: { id: string }[] };
     bad.backup.groups[0].custodians = ['d1', 'ada', 'd3'];
+    bad.participants = bad.participants.filter((p) => p.id !== 'c2');
     writeFileSync(file, JSON.stringify(bad));
     const b = await cli('plan', 'check', file);
     expect(b.code).toBe(2);
     expect(b.out).toContain("backup.groups[0].custodians[1]: 'ada' is not a custodian of this plan");
+    expect(b.out).toContain("participants: 'c2' holds a share of the current set (acme-root) and must be a participant of this plan, to acknowledge destroying their old sheet");
   });
 
   it('refuses shares that do not open the old backup before touching the token', async () => {
@@ -102,6 +104,8 @@ describe('ceremony reshare', () => {
     expect(v.warnings.join('\n')).toMatch(/retired backup: the old shares \(set \d+\) still open every copy of acme-root's backup\/root.wrapped/);
     const ev = events(bundle);
     expect(ev[0].data).toMatchObject({ kind: 'reshare', keyVersion: 1, previous: { ceremonyId: 'acme-root', statementSha256: v1.statementSha256 } });
+    expect(ev.filter((e) => e.type === 'sheet.destroyed').map((e) => e.actor)).toEqual(['c1', 'c2', 'c3']);
+    expect(v.checks.find((c) => c.name === 'reshare.old-sheets')?.detail).toBe('3 holder(s) of the retired set acknowledged destroying their old sheets: c1, c2, c3');
     expect(ev.find((e) => e.type === 'backup.split')!.data).toMatchObject({ groups: [{ threshold: 2, count: 3 }], shares: [{ custodian: 'd1' }, { custodian: 'd2' }, { custodian: 'd3' }] });
     // No share words in the transcript.
     const text = readFileSync(path.join(bundle, 'transcript.jsonl'), 'utf8');

@@ -17,7 +17,8 @@ pinned by its statement digest) and the new "backup" layout. A threshold of the 
 (--shares FILE, one mnemonic per line) must combine to the old backup key with its recorded KCV
 before the token is touched; the root is unwrapped from the current backup/root.wrapped inside the
 token as a session object, re-wrapped under a new backup key split for the new layout, and the old
-wrapped blob is listed as retired. The new sheets are written to --shares-out, confirmed from those
+wrapped blob is listed as retired, and each holder of an old share acknowledges destroying their old
+sheet (the old shares still open every copy of the old root.wrapped). The new sheets are written to --shares-out, confirmed from those
 files and test-recovered. In this release a re-share is a rehearsal only (--rehearsal required).
 
 Options:
@@ -26,7 +27,8 @@ Options:
   --shares FILE       the current custodians' shares, one mnemonic per line (# lines ignored)
   --shares-out DIR    where the new sheets are written (they hold the new shares' words)
   --rehearsal         required: the bundle says REHEARSAL
-  --ack-all           acknowledge the plan's steps without prompting (recorded as such)
+  --ack-all           required: acknowledge the plan's steps, and each old custodian's destruction of
+                      their old sheet, without prompting (recorded as such)
   --pin-env VAR       read the token PIN from environment variable VAR (else a no-echo prompt)
   --module-args STRING  C_Initialize parameters (the plan's hsm.initArgs wins)
 
@@ -54,7 +56,7 @@ Exit status: 0 re-shared; 1 the old shares do not open the backup, or the token 
     }
     const c = ReshareCeremony.load(path.resolve(io.cwd, requireString(args, cmd, 'plan')), { outDir: path.resolve(io.cwd, requireString(args, cmd, 'out')), rehearsal: true, moduleArgs: optString(args, 'module-args') });
     const steps = c.loaded.plan.steps;
-    if (steps.length && !args.values['ack-all']) throw new UsageError(`${cmd}: the plan has steps; give --ack-all (rehearsal)`);
+    if (!args.values['ack-all']) throw new UsageError(`${cmd}: the steps and the old custodians' acknowledgements are taken with --ack-all in this release (rehearsal)`);
     // Before any token is touched: the old shares must open the old backup key.
     c.enterOldShares(old);
     const pin = secretSource(io, cmd, 'pin-env', optString(args, 'pin-env'), 'Token PIN');
@@ -67,6 +69,8 @@ Exit status: 0 re-shared; 1 the old shares do not open the backup, or the token 
       const files = c.writeSheets(sharesOut);
       files.forEach((f, i) => c.confirmShare(i, readFileSync(f, 'utf8'), 'file'));
       c.testRecovery();
+      // What re-sharing cannot do: the old shares still open every copy of the old root.wrapped.
+      for (const o of c.oldCustodians) c.oldSheetDestroyed(o, 'ack-all');
       const r = c.finish();
       io.stdout(`Re-shared:   ${c.newShares.length} new share(s), sheets in ${sharesOut}\nRetired:     ${c.loaded.source.backupBundle.ceremonyId}'s backup/root.wrapped (the old shares still open every copy of it: destroy them and the old sheets)\nBundle:      ${r.bundleDir}\nStatement:   ${statementDigest(r.bundleDir)}\n`);
       return 0;

@@ -93,6 +93,9 @@ export function checkResharePlan(raw: unknown, planDir: string): { plan?: Reshar
       const wrapped = withBackup.events.find((e) => e.type === 'backup.wrapped')!.data as EventData['backup.wrapped'];
       const key = gen.events.find((e) => e.type === 'key.generated')!.data as EventData['key.generated'];
       source = { version: v, backupBundle: withBackup, split, wrappedSha256: wrapped.sha256, key, generatedBy: gen.ceremonyId };
+      // Each holder of a current share acknowledges destroying their old sheet: they must be here.
+      for (const c of new Set(split.shares.map((x) => x.custodian)))
+        if (!byId.has(c)) add('participants', `'${c}' holds a share of the current set (${withBackup.ceremonyId}) and must be a participant of this plan, to acknowledge destroying their old sheet`);
     }
   }
   return { plan, problems, lifecycle: link.lifecycle, source };

@@ -194,6 +194,7 @@ export class ReshareCeremony {
       this.record('backup.wrapped', { mechanism: info.mechanism, mechanismType: `0x${info.mechanismType.toString(16).padStart(8, '0')}`, zeroPadsInput: info.zeroPadsInput, wrapped: wrapped.toString('base64'), sha256: sha256Hex(wrapped), path: 'backup/root.wrapped' });
       this.record('backup.retired', {
         ceremonyId: src.backupBundle.ceremonyId, path: 'backup/root.wrapped', sha256: src.wrappedSha256, identifier: src.split.identifier,
+        custodians: [...new Set(src.split.shares.map((x) => x.custodian))],
         warning: `the old shares (set ${src.split.identifier}) still open every copy of ${src.backupBundle.ceremonyId}'s backup/root.wrapped: destroy those copies and the old sheets`,
       });
     } finally {
@@ -264,6 +265,20 @@ export class ReshareCeremony {
     this.record('backup.recovery-tested', { shares: used.map((u) => ({ group: u.group, member: u.member })), ok, kekKcvOk, sameKey, detail: ok ? 'the new shares open the new root.wrapped, and it is the root' : 'the new shares do not recover the root' });
     this.confirmed.clear();
     if (!ok) throw new OperationError('test recovery of the new shares failed');
+  }
+
+  /** The holders of the retired set, after the new backup is tested: each acknowledges destroying their old sheet. */
+  get oldCustodians(): string[] {
+    return [...new Set(this.loaded.source.split.shares.map((x) => x.custodian))];
+  }
+
+  oldSheetDestroyed(custodian: string, method: 'prompt' | 'ack-all'): void {
+    const src = this.loaded.source;
+    const shares = src.split.shares.filter((x) => x.custodian === custodian);
+    if (!shares.length) throw new OperationError(`'${custodian}' held no share of the retired set`);
+    if (!this.written.some((e) => e.type === 'backup.recovery-tested' && (e.data as { ok: boolean }).ok))
+      throw new OperationError('old sheets are destroyed only once the new shares are tested');
+    this.record('sheet.destroyed', { custodian, shares: shares.map((x) => ({ version: src.version, ceremonyId: src.backupBundle.ceremonyId, group: x.group, member: x.member, checkValue: x.checkValue })), method }, custodian);
   }
 
   finish(): { bundleDir: string } {

@@ -82,6 +82,17 @@ export function verifyReshare(dir: string, opts: Opts = {}): DestructionVerifyRe
     if (w && v[0].seq > w.seq) fail('the old shares were verified after the new backup was written');
     return `old shares of set ${String(v[0].data.identifier)} verified; ${String(r[0].data.ceremonyId)}'s backup/root.wrapped retired`;
   });
+  /** reshare.old-sheets: every holder of the retired set acknowledged destroying their old sheet, after the new shares were tested. */
+  list.run('reshare.old-sheets', () => {
+    const retired = eventsOf(ctx, 'backup.retired')[0];
+    const holders = Array.isArray(retired?.data.custodians) ? (retired!.data.custodians as string[]) : [];
+    if (!holders.length) fail('backup.retired names no holders of the retired set');
+    const tested = eventsOf(ctx, 'backup.recovery-tested').find((e) => e.data.ok === true);
+    const acks = eventsOf(ctx, 'sheet.destroyed');
+    const missing = holders.filter((h) => !acks.some((e) => e.data.custodian === h && tested && e.seq > tested.seq));
+    if (missing.length) fail(`no acknowledgement, after the new shares were tested, of destroying the old sheet of ${missing.join(', ')}`);
+    return `${holders.length} holder(s) of the retired set acknowledged destroying their old sheets: ${holders.join(', ')}`;
+  });
   checkBackupWrapped(ctx, list);
   checkSharesConfirmed(ctx, list);
   checkRecoveryTested(ctx, list);

@@ -146,7 +146,7 @@ export interface EventData {
   /** A re-share: a threshold of the current shares combined to the old backup key with the recorded KCV. */
   'reshare.old-shares-verified': { version: number; ceremonyId: string; identifier: number; kekKcv: string; shares: { group: number; member: number; custodian: string; checkValue: string }[] };
   /** A re-share: the backup it replaces. The old shares still open every copy of that wrapped blob. */
-  'backup.retired': { ceremonyId: string; path: string; sha256: string; identifier: number; warning: string };
+  'backup.retired': { ceremonyId: string; path: string; sha256: string; identifier: number; custodians: string[]; warning: string };
   /** A custodian acknowledged destroying their sheet(s) of the destroyed versions. `method`: "prompt", "app" or "ack-all". */
   'sheet.destroyed': { custodian: string; shares: { version: number; ceremonyId: string; group: number; member: number; checkValue: string }[]; method: string };
   /** Every object with the version's label and CKA_ID was destroyed; `remaining` is what a find returned afterwards (0). */
