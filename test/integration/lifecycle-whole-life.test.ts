@@ -41,7 +41,7 @@ function writePlanFile(name: string, plan: Record<string, unknown>, previous: st
 const gen = (dir: string) => JSON.parse(readFileSync(path.join(dir, 'transcript.jsonl'), 'utf8').split('\n').find((l) => l.includes('"type":"key.generated"'))!).data;
 
 beforeAll(async () => {
-  env = makeTokenEnv();
+  env = makeTokenEnv('ceremony-token', ['fresh-token']);
   bundles = path.join(env.work, 'bundles');
   const v1 = await runLifecycle(env, { id: 'acme-root', algorithm: 'aes-256', label: 'acme-v1' });
 
@@ -54,6 +54,12 @@ beforeAll(async () => {
   }, v1.bundleDir);
   const r1 = await cli('ceremony', 'reshare', '--rehearsal', '--ack-all', '--plan', reshare, '--out', bundles, '--shares', 'old.txt', '--shares-out', 'new-sheets', '--pin-env', 'TEST_PIN');
   expect(r1.err).toBe('');
+  // The new shares recover the root into a fresh token, from the re-share's bundle.
+  const fresh = readdirSync(path.join(env.work, 'new-sheets')).filter((f) => f.endsWith('.txt')).sort().slice(0, 2);
+  writeFileSync(path.join(env.work, 'new.txt'), fresh.map((f) => readFileSync(path.join(env.work, 'new-sheets', f), 'utf8').trim()).join('\n') + '\n');
+  const rec = await cli('recover', '--bundle', 'bundles/acme-root-reshare', '--module', env.sandbox.module, '--token', 'fresh-token', '--pin-env', 'TEST_PIN', '--shares', 'new.txt');
+  expect(rec.err).toBe('');
+  expect(rec.code).toBe(0);
 
   // Rotate to version 2 (continuing the re-share), with all four exports.
   await runLifecycle(env, {
@@ -97,7 +103,12 @@ describe('generate → re-share → rotate → destroy v1', () => {
       [1, 'acme-v1', 'destroyed', ['d1', 'd2', 'd3'], false, []],
       [2, 'acme-v2', 'active', ['c1', 'c2', 'c3'], true, ['aws-kms', 'gcp-kms', 'azure-byok', 'vault-transit']],
     ]);
-    expect(h.keys[0].versions[0].copiesRemaining).toEqual(['bundle acme-root-reshare: backup/root.wrapped', 'bundle acme-root: backup/root.wrapped']);
+    expect(h.keys[0].versions[0].copiesRemaining).toEqual([
+      expect.stringMatching(/^token 'fresh-token' serial /),
+      'bundle acme-root-reshare: backup/root.wrapped',
+      'bundle acme-root: backup/root.wrapped',
+    ]);
+    expect(h.keys[0].recoveries).toEqual([expect.objectContaining({ ceremonyId: 'acme-root-reshare', verdict: 'UNAUTHENTICATED', label: 'acme-v1', token: expect.stringMatching(/^fresh-token /) })]);
   });
 
   it('verify --policy passes on each bundle', async () => {
@@ -108,6 +119,8 @@ describe('generate → re-share → rotate → destroy v1', () => {
       expect([b, r.err]).toEqual([b, '']);
       expect(r.out.trimEnd().split('\n').at(-1)).toBe('VALID (REHEARSAL)');
     }
+    // An AES root cannot sign its recovery record: sound, but UNAUTHENTICATED unless a known key signs.
+    expect((await cli('verify', 'bundles/acme-root-reshare')).out).toMatch(/Recovery recoveries\/\S+: UNAUTHENTICATED/);
   });
 
   it('version 2 reached all four stand-in KMSs; version 1 is gone from the token, version 2 is there', () => {

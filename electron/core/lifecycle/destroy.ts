@@ -269,9 +269,15 @@ export class DestroyCeremony {
   }
 }
 
-/** Where a recovery restored the version (from BUNDLE/recoveries/<time>/ of its generating bundle). */
+/** Where a recovery restored the version (BUNDLE/recoveries/<time>/ of its generating bundle and of each re-share of it). */
 function recoveredCopies(t: DestroyTarget): EventData['key.recovered'][] {
-  const root = path.join(t.bundle.dir, RECOVERIES_DIR);
+  const out: EventData['key.recovered'][] = [];
+  for (const dir of new Set([t.bundle.dir, ...t.backups.map((b) => b.dir)])) out.push(...recoveredIn(dir));
+  return out;
+}
+
+function recoveredIn(dir: string): EventData['key.recovered'][] {
+  const root = path.join(dir, RECOVERIES_DIR);
   if (!existsSync(root)) return [];
   const out: EventData['key.recovered'][] = [];
   for (const name of readdirSync(root).sort()) {
@@ -296,7 +302,7 @@ function copiesElsewhere(t: DestroyTarget, token: { label: string; serialNumber:
     out.push({ where: `token '${gen.token.label}' serial ${gen.token.serialNumber}`, detail: `${v} was generated there (ceremony ${t.bundle.ceremonyId}); this ceremony ran on another token` });
   for (const r of recoveredCopies(t))
     if (r.token.serialNumber !== token.serialNumber || r.token.label !== token.label)
-      out.push({ where: `token '${r.token.label}' serial ${r.token.serialNumber}`, detail: `${v} was recovered there as '${r.label}' (bundle ${t.bundle.ceremonyId}, recoveries/)` });
+      out.push({ where: `token '${r.token.label}' serial ${r.token.serialNumber}`, detail: `${v} was recovered there as '${r.label}' (a recoveries/ folder of its bundles)` });
   for (const b of t.backups.length ? t.backups : [t.bundle])
     out.push({
       where: `bundle ${b.ceremonyId}: backup/root.wrapped`,

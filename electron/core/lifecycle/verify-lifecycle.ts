@@ -17,6 +17,9 @@ import { checkPolicy, type Policy } from '../verify/policy.ts';
 import { checkBackupWrapped } from '../verify/files.ts';
 import { CEREMONY_PREDICATE_TYPE } from '../transcript/dsse.ts';
 import type { FolderContext } from '../verify/context.ts';
+import { policyKeys } from '../verify/policy.ts';
+import { verifyRecoveries, type RecoveryVerifyResult } from '../verify/recoveries.ts';
+import { plural } from '../verify/checklist.ts';
 import { checkPlanSha256, checkSubjects } from '../verify/files.ts';
 import { readPlan } from '../verify/folder.ts';
 import { conclude } from '../verify/verdict.ts';
@@ -24,6 +27,7 @@ import { conclude } from '../verify/verdict.ts';
 export const DESTRUCTION_PREDICATE_TYPE = 'urn:keyrite:destruction:v1';
 
 export interface DestructionVerifyResult {
+  recoveries?: RecoveryVerifyResult[];
   valid: boolean;
   complete: boolean;
   lastStep?: string;
@@ -96,8 +100,27 @@ export function verifyReshare(dir: string, opts: Opts = {}): DestructionVerifyRe
   checkBackupWrapped(ctx, list);
   checkSharesConfirmed(ctx, list);
   checkRecoveryTested(ctx, list);
+  // Recoveries from the new shares (keyrite recover on this bundle), checked as a ceremony's are.
+  const knownKeys = new Map<string, string>(policyKeys(opts.policy).map((k) => [k, 'policy']));
+  const recoveries = verifyRecoveries(dir, {
+    ceremonyId: ceremonyId ?? ctx.statement?.predicate.ceremonyId,
+    chainHead: ctx.statement?.predicate.chainHead,
+    statementSha256: ctx.statement ? ctx.statementSha256 : undefined,
+    root: ctx.statement?.predicate.root,
+    split: eventsOf(ctx, 'backup.split')[0],
+    plan,
+    knownKeys,
+  });
+  /** recoveries: as for a ceremony, none of them INVALID. */
+  list.run('recoveries', () => {
+    if (recoveries.problems.length) fail(recoveries.problems[0]);
+    if (recoveries.results.length === 0) return 'no recoveries/';
+    const broken = recoveries.results.find((r) => r.verdict === 'INVALID');
+    if (broken) fail(`${broken.path} is not valid: ${broken.checks.find((c) => !c.ok)!.detail}`);
+    return `${plural(recoveries.results.length, 'recovery', 'recoveries')} verified`;
+  });
   const retired = eventsOf(ctx, 'backup.retired')[0];
-  return conclusion(list, ctx, plan, ceremonyId, opts, retired ? [`retired backup: ${String(retired.data.warning)}`] : []);
+  return { ...conclusion(list, ctx, plan, ceremonyId, opts, retired ? [`retired backup: ${String(retired.data.warning)}`] : []), recoveries: recoveries.results };
 }
 
 export function verifyDestruction(dir: string, opts: Opts = {}): DestructionVerifyResult {

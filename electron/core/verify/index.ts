@@ -64,7 +64,7 @@ export function verifyBundle(dir: string, opts: VerifyOptions = {}): VerifyResul
   // A destroy or re-share ceremony's bundle has its own checks (docs/lifecycle.md).
   const kind = startedKind(dir);
   if (kind === 'destroy') return { ...verifyDestruction(dir, opts), recoveries: [] };
-  if (kind === 'reshare') return { ...verifyReshare(dir, opts), recoveries: [] };
+  if (kind === 'reshare') return { recoveries: [], ...verifyReshare(dir, opts) };
   const list = new Checklist();
   const ctx = newContext(dir, '');
   const policy = opts.policy;
