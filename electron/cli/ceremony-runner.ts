@@ -32,6 +32,8 @@ export interface HeadlessRunResult {
   signers: { keyid: string; role: string }[];
   root: { algorithm: string; label: string; fingerprint: string };
   sheets: string[];
+  /** The statement digest (SPEC §3), shown as the paper anchor. */
+  statementSha256: string;
 }
 
 function describe(ev: TranscriptEvent): string | undefined {

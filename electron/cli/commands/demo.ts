@@ -9,6 +9,7 @@ import { createSoftHsmSandbox } from '../../core/hsm/softhsm.ts';
 import { writeDemoPlan } from '../../core/ceremony/demo-plan.ts';
 import { verifyBundle } from '../../core/transcript/verify.ts';
 import { runHeadlessCeremony } from '../ceremony-runner.ts';
+import { statementAnchorText } from '../anchor.ts';
 
 export const demo: Command = {
   name: 'demo',
@@ -68,6 +69,8 @@ Options:
           `Chain head:    ${r.chainHead}`,
           ...r.signers.map((s) => `Signed by:     ${s.keyid} (${s.role})`),
           `Verification:  ${v.valid ? `VALID (${v.checks.length} checks passed)` : `INVALID: ${failed.map((c) => c.name).join(', ')}`}`,
+          '',
+          statementAnchorText(r.statementSha256),
           `Check it again: npx keyrite verify ${path.relative(io.cwd, r.bundleDir).startsWith('..') ? r.bundleDir : path.relative(io.cwd, r.bundleDir)}`,
           '',
         ].join('\n'),

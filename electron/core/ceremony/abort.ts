@@ -19,6 +19,7 @@ import type { TranscriptEvent } from '../transcript/events.ts';
 import { verifyBundle } from '../transcript/verify.ts';
 import { TranscriptWriter } from '../transcript/writer.ts';
 import { SIGNER_SCHEME } from './key-checks.ts';
+import { oneTimeSigner } from './one-time-signer.ts';
 import { ceremonyStatus, type AnnouncedKey, type CeremonyStatus } from './status.ts';
 
 export interface AbortTarget {
@@ -196,6 +197,8 @@ export async function abortCeremony(bundleDir: string, opts: AbortOptions): Prom
             : { algorithm: str(gen.algorithm), label: str(gen.label), kcv: str(gen.kcv) },
           aborted: true,
           abortedStep: status.aborted?.step ?? status.lastEvent?.type,
+          // Removed right below, as after any statement it signs (one-time-signer.ts).
+          ceremonySigner: oneTimeSigner(keyidOf(spki)),
         },
         signers: [{ role: 'ceremony', spki, sign: (msg) => session!.sign(signerPriv!, SIGNER_SCHEME, msg) }],
       });

@@ -6,7 +6,7 @@ import type { HsmModule, HsmSession, KwpInfo, MechanismInfo, RootKey, TokenInfo 
 import { combineMnemonics, shareCheckValue, splitSecret } from '../shares/index.ts';
 import { renderReport, renderShareSheet, renderShareText, shareSheetFileBase } from '../sheets/index.ts';
 import { TranscriptWriter } from '../transcript/writer.ts';
-import { buildStatement, signEnvelope, keyidOf, pae, verifySignature, type EnvelopeSigner } from '../transcript/dsse.ts';
+import { buildStatement, signEnvelope, keyidOf, pae, statementPayload, verifySignature, type EnvelopeSigner } from '../transcript/dsse.ts';
 import type { EventData, EventType, TranscriptEvent } from '../transcript/events.ts';
 import { preflightExports, probeOaepHashes, runExport } from '../exports/index.ts';
 import { makeNewDir, sha256Hex, toPem, writeNewFile } from '../util/files.ts';
@@ -16,6 +16,7 @@ import { addAdvice, publishBundle, stagingDirFor, stopAdvice } from './crash-saf
 import { custodianOrder, loadPlan, type LoadedPlan, type Plan } from './plan.ts';
 import { attributeChecks, keyIdentity, rootSignatureScheme, SIGNER_SCHEME } from './key-checks.ts';
 import { ceremonyPredicate } from './statement.ts';
+import { checkWrittenEnvelope, destroyOneTimeSigner } from './one-time-signer.ts';
 
 export type FrontEnd = 'cli' | 'desktop' | 'demo';
 
@@ -601,7 +602,7 @@ export class Ceremony {
   }
 
   /** Seals the root if planned, writes ceremony.completed, the report and the signed envelope. */
-  finish(): { bundleDir: string; chainHead: string; signers: { keyid: string; role: string }[]; root: RootSummary } {
+  finish(): { bundleDir: string; chainHead: string; signers: { keyid: string; role: string }[]; root: RootSummary; statementSha256: string } {
     this.expect('exported');
     const s = this.sess;
     this.step = 'seal';
@@ -630,10 +631,24 @@ export class Ceremony {
       predicateType: 'urn:keyrite:ceremony:v1',
       predicate: ceremonyPredicate({ ceremonyId: this.plan.id, title: this.plan.title, chainHead: w.head, eventCount: w.count, root: this.rootSummary!, signers }),
     });
-    signEnvelope(path.join(this.bundleDir, 'transcript.dsse.json'), statement, signers);
+    const envelopeFile = path.join(this.bundleDir, 'transcript.dsse.json');
+    signEnvelope(envelopeFile, statement, signers);
     this.state = 'completed';
-    this.closeSession();
-    return { bundleDir: this.bundleDir, chainHead: w.head, signers: signers.map((x) => ({ keyid: keyidOf(x.spki), role: x.role })), root: this.rootSummary! };
+    try {
+      // One-time signer (SPEC §3): the envelope on disk is checked, then the signer is destroyed.
+      checkWrittenEnvelope(envelopeFile, statement);
+      this.step = 'signer-destroyed';
+      destroyOneTimeSigner(s, { label: this.signer!.key.label, idHex: this.signer!.key.idHex }, `ceremony '${this.plan.id}'`);
+    } finally {
+      this.closeSession();
+    }
+    return {
+      bundleDir: this.bundleDir,
+      chainHead: w.head,
+      signers: signers.map((x) => ({ keyid: keyidOf(x.spki), role: x.role })),
+      root: this.rootSummary!,
+      statementSha256: sha256Hex(statementPayload(statement)),
+    };
   }
 
   private fail(step: string, message: string, cause?: unknown): never {

@@ -22,7 +22,7 @@ import { KeyriteError, OperationError, UsageError } from '../errors.ts';
 import { endSession, HsmError, judgeMechanisms, openModule } from '../hsm/index.ts';
 import type { HsmModule, HsmSession, KeyAttributes, KeyRef, RootKey, TokenInfo } from '../hsm/types.ts';
 import { ShareCollector } from '../shares/index.ts';
-import { keyidOf, pae, RECOVERIES_DIR, RECOVERY_PREDICATE_TYPE, signBundle, verifySignature, type EnvelopeSigner } from '../transcript/dsse.ts';
+import { keyidOf, pae, RECOVERIES_DIR, RECOVERY_PREDICATE_TYPE, signBundle, statementDigest, verifySignature, type EnvelopeSigner } from '../transcript/dsse.ts';
 import type { EventData, EventType, TranscriptEvent } from '../transcript/events.ts';
 import { TranscriptWriter } from '../transcript/writer.ts';
 import { makeNewDir, toPem, writeNewFile } from '../util/files.ts';
@@ -31,6 +31,7 @@ import { hostRecord } from './host.ts';
 import { attributeChecks, keyIdentity, rootSignatureScheme, SIGNER_SCHEME } from './key-checks.ts';
 import { loadRecoveryBundle, type BundleVerification, type RecoveryBundle } from './recovery-bundle.ts';
 import { aesKcvSoftware } from './recovery-kcv.ts';
+import { checkWrittenEnvelope, destroyOneTimeSigner, oneTimeSigner } from './one-time-signer.ts';
 
 export type { BundleVerification } from './recovery-bundle.ts';
 
@@ -97,6 +98,8 @@ export interface RecoveryOutcome {
   sealed: boolean;
   chainHead: string;
   signers: { keyid: string; role: string }[];
+  /** This recovery's own statement digest (SPEC §3), for the paper record. */
+  statementSha256: string;
 }
 
 interface UsedShare {
@@ -307,6 +310,7 @@ export class Recovery {
     this.record('recovery.started', {
       ceremonyId: this.bundle.ceremonyId,
       ceremonyChainHead: this.bundle.chainHead,
+      ...(this.bundle.statementSha256 ? { ceremonyStatementSha256: this.bundle.statementSha256 } : {}),
       app: { name: APP_NAME, version: APP_VERSION },
       host,
       frontEnd: this.opts.frontEnd ?? 'cli',
@@ -417,12 +421,18 @@ export class Recovery {
         eventCount: w.count,
         root: kcv !== undefined ? { algorithm: alg, label: key.label, kcv: key.kcv! } : { algorithm: alg, label: key.label, publicKeySha256: key.publicKey!.sha256 },
         ceremonyChainHead: this.bundle.chainHead,
+        ...(this.bundle.statementSha256 ? { ceremonyStatementSha256: this.bundle.statementSha256 } : {}),
+        ceremonySigner: oneTimeSigner(keyid),
         recoveredAs: { label, id: key.id, tokenLabel: t.label, tokenSerial: t.serialNumber },
         sharesUsed: this.used.map((u) => ({ group: u.group, member: u.member })),
       },
       signers,
     });
     this.finished = true;
+    // One-time signer, as in a ceremony: the envelope is checked on disk, then the signer destroyed.
+    this.step = 'signer-destroyed';
+    checkWrittenEnvelope(signed.path, signed.statement);
+    destroyOneTimeSigner(s, { label: signerLabel, idHex: signerId.toString('hex') }, `recovery ${RECOVERIES_DIR}/${path.basename(this.dir!)}`);
     this.step = 'done';
     return {
       recoveryDir: this.dir!,
@@ -435,6 +445,7 @@ export class Recovery {
       sealed,
       chainHead: w.head,
       signers: signed.statement.predicate.signers.map((x) => ({ keyid: x.keyid, role: x.role })),
+      statementSha256: statementDigest(signed.envelope),
     };
   }
 

@@ -17,6 +17,8 @@ export const RECOVERY_PREDICATE_TYPE = 'urn:keyrite:recovery:v1';
 export const ENVELOPE_FILE = 'transcript.dsse.json';
 export const TRANSCRIPT_FILE = 'transcript.jsonl';
 export const RECOVERIES_DIR = 'recoveries';
+/** cosignatures/<keyid>.json: one per co-signature; like the envelope, not a subject of the statement. */
+export const COSIGNATURES_DIR = 'cosignatures';
 
 export type SignerRole = 'ceremony' | 'root';
 
@@ -55,8 +57,19 @@ export interface PredicateBase {
   [extra: string]: unknown;
 }
 
+/**
+ * The statement's ceremony signer, signed once and then destroyed on the token (SPEC §3): after the
+ * envelope is written and verified, its private and public objects are removed, so nobody holding
+ * the token and its PIN can ever sign another statement with it.
+ */
+export interface OneTimeSigner {
+  keyid: string;
+  oneTime: true;
+}
+
 export interface KeyritePredicate extends PredicateBase {
   signers: SignerEntry[];
+  ceremonySigner?: OneTimeSigner;
 }
 
 export interface Subject {
@@ -91,6 +104,11 @@ export function pae(payloadType: string, payload: Buffer): Buffer {
     Buffer.from(` ${payload.length} `, 'ascii'),
     payload,
   ]);
+}
+
+/** The statement digest (SPEC §3): lowercase hex SHA-256 of the envelope's decoded payload. */
+export function statementDigest(envelope: { payload: string }): string {
+  return sha256Hex(Buffer.from(envelope.payload, 'base64'));
 }
 
 /** keyid of a signer: lowercase hex SHA-256 of its SPKI DER. */
@@ -200,7 +218,7 @@ export function writeSignerPublicKey(bundleDir: string, spki: Buffer): string {
 
 /**
  * Every file that the statement covers, sorted by name: all regular files under `bundleDir` except
- * the envelope and anything under recoveries/. Names are posix paths relative to the folder.
+ * the envelope and anything under recoveries/ and cosignatures/ (added after signing). Names are posix paths relative to the folder.
  */
 export function listSubjectFiles(bundleDir: string): string[] {
   const out: string[] = [];
@@ -208,10 +226,10 @@ export function listSubjectFiles(bundleDir: string): string[] {
     for (const entry of readdirSync(path.join(bundleDir, rel), { withFileTypes: true })) {
       const name = rel ? `${rel}/${entry.name}` : entry.name;
       if (name === ENVELOPE_FILE) continue;
-      if (name === RECOVERIES_DIR) {
-        // Dirents are lstat'ed: a file or a link named recoveries is not skipped, it is refused.
+      if (name === RECOVERIES_DIR || name === COSIGNATURES_DIR) {
+        // Dirents are lstat'ed: a file or a link with one of these names is not skipped, it is refused.
         if (entry.isDirectory()) continue;
-        throw new OperationError(`${path.join(bundleDir, name)} is not a folder; recoveries/ holds only recovery folders`);
+        throw new OperationError(`${path.join(bundleDir, name)} is not a folder; ${name}/ is always a folder`);
       }
       if (entry.isDirectory()) walk(name);
       else if (entry.isFile()) out.push(name);

@@ -131,6 +131,8 @@ export interface EventData {
     ceremonyId: string;
     /** predicate.chainHead of the ceremony's envelope. */
     ceremonyChainHead: string;
+    /** The ceremony's statement digest: SHA-256 of its envelope's decoded payload (absent only for an unsigned bundle recovered with --force-unverified). */
+    ceremonyStatementSha256?: string;
     app: { name: string; version: string };
     host: { platform: string; arch: string; networkInterfaces: NetworkInterfaceRecord[] };
     /** "cli" or "desktop". */
