@@ -82,6 +82,8 @@ export const planSchema = z.strictObject({
         id: participantId,
         name: nonEmpty,
         role: z.enum(ROLES),
+        /** SHA-256 (hex) of the SPKI of the key this participant co-signs with; `ceremony cosign` refuses any other. */
+        keyid: z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits: the SHA-256 of the co-signing key\'s SPKI').optional(),
       }),
     )
     .min(1, 'must list the participants'),
@@ -171,6 +173,15 @@ export function checkPlanObject(raw: unknown, planDir: string, opts: { outDir?: 
   const admins = plan.participants.filter((p) => p.role === 'administrator').length;
   if (admins !== 1) add('participants', `must have exactly one administrator (found ${admins})`);
   if (!plan.participants.some((p) => p.role === 'witness')) add('participants', 'must have at least one witness');
+  // Co-signing keys: only witnesses and the administrator co-sign, each with a key of their own.
+  const keyOwner = new Map<string, string>();
+  plan.participants.forEach((p, i) => {
+    if (p.keyid === undefined) return;
+    if (p.role !== 'witness' && p.role !== 'administrator') add(`participants[${i}].keyid`, `'${p.id}' is a ${p.role}; only a witness or the administrator co-signs`);
+    const other = keyOwner.get(p.keyid);
+    if (other !== undefined) add(`participants[${i}].keyid`, `'${p.id}' has the same keyid as '${other}'; each co-signer has a key of their own`);
+    else keyOwner.set(p.keyid, p.id);
+  });
 
   if (!plan.hsm.tokenLabel && !plan.hsm.tokenSerial) add('hsm', 'needs tokenLabel or tokenSerial to find the token');
 
