@@ -9,6 +9,7 @@ import { reportCommand } from './report.ts';
 import { ceremonyStatusCommand } from './ceremony-status.ts';
 import { ceremonyAbortCommand } from './ceremony-abort.ts';
 import { ceremonySignCommand } from './ceremony-sign.ts';
+import { ceremonyCosignCommand } from './ceremony-cosign.ts';
 import { recoverCommand } from './recover.ts';
 
 /** Every CLI command, in the order --help lists them. */
@@ -18,6 +19,7 @@ export const commands: Command[] = [
   ceremonyStatusCommand,
   ceremonyAbortCommand,
   ceremonySignCommand,
+  ceremonyCosignCommand,
   sharesSplitCommand,
   sharesCombineCommand,
   sharesInspectCommand,
