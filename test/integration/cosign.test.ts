@@ -245,6 +245,24 @@ describe('keyrite ceremony cosign', () => {
     expect(u.stderr).toMatch(/is not signed yet/);
   });
 
+  it('`keyrite report --attestation` renders the paper page from the co-signed bundle, never into it', async () => {
+    const out = path.join(env.work, 'attestation.html');
+    const before = snapshot(run.bundleDir);
+    const r = await runCli(['report', run.bundleDir, '--attestation', '--out', out, '--paper', 'Letter']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(snapshot(run.bundleDir)).toEqual(before);
+    const html = readFileSync(out, 'utf8');
+    const digest = statementDigest(envelopeOf(run.bundleDir));
+    expect(html).toContain(`data-statement="${digest}"`);
+    expect(html).toContain('size:letter');
+    for (const who of ['wes', 'wil', 'ada', 'ed']) expect(html).toMatch(new RegExp(`co-signer, (witness|administrator) \\(${who}\\)`));
+    expect(html).toContain('Wil Witness');
+    expect(html).toContain('REHEARSAL');
+    expect((await runCli(['report', run.bundleDir, '--attestation', '--out', out])).code).toBe(2);
+    expect((await runCli(['report', run.bundleDir, '--paper', 'A4'])).code).toBe(2);
+  });
+
   it('co-signs a recovery folder the same way', async () => {
     const recDir = path.join(run.bundleDir, 'recoveries', readdirSync(path.join(run.bundleDir, 'recoveries'))[0]);
     const r = await cosign(recDir, 'wes', 'wes');
