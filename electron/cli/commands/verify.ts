@@ -11,7 +11,7 @@ export const verifyCommand: Command = {
   summary: "Check a ceremony bundle: transcript chain, signatures, files, completeness (the auditor's check)",
   help: `Usage: keyrite verify BUNDLE [--expect-signer KEYID]... [--json]
 
-Checks a ceremony bundle (SPEC §4): every transcript line is canonical JCS and chains to the one
+Checks a ceremony bundle (docs/transcript.md): every transcript line is canonical JCS and chains to the one
 before; seq and time are in order; the DSSE envelope parses and every signature verifies; each
 keyid matches its key; every file is covered by the signed statement with the right digest;
 chainHead and eventCount match the log; plan.json matches planSha256; the root key matches
