@@ -6,7 +6,7 @@ export function groupedHex(hex: string): string {
 }
 
 /**
- * The paper anchor printed at the end of a ceremony (SPEC §3): the statement digest in hex and as
+ * The paper anchor printed at the end of a ceremony (docs/transcript.md): the statement digest in hex and as
  * PGP words, eight to a line, for the witnesses to read aloud and write on the paper record.
  * `keyrite verify BUNDLE --expect-statement HEX` checks it later.
  */

@@ -32,7 +32,7 @@ export interface HeadlessRunResult {
   signers: { keyid: string; role: string }[];
   root: { algorithm: string; label: string; fingerprint: string };
   sheets: string[];
-  /** The statement digest (SPEC §3), shown as the paper anchor. */
+  /** The statement digest (docs/transcript.md), shown as the paper anchor. */
   statementSha256: string;
 }
 
