@@ -37,6 +37,7 @@ import { readTranscript } from './core/transcript/read.ts';
 import { verifyBundle } from './core/transcript/verify.ts';
 import { rehearsalPdfName, type SheetPrinter } from './print.ts';
 import { startRecovery, type RecoverySession } from './recovery.ts';
+import { cosigningHandlers } from './cosigning.ts';
 import { summarizeEvent } from './timeline.ts';
 
 export interface HandlerDeps {
@@ -91,6 +92,17 @@ export const ARG_SCHEMAS: { [M in ApiMethod]: z.ZodType<Parameters<KeyriteApi[M]
   testRecovery: z.tuple([secretText.optional()]),
   runExports: z.tuple([]),
   finish: z.tuple([]),
+  cosign: z.tuple([
+    z.strictObject({
+      participant: id,
+      module: filePath,
+      tokenLabel: z.string().min(1).max(32),
+      tokenSerial: z.string().min(1).max(32).optional(),
+      keyLabel: z.string().min(1).max(256).optional(),
+    }),
+    z.string().min(1).max(256),
+  ]),
+  printAttestation: z.tuple([z.union([z.strictObject({ printer: z.string().min(1).max(512) }), z.strictObject({ pdf: z.literal(true) })])]),
   abort: z.tuple([z.string().trim().min(1).max(2000)]),
   verifyBundle: z.tuple([filePath]),
   listTokens: z.tuple([filePath]),
@@ -426,8 +438,15 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     async finish() {
       const r = current().finish();
       stateChanged();
-      return ok({ bundleDir: r.bundleDir, chainHead: r.chainHead, signers: r.signers, root: r.root ? generationSummary(r.root, r.signers.find((s) => s.role === 'ceremony')?.keyid ?? '') : undefined });
+      return ok({
+        bundleDir: r.bundleDir,
+        chainHead: r.chainHead,
+        signers: r.signers,
+        root: r.root ? generationSummary(r.root, r.signers.find((s) => s.role === 'ceremony')?.keyid ?? '') : undefined,
+        statementSha256: r.statementSha256,
+      });
     },
+    ...cosigningHandlers({ printer: deps.printer, current, rehearsal: () => rehearsalRun }),
     async abort(reason) {
       const c = current();
       c.abort(reason);

@@ -7,7 +7,7 @@
  * PIN, share words or backup key ever reached the renderer. Screenshots go to test-output/app/.
  */
 import { execFileSync } from 'node:child_process';
-import { generateKeyPairSync } from 'node:crypto';
+import { createHash, generateKeyPairSync } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,6 +15,8 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSoftHsmSandbox, type SoftHsmSandbox } from '../../electron/core/hsm/softhsm.ts';
 import { launchChromium } from '../helpers/chromium.ts';
+import { statementDigest } from '../../electron/core/transcript/dsse.ts';
+import { pgpWordsOfHex } from '../../electron/core/transcript/pgp-words.ts';
 import type { Result } from '../../electron/api.ts';
 import type { Handlers } from '../../electron/ipc.ts';
 import { APP_TEST_ORIGIN, buildRenderer, createTestPrinter, installBridge, type Bridge, type TestPrinter } from '../helpers/bridge.ts';
@@ -24,6 +26,8 @@ const PIN = 'Pin-7391-xq';
 const RECOVERY_PIN = 'Rec-2648-zw';
 const PASSPHRASE = 'Pass-5512-kv';
 const PASSPHRASE_TYPO = 'Pass-5512-kb';
+const WITNESS_PIN = 'Wit-4417-rm';
+let wesKeyid = '';
 
 let work: string;
 let hsm: SoftHsmSandbox;
@@ -68,7 +72,7 @@ function writePlan(dir: string, id: string, label: string, opts: { passphrase?: 
     title: `E2E ceremony ${id}`,
     participants: [
       { id: 'ada', name: 'Ada Admin', role: 'administrator' },
-      { id: 'wes', name: 'Wes Witness', role: 'witness' },
+      { id: 'wes', name: 'Wes Witness', role: 'witness', keyid: wesKeyid },
       { id: 'c1', name: 'Carol One', role: 'custodian' },
       { id: 'c2', name: 'Carl Two', role: 'custodian' },
       { id: 'c3', name: 'Cleo Three', role: 'custodian' },
@@ -93,6 +97,12 @@ beforeAll(async () => {
   hsm.initToken('ceremony', PIN);
   hsm.initToken('recovery', RECOVERY_PIN);
   hsm.initToken('recovery2', RECOVERY_PIN);
+  // Wes's own token and co-signing key (made with pkcs11-tool); the plan registers its keyid.
+  hsm.initToken('wes-card', WITNESS_PIN);
+  const tool = (args: string[]) => execFileSync('pkcs11-tool', ['--module', hsm.module, '--token-label', 'wes-card', '--login', '--pin', WITNESS_PIN, ...args], { env: { ...process.env, SOFTHSM2_CONF: hsm.confPath }, stdio: 'ignore' });
+  tool(['--keypairgen', '--key-type', 'EC:prime256v1', '--label', 'wes-sign', '--id', '0a']);
+  tool(['--read-object', '--type', 'pubkey', '--id', '0a', '-o', path.join(work, 'wes.der')]);
+  wesKeyid = createHash('sha256').update(readFileSync(path.join(work, 'wes.der'))).digest('hex');
   // Something already labelled like the root on the second recovery token: a restore must go under another label.
   execFileSync('pkcs11-tool', ['--module', hsm.module, '--token-label', 'recovery2', '--login', '--pin', RECOVERY_PIN, '--keygen', '--key-type', 'AES:32', '--label', 'e2e-root-2026', '--id', '0f0f'], {
     env: { ...process.env, SOFTHSM2_CONF: hsm.confPath },
@@ -226,7 +236,46 @@ describe.sequential('desktop app, end to end', () => {
 
     await page.getByTestId('screen-finish').waitFor();
     await page.keyboard.press('Enter');
+
+    // The co-signing screen: the statement digest in hex and PGP words, then Wes co-signs with his own token.
+    await page.getByTestId('screen-cosign').waitFor();
+    const signedDir = path.join(work, 'bundles', 'e2e-root-2026');
+    const digest = statementDigest(JSON.parse(readFileSync(path.join(signedDir, 'transcript.dsse.json'), 'utf8')));
+    expect((await page.getByTestId('statement-hex').textContent())!.replace(/\s/g, '')).toBe(digest);
+    expect(await page.getByTestId('statement-words').textContent()).toBe(pgpWordsOfHex(digest).join(' '));
+    await screenshot('cosign');
+    await page.locator('select[name=participant]').selectOption('wes');
+    await page.locator('input[name=cosign-module]').fill(hsm.module);
+    await page.getByRole('button', { name: 'Find tokens' }).click();
+    const wesSerial = await page.locator('select[name=cosign-token] option', { hasText: /^wes-card \(/ }).getAttribute('value');
+    await page.locator('select[name=cosign-token]').selectOption(wesSerial!);
+    await page.locator('input[name=cosign-pin]').fill(WITNESS_PIN);
+    await page.getByRole('button', { name: 'Sign as Wes Witness' }).click();
+    await expect.poll(() => page.getByTestId('cosigner-wes').textContent()).toContain(`✓ Wes Witness (witness) key ${wesKeyid}`);
+    expect(await page.locator('input[name=cosign-pin]').inputValue()).toBe('');
+    await screenshot('cosign-wes');
+    // Ada tries with Wes's card: that key has signed already; refused on the screen, nothing written.
+    await page.locator('input[name=cosign-module]').fill(hsm.module);
+    await page.getByRole('button', { name: 'Find tokens' }).click();
+    await page.locator('select[name=cosign-token]').selectOption(wesSerial!);
+    await page.locator('input[name=cosign-pin]').fill(WITNESS_PIN);
+    await page.getByRole('button', { name: 'Sign as Ada Admin' }).click();
+    await expect.poll(() => page.locator('.error').textContent()).toContain('has already co-signed this statement');
+    await screenshot('cosign-refused');
+    const envelope = JSON.parse(readFileSync(path.join(signedDir, 'transcript.dsse.json'), 'utf8'));
+    expect(envelope.signatures.map((x: { keyid: string }) => x.keyid).at(-1)).toBe(wesKeyid);
+    expect(envelope.signatures).toHaveLength(3);
+    expect(JSON.parse(readFileSync(path.join(signedDir, 'cosignatures', `${wesKeyid}.json`), 'utf8'))).toMatchObject({ participant: 'wes', role: 'witness' });
+    // The attestation goes to the printer, never into the bundle.
+    await page.getByRole('button', { name: 'Print the attestation…' }).click();
+    await page.getByRole('button', { name: /^Print on / }).click();
+    await page.getByTestId('attestation-printed').waitFor();
+    const attestation = printer.sheets.at(-1)!.html;
+    expect(attestation).toContain(`data-statement="${digest}"`);
+    expect(attestation).toContain('co-signer, witness (wes)');
+    await page.getByTestId('cosign-continue').click();
     await page.getByTestId('screen-summary').waitFor();
+    expect(await page.getByTestId('statement-words').textContent()).toBe(pgpWordsOfHex(digest).join(' '));
     bundleDir = (await page.getByTestId('bundle-dir').textContent()) ?? '';
     expect(bundleDir).toBe(path.join(work, 'bundles', 'e2e-root-2026'));
     await screenshot('summary');
@@ -412,7 +461,8 @@ describe.sequential('desktop app, end to end', () => {
 
     const { combineMnemonics } = await import('../../electron/core/shares/index.ts');
     const kek = Buffer.from(combineMnemonics([mnemonics[0], mnemonics[1]]));
-    const forbidden = [PIN, RECOVERY_PIN, PASSPHRASE, PASSPHRASE_TYPO, 'wrong-pin-1', 'wrong-pin-2', kek.toString('hex'), kek.toString('base64'), 'PRIVATE KEY'];
+    expect(toMain.some((m) => m.channel === 'cosign' && m.payload.includes(WITNESS_PIN))).toBe(true);
+    const forbidden = [PIN, RECOVERY_PIN, PASSPHRASE, PASSPHRASE_TYPO, WITNESS_PIN, 'wrong-pin-1', 'wrong-pin-2', kek.toString('hex'), kek.toString('base64'), 'PRIVATE KEY'];
     for (const m of mnemonics) {
       const w = m.split(' ');
       for (let i = 0; i + 3 <= w.length; i++) {

@@ -30,6 +30,8 @@ export interface CosignOptions {
   participant: string;
   modulePath: string;
   tokenLabel: string;
+  /** Narrows the token when labels repeat (the desktop app passes the chosen token's serial). */
+  tokenSerial?: string;
   /** The co-signing key's CKA_LABEL; without it, the token must hold exactly one private signing key. */
   keyLabel?: string;
   /** C_Initialize's reserved string, for modules that need one (NSS softoken). */
@@ -127,7 +129,7 @@ export async function cosignBundle(folderPath: string, opts: CosignOptions): Pro
   let session: HsmSession | undefined;
   try {
     module = open(opts.modulePath, opts.moduleArgs !== undefined ? { initArgs: opts.moduleArgs } : undefined);
-    const token = module.findToken({ label: opts.tokenLabel });
+    const token = module.findToken({ label: opts.tokenLabel, ...(opts.tokenSerial ? { serial: opts.tokenSerial } : {}) });
     session = module.login({ label: token.label, serial: token.serialNumber }, pin);
     const key = findCosigningKey(session, opts.keyLabel);
     const spki = session.publicKeySpki(key);

@@ -80,5 +80,8 @@ export function pgpWords(bytes: Uint8Array): string[] {
 /** The words of a hex string (a statement digest, say); throws on anything but an even count of hex digits. */
 export function pgpWordsOfHex(hex: string): string[] {
   if (!/^(?:[0-9a-fA-F]{2})*$/.test(hex)) throw new Error('not a hex string of whole bytes');
-  return pgpWords(Buffer.from(hex, 'hex'));
+  // No Buffer: the renderer shows these words too.
+  const bytes = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+  return pgpWords(bytes);
 }

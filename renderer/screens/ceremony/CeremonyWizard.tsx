@@ -3,6 +3,7 @@ import { call, keyrite } from '../../bridge.ts';
 import { ErrorBox, useAction } from '../../components/ui.tsx';
 import { CEREMONY_STEPS, useUi, type CeremonyStep } from '../../store.ts';
 import { CustodianScreen } from './CustodianScreen.tsx';
+import { CosignScreen } from './CosignScreen.tsx';
 import { ExportsScreen, FinishScreen, StoppedScreen, SummaryScreen, TestRecoveryScreen } from './EndScreens.tsx';
 import { GenerateScreen, PinScreen } from './KeyScreens.tsx';
 import { CheckInScreen, StepsScreen } from './PeopleScreens.tsx';
@@ -20,6 +21,7 @@ const SCREENS: Record<CeremonyStep, () => React.JSX.Element | null> = {
   'test-recovery': TestRecoveryScreen,
   exports: ExportsScreen,
   finish: FinishScreen,
+  cosign: CosignScreen,
   summary: SummaryScreen,
   stopped: StoppedScreen,
 };
