@@ -10,6 +10,7 @@ import { OperationError, UsageError } from '../../core/errors.ts';
 import { Slip39Error } from '../../core/shares/index.ts';
 import { optString, requireString, secretSource, type CliIO, type Command } from '../command.ts';
 import { mnemonicLines } from './shares.ts';
+import { statementAnchorText } from '../anchor.ts';
 
 const CMD = 'recover';
 
@@ -122,7 +123,8 @@ nothing on the token changed. Exit status: 0 restored; 1 a share, the bundle or 
       io.stdout(`\nRestored:    '${out.label}' (${out.algorithm}) on token '${out.token.label}' (serial ${out.token.serialNumber}), CKA_ID ${out.idHex}\n`);
       io.stdout(`Same key:    ${out.algorithm === 'aes-256' ? `KCV ${out.fingerprint.replace(/^KCV /, '')}` : `signature verified with keys/root.pub.pem (${out.fingerprint})`}${out.sealed ? '; sealed (not extractable), as the ceremony left it' : ''}\n`);
       io.stdout(`Record:      ${out.recoveryDir}\n`);
-      for (const s of out.signers) io.stdout(`Signed by:   ${s.keyid} (${s.role === 'ceremony' ? 'recovery signer' : 'recovered root'})\n`);
+      for (const s of out.signers) io.stdout(`Signed by:   ${s.keyid} (${s.role === 'ceremony' ? 'recovery signer, one-time: destroyed after signing' : 'recovered root'})\n`);
+      io.stdout(`\n${statementAnchorText(out.statementSha256)}\n`);
       io.stdout(`Check it:    keyrite verify ${bundle}\n`);
       return 0;
     } finally {
