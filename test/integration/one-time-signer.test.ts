@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ecdsaRawToDer } from '../../electron/core/hsm/index.ts';
 import { canonicalJson, sha256Hex } from '../../electron/core/transcript/chain.ts';
 import { pae, statementDigest, verifySignature } from '../../electron/core/transcript/dsse.ts';
-import { verifyBundle } from '../../electron/core/transcript/verify.ts';
+import { verifyBundle } from '../../electron/core/verify/index.ts';
 import { makeTokenEnv, PIN, runCeremony, type RunOutcome, type TokenEnv } from '../helpers/ceremony-fixture.ts';
 import { runCli } from '../helpers/reliability.ts';
 

@@ -17,7 +17,7 @@ import { faultInjector, type FaultSpec } from '../../electron/core/hsm/fault-inj
 import { openModule } from '../../electron/core/hsm/index.ts';
 import { createSoftHsmSandbox, type SoftHsmSandbox } from '../../electron/core/hsm/softhsm.ts';
 import type { KeyRef, RootAlgorithm } from '../../electron/core/hsm/types.ts';
-import { verifyBundle } from '../../electron/core/transcript/verify.ts';
+import { verifyBundle } from '../../electron/core/verify/index.ts';
 import { ceremonyLabels, runCli, tokenObjects, writeSmallPlan } from '../helpers/reliability.ts';
 
 const PIN = '580417';
@@ -124,10 +124,11 @@ describe('keyrite ceremony sign', () => {
     const r = await runCli(['ceremony', 'sign', bundle, '--pin-env', 'P'], env);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^Wrote report\.html \(it was missing\)\.\nSigned: .*transcript\.dsse\.json \(ceremony [0-9a-f]{16}…, root [0-9a-f]{16}…\)\nCeremony signer destroyed on the token \(one-time signer\)\.\nStatement digest [^\n]*\n  ([0-9a-f]{8} ){7}[0-9a-f]{8}\nAs words \(PGP word list\):\n(  [A-Za-z]+( [A-Za-z]+){7}\n){4}verify: VALID\n$/);
+    expect(r.stdout).toMatch(/^Wrote report\.html \(it was missing\)\.\nSigned: .*transcript\.dsse\.json \(ceremony [0-9a-f]{16}…, root [0-9a-f]{16}…\)\nCeremony signer destroyed on the token \(one-time signer\)\.\nStatement digest [^\n]*\n  ([0-9a-f]{8} ){7}[0-9a-f]{8}\nAs words \(PGP word list\):\n(  [A-Za-z]+( [A-Za-z]+){7}\n){4}verify: VALID \(REHEARSAL\)\n$/);
 
     const v = verifyBundle(bundle);
-    expect(v.verdict).toBe('VALID');
+    // --ack-all and --confirm-from make these runs rehearsals.
+    expect(v.verdict).toBe('VALID (REHEARSAL)');
     expect(v.valid).toBe(true);
     expect(readFileSync(path.join(bundle, 'report.html')).equals(engineReport)).toBe(true);
     expect(readFileSync(path.join(bundle, 'transcript.jsonl')).equals(transcript)).toBe(true);
@@ -193,7 +194,7 @@ describe('keyrite ceremony sign', () => {
     expect(code).toBe(0);
     expect(asked).toEqual(['token PIN: ']);
     expect(out).not.toContain(PIN);
-    expect(out).toMatch(/^Signed: .*\(ceremony [0-9a-f]{16}…\)\nCeremony signer destroyed on the token \(one-time signer\)\.\n[^]*\nverify: VALID\n$/);
+    expect(out).toMatch(/^Signed: .*\(ceremony [0-9a-f]{16}…\)\nCeremony signer destroyed on the token \(one-time signer\)\.\n[^]*\nverify: VALID \(REHEARSAL\)\n$/);
     expect(verifyBundle(bundle).valid).toBe(true);
     expect(readFileSync(path.join(bundle, 'report.html')).equals(engineReport)).toBe(true);
   });

@@ -7,6 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { OperationError, UsageError } from '../errors.ts';
+import { requireBundleFolder } from '../util/bundle-dir.ts';
 import { COSIGNATURES_DIR, ENVELOPE_FILE, statementDigest, TRANSCRIPT_FILE, type DsseEnvelope, type InTotoStatement } from '../transcript/dsse.ts';
 import type { AttestationData } from '../sheets/attestation.ts';
 
@@ -23,7 +24,7 @@ function readEvents(file: string): Ev[] {
 export function readAttestationData(folder: string, opts: { paper?: 'A4' | 'Letter' } = {}): AttestationData {
   const dir = path.resolve(folder);
   const transcript = path.join(dir, TRANSCRIPT_FILE);
-  if (!existsSync(transcript)) throw new UsageError(`${dir} has no ${TRANSCRIPT_FILE}: it is not a Keyrite bundle or recovery folder`);
+  requireBundleFolder(dir, folder);
   const envFile = path.join(dir, ENVELOPE_FILE);
   if (!existsSync(envFile)) throw new OperationError(`${dir} is not signed yet (no ${ENVELOPE_FILE}): an attestation names a signed statement`);
   let envelope: DsseEnvelope;

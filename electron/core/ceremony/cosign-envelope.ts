@@ -11,7 +11,8 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import { OperationError, UsageError } from '../errors.ts';
+import { OperationError } from '../errors.ts';
+import { requireBundleFolder } from '../util/bundle-dir.ts';
 import { sha256Hex } from '../transcript/chain.ts';
 import {
   COSIGNATURES_DIR,
@@ -21,7 +22,6 @@ import {
   keyidOf,
   listSubjectFiles,
   pae,
-  TRANSCRIPT_FILE,
   verifySignature,
   type DsseEnvelope,
   type InTotoStatement,
@@ -71,7 +71,7 @@ function readRecord(dir: string, keyid: string): CosignatureRecord {
  * folder is not a bundle; OperationError (exit 1) when it is unsigned or does not verify.
  */
 export function readSignedFolder(dir: string): SignedFolder {
-  if (!existsSync(path.join(dir, TRANSCRIPT_FILE))) throw new UsageError(`${dir} has no ${TRANSCRIPT_FILE}: it is not a Keyrite bundle or recovery folder`);
+  requireBundleFolder(dir, dir);
   const file = path.join(dir, ENVELOPE_FILE);
   if (!existsSync(file)) throw new OperationError(`${dir} is not signed yet (no ${ENVELOPE_FILE}); only a signed statement can be co-signed`);
   const envelopeBytes = readFileSync(file);
