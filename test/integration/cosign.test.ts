@@ -158,6 +158,39 @@ describe('keyrite ceremony cosign', () => {
     expect(Buffer.from(edSig.sig, 'base64')).toHaveLength(64);
   });
 
+  it('verify with a policy: a quorum of 2 co-signers is VALID, the bundle missing one is not; the paper digest checks', async () => {
+    const policy = path.join(env.work, 'policy.json');
+    writeFileSync(policy, JSON.stringify({ version: 1, ceremonyId: 'cosigned', cosigners: { keyids: [keyids.wes, keyids.wil], min: 2 } }));
+    const digest = statementDigest(envelopeOf(run.bundleDir));
+    const ok = await runCli(['verify', run.bundleDir, '--policy', policy, '--expect-statement', digest]);
+    expect(ok.stderr).toBe('');
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/VALID/);
+    expect((await runCli(['verify', run.bundleDir, '--expect-statement', sha256Hex('another statement')])).code).toBe(1);
+
+    // Without wil's co-signature (envelope entry and record gone), the quorum of 2 is not met.
+    const one = path.join(env.work, 'quorum-1', 'cosigned');
+    cpSync(run.bundleDir, one, { recursive: true });
+    const e = envelopeOf(one);
+    e.signatures = e.signatures.filter((x: { keyid: string }) => x.keyid !== keyids.wil);
+    writeFileSync(path.join(one, 'transcript.dsse.json'), JSON.stringify(e, null, 2) + '\n');
+    rmSync(path.join(one, 'cosignatures', `${keyids.wil}.json`));
+    const short = await runCli(['verify', one, '--policy', policy]);
+    expect(short.code).toBe(1);
+
+    // One byte of the payload changed after co-signing: INVALID.
+    const flipped = path.join(env.work, 'quorum-flip', 'cosigned');
+    cpSync(run.bundleDir, flipped, { recursive: true });
+    const f = envelopeOf(flipped);
+    const payload = Buffer.from(f.payload, 'base64');
+    payload[payload.length - 10] ^= 1;
+    f.payload = payload.toString('base64');
+    writeFileSync(path.join(flipped, 'transcript.dsse.json'), JSON.stringify(f, null, 2) + '\n');
+    const bad = await runCli(['verify', flipped, '--json']);
+    expect(bad.code).toBe(1);
+    expect(JSON.parse(bad.stdout).verdict).toBe('INVALID');
+  });
+
   it('refuses a second co-signature, a participant who is no witness, a custodian and a stranger; nothing changes', async () => {
     const before = snapshot(run.bundleDir);
     const cases: [string, keyof typeof CARDS, RegExp][] = [
