@@ -7,12 +7,13 @@
  * recovery folder is co-signed the same way.
  */
 import { execFileSync } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runHeadlessCeremony, type HeadlessRunResult } from '../../electron/cli/ceremony-runner.ts';
 import { sha256Hex } from '../../electron/core/transcript/chain.ts';
-import { pae, statementDigest, verifySignature } from '../../electron/core/transcript/dsse.ts';
+import { pae, RECOVERY_PREDICATE_TYPE, signBundle, softwareSigner, statementDigest, verifySignature } from '../../electron/core/transcript/dsse.ts';
 import { captureIO, makeTokenEnv, PIN, writePlan, type TokenEnv } from '../helpers/ceremony-fixture.ts';
 import { runCli } from '../helpers/reliability.ts';
 
@@ -307,5 +308,20 @@ describe('keyrite ceremony cosign', () => {
     // The unregistered key is refused on a recovery too.
     const bad = await cosign(recDir, 'wes', 'eve');
     expect(bad.code).toBe(1);
+    // A recovery that does not name its ceremony's statement is never co-signed.
+    const copy = path.join(env.work, 'unbound', 'cosigned');
+    cpSync(run.bundleDir, copy, { recursive: true });
+    const recCopy = path.join(copy, 'recoveries', path.basename(recDir));
+    const lines = readFileSync(path.join(recCopy, 'transcript.jsonl'), 'utf8').split('\n');
+    lines[0] = lines[0].replace(/"ceremonyStatementSha256":"[0-9a-f]{64}",/, '');
+    writeFileSync(path.join(recCopy, 'transcript.jsonl'), lines.join('\n'));
+    // Signed afresh (a software key), so that only the missing link is wrong.
+    rmSync(path.join(recCopy, 'transcript.dsse.json'));
+    rmSync(path.join(recCopy, 'cosignatures'), { recursive: true });
+    const predicate = JSON.parse(Buffer.from(envelopeOf(recDir).payload, 'base64').toString('utf8')).predicate;
+    signBundle({ bundleDir: recCopy, predicateType: RECOVERY_PREDICATE_TYPE, predicate, signers: [softwareSigner('ceremony', generateKeyPairSync('ec', { namedCurve: 'P-384' }).privateKey)] });
+    const unbound = await cosign(recCopy, 'wil', 'wil');
+    expect(unbound.code).toBe(1);
+    expect(unbound.stderr).toMatch(/does not name the statement of the ceremony in .*\(recovery\.started\.ceremonyStatementSha256 missing, the ceremony's [0-9a-f]{16}…\); nothing was signed/);
   });
 });

@@ -19,7 +19,7 @@ import { KeyriteError, OperationError } from '../errors.ts';
 import { endSession, openModule } from '../hsm/index.ts';
 import type { HsmModule, HsmSession, KeyRef } from '../hsm/types.ts';
 import { sha256Hex } from '../transcript/chain.ts';
-import { keyidOf, RECOVERIES_DIR, signatureSchemeOf, statementDigest, verifySignature, type InTotoStatement } from '../transcript/dsse.ts';
+import { keyidOf, RECOVERIES_DIR, signatureSchemeOf, statementDigest, TRANSCRIPT_FILE, verifySignature, type InTotoStatement } from '../transcript/dsse.ts';
 import { appendCosignature, readSignedFolder, type CosignatureRecord } from './cosign-envelope.ts';
 
 /** Opens a PKCS#11 module; the second argument carries C_Initialize's reserved string (--module-args). */
@@ -78,7 +78,7 @@ function planFor(dir: string, statement: InTotoStatement): { kind: 'ceremony' | 
   } catch {
     throw new OperationError(`${planFile} cannot be read: without the ceremony's plan nobody can be checked as a co-signer`);
   }
-  const signed = isRecovery ? ceremonyStatementOf(bundle) : statement;
+  const signed = isRecovery ? ceremonyStatementOf(bundle, dir) : statement;
   const want = signed.subject.find((s) => s.name === 'plan.json')?.digest?.sha256;
   if (want !== sha256Hex(bytes)) throw new OperationError(`${planFile} is not the plan the ceremony's statement signed; nothing was signed`);
   let parsed;
@@ -91,9 +91,24 @@ function planFor(dir: string, statement: InTotoStatement): { kind: 'ceremony' | 
   return { kind: isRecovery ? 'recovery' : 'ceremony', participants: parsed.data.participants, planFile };
 }
 
-function ceremonyStatementOf(bundle: string): InTotoStatement {
-  // The ceremony bundle itself must verify too: a recovery is co-signed against a sound ceremony.
-  return readSignedFolder(bundle).statement;
+/**
+ * The statement of the ceremony a recovery folder belongs to. The ceremony bundle must verify too,
+ * and the recovery must name that very statement (recovery.started.ceremonyStatementSha256): a
+ * co-signer never vouches for a recovery that is not bound to its ceremony.
+ */
+function ceremonyStatementOf(bundle: string, recoveryDir: string): InTotoStatement {
+  const ceremony = readSignedFolder(bundle);
+  let named: unknown;
+  try {
+    const first = JSON.parse(readFileSync(path.join(recoveryDir, TRANSCRIPT_FILE), 'utf8').split('\n')[0]) as { type?: string; data?: { ceremonyStatementSha256?: unknown } };
+    named = first.type === 'recovery.started' ? first.data?.ceremonyStatementSha256 : undefined;
+  } catch {
+    named = undefined;
+  }
+  const digest = statementDigest(ceremony.envelope);
+  if (named !== digest)
+    throw new OperationError(`${recoveryDir} does not name the statement of the ceremony in ${bundle} (recovery.started.ceremonyStatementSha256 ${typeof named === 'string' ? named.slice(0, 16) + '…' : 'missing'}, the ceremony's ${digest.slice(0, 16)}…); nothing was signed`);
+  return ceremony.statement;
 }
 
 function checkParticipant(participants: Participant[], id: string, planFile: string): Participant & { role: 'witness' | 'administrator' } {
