@@ -22,3 +22,8 @@ export function statementAnchorText(statementSha256: string): string {
     '',
   ].join('\n');
 }
+
+/** How a statement signer is named in the CLI's summaries: the ceremony signer says it is gone. */
+export function signerRoleText(role: string): string {
+  return role === 'ceremony' ? 'ceremony signer, one-time: destroyed on the token after signing' : role;
+}

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Command } from '../command.ts';
 import { optString, requireString } from '../command.ts';
-import { statementAnchorText } from '../anchor.ts';
+import { signerRoleText, statementAnchorText } from '../anchor.ts';
 import { runHeadlessCeremony } from '../ceremony-runner.ts';
 
 export const ceremonyRun: Command = {
@@ -49,7 +49,7 @@ Options:
       io,
     );
     io.stdout(`\nBundle:      ${r.bundleDir}\nRoot key:    ${r.root.label} (${r.root.algorithm}), fingerprint ${r.root.fingerprint}\nChain head:  ${r.chainHead}\n`);
-    for (const s of r.signers) io.stdout(`Signed by:   ${s.keyid} (${s.role})\n`);
+    for (const s of r.signers) io.stdout(`Signed by:   ${s.keyid} (${signerRoleText(s.role)})\n`);
     io.stdout(`\n${statementAnchorText(r.statementSha256)}\n`);
     io.stdout(`Check it:    keyrite verify ${r.bundleDir} --expect-statement ${r.statementSha256}\n`);
     return 0;

@@ -9,7 +9,7 @@ import { createSoftHsmSandbox } from '../../core/hsm/softhsm.ts';
 import { writeDemoPlan } from '../../core/ceremony/demo-plan.ts';
 import { verifyBundle } from '../../core/verify/index.ts';
 import { runHeadlessCeremony } from '../ceremony-runner.ts';
-import { statementAnchorText } from '../anchor.ts';
+import { signerRoleText, statementAnchorText } from '../anchor.ts';
 
 export const demo: Command = {
   name: 'demo',
@@ -67,7 +67,7 @@ Options:
           `Plan:          ${planFile}`,
           `Root key:      ${r.root.label} (${r.root.algorithm}), fingerprint ${r.root.fingerprint}`,
           `Chain head:    ${r.chainHead}`,
-          ...r.signers.map((s) => `Signed by:     ${s.keyid} (${s.role})`),
+          ...r.signers.map((s) => `Signed by:     ${s.keyid} (${signerRoleText(s.role)})`),
           `Verification:  ${v.valid ? `${v.verdict} (${v.checks.filter((c) => c.status === 'pass').length} checks passed)` : `INVALID: ${failed.map((c) => c.name).join(', ')}`}`,
           '',
           statementAnchorText(r.statementSha256),
