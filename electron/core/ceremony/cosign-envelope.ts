@@ -177,7 +177,8 @@ export function appendCosignature(folder: SignedFolder, keyid: string, sig: Buff
   const recFile = cosignatureFile(dir, keyid);
   writeExclusive(recFile, Buffer.from(JSON.stringify(record, null, 2) + '\n', 'utf8'));
   const envFile = path.join(dir, ENVELOPE_FILE);
-  const tmp = path.join(dir, `.${ENVELOPE_FILE}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  // Next to the folder, not in it: a crash never leaves a file the statement does not cover.
+  const tmp = path.join(path.dirname(dir), `.${path.basename(dir)}.${ENVELOPE_FILE}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   try {
     if (!readFileSync(envFile).equals(folder.envelopeBytes)) throw new OperationError(`${envFile} changed while this co-signature was being made (another co-signer?); run the command again`);
     const next: DsseEnvelope = { ...folder.envelope, signatures: [...folder.envelope.signatures, { keyid, sig: sig.toString('base64') }] };
