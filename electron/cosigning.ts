@@ -19,6 +19,8 @@ export interface CosigningDeps {
   current(): Ceremony;
   /** Whether the plan was opened as a rehearsal: the only case for PDF output. */
   rehearsal(): boolean;
+  /** The module file behind a handle the page got from chooseModule/listModules. */
+  modulePath(handle: string): string;
 }
 
 const ok = <T>(value: T): Result<T> => ({ ok: true, value });
@@ -35,7 +37,7 @@ export function cosigningHandlers(deps: CosigningDeps): Pick<KeyriteApi, 'cosign
       const c = finished(deps);
       const r = await cosignBundle(c.bundleDir, {
         participant: options.participant,
-        modulePath: options.module,
+        modulePath: deps.modulePath(options.module),
         tokenLabel: options.tokenLabel,
         tokenSerial: options.tokenSerial,
         keyLabel: options.keyLabel,
@@ -55,7 +57,9 @@ export function cosigningHandlers(deps: CosigningDeps): Pick<KeyriteApi, 'cosign
       }
       const names = (await deps.printer.listPrinters()).map((p) => p.name);
       if (!names.includes(target.printer)) throw new UsageError(`printer '${target.printer}' is not one of this machine's printers; choose one from the list`);
-      return ok({ output: await deps.printer.print(html, target.printer) });
+      // No secret on this page: any of the machine's printers will do.
+      await deps.printer.print(html, target.printer);
+      return ok({ output: target.printer });
     },
   };
 }

@@ -22,8 +22,8 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-/** Packages never bundled into the CLI: native code, loaded from node_modules. */
-export const CLI_EXTERNAL = ['graphene-pk11', 'pkcs11js'];
+/** Packages never bundled into the CLI, loaded from node_modules: native code, and playwright-core (it finds its own files at run time; used only to print sheets). */
+export const CLI_EXTERNAL = ['graphene-pk11', 'pkcs11js', 'playwright-core'];
 
 const sourceUrls = {
   name: 'keyrite-source-urls',
@@ -121,6 +121,12 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
     process.exit(2);
   }
   const t0 = performance.now();
+  try {
+    await import('esbuild');
+  } catch {
+    console.error('keyrite: error: esbuild is not installed, so the CLI cannot be compiled: run `npm ci` with the dev dependencies (not --omit=dev)');
+    process.exit(1);
+  }
   if (want('cli')) await buildCli();
   if (want('main')) await buildMain();
   console.error(`build: ${targets.length ? targets.join(' ') : 'cli main'} compiled in ${Math.round(performance.now() - t0)} ms`);

@@ -139,7 +139,7 @@ describe('refusals before anything is created', () => {
 
   it('ed25519: the token cannot wrap it, so the backup is impossible', async () => {
     const before = objectCount();
-    await expect(runCeremony(env, { id: 'cer-ed', algorithm: 'ed25519' })).rejects.toThrow(/cannot wrap ed25519 keys/);
+    await expect(runCeremony(env, { id: 'cer-ed', algorithm: 'ed25519' })).rejects.toThrow(/capability: backup wrap and unwrap of ed25519: token 'ceremony-token' cannot wrap EC_EDWARDS key/);
     expect(objectCount()).toBe(before);
     expect(existsSync(path.join(env.work, 'bundles', 'cer-ed'))).toBe(false);
   });
@@ -166,7 +166,7 @@ describe('refusals before anything is created', () => {
       c.generate();
       const shares = c.backup();
       const first = await c.shareSheet(0);
-      for (const sh of shares) c.markPrinted(sh.index, 'test');
+      for (const sh of shares) c.markPrinted(sh.index, { kind: 'file', file: 'test' });
       const words = first.text.trim().split(' ');
       const typo = `${words[4].slice(0, -1)}${words[4].endsWith('x') ? 'q' : 'x'}z`;
       words[4] = typo;

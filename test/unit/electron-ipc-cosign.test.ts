@@ -11,7 +11,8 @@ import { createTestPrinter } from '../helpers/bridge.ts';
 
 const h = createHandlers({ printer: createTestPrinter(), emit: () => {}, verify: () => ({ valid: true, checks: [] }) });
 const call = (method: string, ...args: unknown[]) => dispatch(h, method, args) as Promise<Result<unknown>>;
-const request = { participant: 'wes', module: '/usr/lib/softhsm/libsofthsm2.so', tokenLabel: 'wes-card' };
+// The module is a handle from listModules/chooseModule, never a path.
+const request = { participant: 'wes', module: 'ab'.repeat(16), tokenLabel: 'wes-card' };
 
 describe('cosign and printAttestation over IPC', () => {
   it('refuses malformed arguments before any handler runs', async () => {
@@ -20,6 +21,7 @@ describe('cosign and printAttestation over IPC', () => {
       [request],
       [request, ''],
       [{ ...request, bundle: '/elsewhere' }, '1234'],
+      [{ ...request, module: '/usr/lib/softhsm/libsofthsm2.so' }, '1234'],
       [{ ...request, participant: '' }, '1234'],
       [{ ...request, keyLabel: 7 }, '1234'],
       [request, 1234],

@@ -1,5 +1,5 @@
-import { useRef, useState } from 'react';
-import type { CosignSummary, PrinterSummary, TokenSummary } from '../../../electron/api.ts';
+import { useEffect, useRef, useState } from 'react';
+import type { Chosen, CosignSummary, PrinterSummary, TokenSummary } from '../../../electron/api.ts';
 import { pgpWordsOfHex } from '../../../electron/core/transcript/pgp-words.ts';
 import { call, keyrite } from '../../bridge.ts';
 import { Busy, ErrorBox, Field, Screen, useAction } from '../../components/ui.tsx';
@@ -33,7 +33,9 @@ export function CosignScreen() {
   const [done, setDone] = useState<CosignSummary[]>([]);
   const pending = signers.filter((p) => !done.some((d) => d.participant === p.id));
   const [participant, setParticipant] = useState('');
-  const [module, setModule] = useState(plan?.hsm.module ?? '');
+  /** Modules found by main, plus any chosen in its file dialog; `module` is the selected handle. */
+  const [modules, setModules] = useState<Chosen[]>([]);
+  const [module, setModule] = useState('');
   const [tokens, setTokens] = useState<TokenSummary[]>();
   const [serial, setSerial] = useState('');
   const [keyLabel, setKeyLabel] = useState('');
@@ -43,6 +45,15 @@ export function CosignScreen() {
   const act = useAction();
   const token = tokens?.find((t) => t.serialNumber === serial);
   const who = participant || pending[0]?.id || '';
+  useEffect(() => {
+    void keyrite()
+      .listModules()
+      .then((r) => {
+        if (!r.ok) return;
+        setModules(r.value);
+        setModule((m) => m || r.value[0]?.handle || '');
+      });
+  }, []);
 
   return (
     <Screen
@@ -78,7 +89,7 @@ export function CosignScreen() {
                 keyrite().cosign(
                   {
                     participant: who,
-                    module: module.trim(),
+                    module,
                     tokenLabel: token.label,
                     ...(token.serialNumber ? { tokenSerial: token.serialNumber } : {}),
                     ...(keyLabel.trim() ? { keyLabel: keyLabel.trim() } : {}),
@@ -105,8 +116,29 @@ export function CosignScreen() {
           </Field>
           <Field label="Their token's PKCS#11 module" hint="For a YubiKey or a smartcard: OpenSC's opensc-pkcs11.so.">
             <div className="row">
-              <input name="cosign-module" value={module} onChange={(e) => setModule(e.target.value)} spellCheck={false} />
-              <button type="button" className="secondary" onClick={() => void act.run(async () => setTokens(await call(keyrite().listTokens(module.trim()))))}>
+              <select name="cosign-module" value={module} onChange={(e) => setModule(e.target.value)}>
+                {modules.length ? null : <option value="">— none found; choose one —</option>}
+                {modules.map((m) => (
+                  <option key={m.handle} value={m.handle}>
+                    {m.name}
+                  </option>
+                ))}
+              </select>
+              <button
+                type="button"
+                className="secondary"
+                onClick={() =>
+                  void act.run(async () => {
+                    const m = await call(keyrite().chooseModule());
+                    if (!m) return;
+                    setModules((list) => (list.some((x) => x.handle === m.handle) ? list : [...list, m]));
+                    setModule(m.handle);
+                  })
+                }
+              >
+                Choose another module…
+              </button>
+              <button type="button" className="secondary" disabled={!module} onClick={() => void act.run(async () => setTokens(await call(keyrite().listTokens(module))))}>
                 Find tokens
               </button>
             </div>
