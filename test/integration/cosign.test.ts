@@ -86,7 +86,7 @@ beforeAll(async () => {
   const sharesOut = path.join(env.work, 'cosigned-shares');
   mkdirSync(sharesOut, { recursive: true });
   const r = await runHeadlessCeremony(
-    { planFile, outDir: path.join(env.work, 'bundles'), sharesOut, confirmFrom: sharesOut, ackAll: true, frontEnd: 'cli', pin: PIN, quiet: true },
+    { planFile, outDir: path.join(env.work, 'bundles'), sharesOut, confirmFrom: sharesOut, ackAll: true, rehearsal: true, frontEnd: 'cli', pin: PIN, quiet: true },
     captureIO(),
   );
   run = { ...r, sharesOut };
