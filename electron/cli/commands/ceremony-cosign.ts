@@ -3,12 +3,14 @@ import type { Command } from '../command.ts';
 import { optString, requireString, secretSource } from '../command.ts';
 import { cosignBundle } from '../../core/ceremony/cosign.ts';
 import { statementAnchorText } from '../anchor.ts';
+import { MODULE_ARGS_HELP, MODULE_ARGS_OPTION, moduleArgs, TOKEN_NARROWING_HELP, TOKEN_NARROWING_OPTIONS } from '../module-args.ts';
 
 export const ceremonyCosignCommand: Command = {
   name: 'ceremony cosign',
   summary: "Add a witness's or the administrator's own signature to a signed bundle (or a recovery)",
   help: `Usage: keyrite ceremony cosign BUNDLE --as PARTICIPANT --module PATH --token LABEL
-                              [--key-label L] [--pin-env VAR] [--module-args STRING]
+                              [--token-serial S] [--slot N] [--key-label L] [--pin-env VAR]
+                              [--module-args STRING]
 
 A witness (or the administrator) signs the bundle's statement with a key on their own PKCS#11
 token: a smartcard, a YubiKey's PIV key through OpenSC, an HSM. The signature is added to
@@ -21,13 +23,14 @@ must be a witness or the administrator in the ceremony's plan who has not co-sig
 plan gives participants[].keyid, only that key is accepted.
 
 Options:
-  --as PARTICIPANT      the participant id in the plan
-  --module PATH         the PKCS#11 module of the co-signer's token (e.g. OpenSC's opensc-pkcs11.so)
-  --token LABEL         the token's label
-  --key-label L         the signing key's label; without it the token must hold exactly one
-                        private signing key
-  --pin-env VAR         read the token PIN from environment variable VAR (else a no-echo prompt)
-  --module-args STRING  C_Initialize parameters, for modules that need them
+  --as PARTICIPANT        the participant id in the plan
+  --module PATH           the PKCS#11 module of the co-signer's token (e.g. OpenSC's opensc-pkcs11.so)
+  --token LABEL           the token's label
+${TOKEN_NARROWING_HELP}
+  --key-label L           the signing key's label; without it the token must hold exactly one
+                          private signing key
+  --pin-env VAR           read the token PIN from environment variable VAR (else a no-echo prompt)
+${MODULE_ARGS_HELP}
 
 Exit status: 0 co-signed; 1 refused (not a witness or the administrator, not the plan's key, a key
 that already signed, a bundle that does not verify) or the token failed; 2 bad usage, or BUNDLE is
@@ -38,7 +41,8 @@ not a bundle.`,
     token: { type: 'string' },
     'key-label': { type: 'string' },
     'pin-env': { type: 'string' },
-    'module-args': { type: 'string' },
+    ...MODULE_ARGS_OPTION,
+    ...TOKEN_NARROWING_OPTIONS,
   },
   positionals: { min: 1, max: 1, names: 'BUNDLE' },
   async run(args, io) {
@@ -53,7 +57,9 @@ not a bundle.`,
       modulePath,
       tokenLabel,
       keyLabel: optString(args, 'key-label'),
-      moduleArgs: optString(args, 'module-args'),
+      moduleArgs: moduleArgs(args),
+      tokenSerial: optString(args, 'token-serial'),
+      tokenSlot: optString(args, 'slot'),
       pin,
     });
     io.stdout(`Co-signed ${r.kind === 'recovery' ? 'recovery' : 'bundle'} ${r.dir} as '${r.participant}' (${r.role}), key ${r.keyid}\n`);

@@ -32,6 +32,8 @@ export interface CosignOptions {
   tokenLabel: string;
   /** Narrows the token when labels repeat (the desktop app passes the chosen token's serial). */
   tokenSerial?: string;
+  /** Narrows further where label and serial both repeat (decimal slot id, as `hsm list` shows it). */
+  tokenSlot?: string;
   /** The co-signing key's CKA_LABEL; without it, the token must hold exactly one private signing key. */
   keyLabel?: string;
   /** C_Initialize's reserved string, for modules that need one (NSS softoken). */
@@ -139,13 +141,13 @@ export async function cosignBundle(folderPath: string, opts: CosignOptions): Pro
   if (already) throw new OperationError(`'${p.id}' has already co-signed ${dir} (key ${already[0].slice(0, 16)}…); each participant co-signs once`);
 
   const pin = await opts.pin();
-  const open: ModuleOpener = opts.openModule ?? (openModule as ModuleOpener);
+  const open: ModuleOpener = opts.openModule ?? openModule;
   let module: HsmModule | undefined;
   let session: HsmSession | undefined;
   try {
     module = open(opts.modulePath, opts.moduleArgs !== undefined ? { initArgs: opts.moduleArgs } : undefined);
-    const token = module.findToken({ label: opts.tokenLabel, ...(opts.tokenSerial ? { serial: opts.tokenSerial } : {}) });
-    session = module.login({ label: token.label, serial: token.serialNumber }, pin);
+    const token = module.findToken({ label: opts.tokenLabel, ...(opts.tokenSerial ? { serial: opts.tokenSerial } : {}), ...(opts.tokenSlot ? { slotId: opts.tokenSlot } : {}) });
+    session = module.login({ label: token.label, serial: token.serialNumber, slotId: token.slotId }, pin);
     const key = findCosigningKey(session, opts.keyLabel);
     const spki = session.publicKeySpki(key);
     const keyid = keyidOf(spki);
