@@ -23,13 +23,13 @@ must be a witness or the administrator in the ceremony's plan who has not co-sig
 plan gives participants[].keyid, only that key is accepted.
 
 Options:
-  --as PARTICIPANT        the participant id in the plan
-  --module PATH           the PKCS#11 module of the co-signer's token (e.g. OpenSC's opensc-pkcs11.so)
-  --token LABEL           the token's label
+  --as PARTICIPANT       the participant id in the plan
+  --module PATH          the PKCS#11 module of the co-signer's token (e.g. OpenSC's opensc-pkcs11.so)
+  --token LABEL          the token's label
 ${TOKEN_NARROWING_HELP}
-  --key-label L           the signing key's label; without it the token must hold exactly one
-                          private signing key
-  --pin-env VAR           read the token PIN from environment variable VAR (else a no-echo prompt)
+  --key-label L          the signing key's label; without it the token must hold exactly one
+                         private signing key
+  --pin-env VAR          read the token PIN from environment variable VAR (else a no-echo prompt)
 ${MODULE_ARGS_HELP}
 
 Exit status: 0 co-signed; 1 refused (not a witness or the administrator, not the plan's key, a key
