@@ -7,6 +7,7 @@ import { shareSheetFileBase } from '../core/sheets/index.ts';
 import type { TranscriptEvent } from '../core/transcript/events.ts';
 import { writeNewFile } from '../core/util/files.ts';
 import { secretSource, type CliIO } from './command.ts';
+import { promptShareWords } from './word-prompt.ts';
 
 export interface HeadlessRunOptions {
   planFile: string;
@@ -131,6 +132,9 @@ export async function runHeadlessCeremony(opts: HeadlessRunOptions, io: CliIO): 
   // Both checked here (variable set, or a terminal to ask at), before any HSM is opened.
   const readPassphrase = plan.backup.passphrase ? secretSource(io, cmd, 'passphrase-env', opts.passphraseEnv, 'SLIP-39 passphrase') : undefined;
 
+  // Signals to the process become a recorded stop (docs/cli.md, "Stopping a ceremony").
+  const stops = io.watchStops?.();
+  const checkStop = () => stops?.check();
   try {
     const report = ceremony.preflight();
     Ceremony.assertPreflight(report);
@@ -144,24 +148,35 @@ export async function runHeadlessCeremony(opts: HeadlessRunOptions, io: CliIO): 
       if (!opts.passphraseEnv && (await io.promptSecret('SLIP-39 passphrase again: ')) !== passphrase)
         throw new UsageError('the two passphrases differ; nothing was created, start again');
     }
+    try {
+      checkStop();
+    } catch (err) {
+      throw new OperationError(`${(err as Error).message} before the ceremony began; no bundle was created, so there is nothing to record it in`);
+    }
     ceremony.begin();
     const admin = plan.participants.find((p) => p.role === 'administrator')!.id;
     log(`bundle: ${ceremony.bundleDir}`);
     try {
       for (const step of plan.steps) {
         while (!opts.ackAll) {
-          const answer = (await io.prompt(`Step '${step.id}': ${step.text}\n  ${step.ackBy.join(', ')}: type "yes" to acknowledge (or "note: TEXT" / "exception: TEXT" to record one): `)).trim();
+          const answer = (await io.prompt(`Step '${step.id}': ${step.text}\n  ${step.ackBy.join(', ')}: type "yes" to acknowledge, "stop" to stop the ceremony (or "note: TEXT" / "exception: TEXT" to record one): `)).trim();
           const noted = /^(note|exception):\s*(.+)$/i.exec(answer);
           if (noted) {
             ceremony.addNote(noted[2], admin, noted[1].toLowerCase() as 'note' | 'exception');
             continue;
           }
-          if (answer.toLowerCase() !== 'yes') throw new OperationError(`step '${step.id}' was not acknowledged`);
-          break;
+          const said = answer.toLowerCase();
+          if (said === 'yes') break;
+          // Only an explicit stop ends the ceremony: "y", a typo or an empty line asks again.
+          if (said === 'stop') throw new OperationError(`step '${step.id}' was not acknowledged: "stop" typed at its prompt`);
+          io.stderr(`  not acknowledged: type "yes" in full to acknowledge, or "stop" to stop the ceremony (recorded as aborted)\n`);
         }
+        checkStop();
         ceremony.acknowledge(step.id, step.ackBy, opts.ackAll ? 'ack-all' : 'prompt');
       }
+      checkStop();
       ceremony.generate();
+      checkStop();
       const shares = ceremony.backup(passphrase);
       const sheets: string[] = [];
       for (const sh of shares) {
@@ -171,8 +186,10 @@ export async function runHeadlessCeremony(opts: HeadlessRunOptions, io: CliIO): 
         writeNewFile(path.join(opts.sharesOut, `${sheet.fileBase}.txt`), sheet.text, 0o600);
         sheets.push(html);
         ceremony.markPrinted(sh.index, path.relative(opts.outDir, html) || html);
+        checkStop();
       }
       for (const sh of shares) {
+        checkStop();
         if (opts.confirmFrom !== undefined) {
           const f = path.join(opts.confirmFrom, `${bases[sh.index]}.txt`);
           let text: string;
@@ -185,7 +202,7 @@ export async function runHeadlessCeremony(opts: HeadlessRunOptions, io: CliIO): 
           ceremony.confirmShare(sh.index, text, 'file');
         } else {
           for (let attempt = 1; ; attempt++) {
-            const words = await io.promptSecret(`${sh.name} (group ${sh.group}, member ${sh.member}): type the 33 words of your share: `);
+            const words = await promptShareWords(io, `${sh.name} (group ${sh.group}, member ${sh.member})`);
             try {
               ceremony.confirmShare(sh.index, words, 'typed');
               break;
@@ -207,7 +224,9 @@ export async function runHeadlessCeremony(opts: HeadlessRunOptions, io: CliIO): 
           passphrase = await io.promptSecret('SLIP-39 passphrase: ');
         }
       }
+      checkStop();
       ceremony.runExports();
+      checkStop();
       const done = ceremony.finish();
       return { ...done, root: done.root, sheets };
     } catch (err) {
@@ -215,6 +234,7 @@ export async function runHeadlessCeremony(opts: HeadlessRunOptions, io: CliIO): 
       throw err;
     }
   } finally {
+    stops?.dispose();
     ceremony.close();
   }
 }

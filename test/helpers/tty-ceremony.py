@@ -1,6 +1,9 @@
 """Drives `keyrite ceremony run` through a real pseudo-terminal, as an administrator would:
-PIN at a no-echo prompt, a note and the step acknowledgements, each custodian typing their share
-(the first one with a wrong word, then correctly, in capitals). Prints everything the terminal showed.
+PIN at a no-echo prompt, a note, a hasty "y" (asked again) and the step acknowledgement, then each
+custodian typing their share at the "word N of 33" prompts: the first pastes a whole line with word 8
+wrong and re-types only word 8 when asked; the second types word by word, with a word that is not in
+the list at position 3; the third first types the first custodian's (valid) share, then their own
+in capitals. Prints everything the terminal showed.
 Usage: tty-ceremony.py KEYRITE_BIN PLAN OUT SHEETS PIN"""
 import glob, os, pty, re, sys, time
 
@@ -36,10 +39,13 @@ def consume(token):
 
 expect(b'PIN for token'); consume(b'PIN for token'); os.write(fd, pin.encode() + b'\n')
 expect(b'to record one\\): '); consume(b'to record one): '); os.write(fd, b'note: the witness arrived at 09:12\n')
+expect(b'to record one\\): '); consume(b'to record one): '); os.write(fd, b'y\n')
 expect(b'to record one\\): '); consume(b'to record one): '); os.write(fd, b'yes\n')
-n = len(glob.glob(os.path.join(sheets, '*')))
-for i in range(1000):
-    m = re.search(PROMPT, buf)
+PROMPT = re.compile(rb'word (\d+) of 33(, again)?: ')
+files = None
+foreign_sent = False
+for i in range(2000):
+    m = PROMPT.search(buf)
     if not m:
         try:
             d = os.read(fd, 4096)
@@ -51,15 +57,24 @@ for i in range(1000):
         if b'Check it:' in buf:
             break
         continue
-    consume(PROMPT)
+    n, again = int(m.group(1)), m.group(2)
+    buf = buf[:m.start()] + b'<' + m.group(0).rstrip(b': ') + b'>' + buf[m.end():]
+    files = files or sorted(glob.glob(os.path.join(sheets, '*.txt')))
     done = buf.count(b'confirmed (typed)')
-    files = sorted(glob.glob(os.path.join(sheets, '*.txt')))
-    words = open(files[done]).read().strip()
-    if done == 0 and b'do not match' not in buf:
-        wrong = words.split(); wrong[7] = 'academic' if wrong[7] != 'academic' else 'acid'
-        os.write(fd, (' '.join(wrong) + '\n').encode())
+    words = open(files[done]).read().strip().split()
+    if again:
+        answer = words[n - 1]
+    elif done == 0:
+        wrong = list(words); wrong[7] = 'academic' if wrong[7] != 'academic' else 'acid'
+        answer = ' '.join(wrong)
+    elif done == 1:
+        answer = 'zzzz' if n == 3 and b'word 3 is not in the SLIP-39 word list' not in buf else words[n - 1]
+    elif not foreign_sent:
+        foreign_sent = True
+        answer = open(files[0]).read().strip()
     else:
-        os.write(fd, (words.upper() + '\n').encode())
+        answer = ' '.join(words).upper()
+    os.write(fd, (answer + '\n').encode())
 expect(b'Check it:', 60)
 _, status = os.waitpid(pid, 0)
 sys.stdout.write(buf.decode(errors='replace'))

@@ -10,6 +10,7 @@ import { OperationError, UsageError } from '../../core/errors.ts';
 import { Slip39Error } from '../../core/shares/index.ts';
 import { optString, requireString, secretSource, type CliIO, type Command } from '../command.ts';
 import { mnemonicLines } from './shares.ts';
+import { promptShareWords } from '../word-prompt.ts';
 
 const CMD = 'recover';
 
@@ -134,10 +135,8 @@ nothing on the token changed. Exit status: 0 restored; 1 a share, the bundle or 
 /** Terminal: one no-echo prompt per share; a refused share is explained and asked for again. */
 async function promptShares(rec: Recovery, io: CliIO): Promise<void> {
   let position = 1;
-  io.stderr('Each custodian types the words of their share (they are not shown), then presses Enter.\n');
   while (!rec.complete) {
-    const words = (await io.promptSecret(`Share ${position} (${rec.needs()}): `)).trim();
-    if (words === '') continue;
+    const words = await promptShareWords(io, `Share ${position} (${rec.needs()})`);
     try {
       io.stdout(`${describeProgress(rec.addShare(words, position))}\n`);
       position++;
