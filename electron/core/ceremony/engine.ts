@@ -286,7 +286,8 @@ export class Ceremony {
     if (this.session) this.recordLogin();
     publishBundle(staging, this.bundleDir);
     this.state = 'begun';
-    this.step = 'begun';
+    // Check-ins and the plan's steps come next; a stop now is recorded at step 'steps'.
+    this.step = 'steps';
   }
 
   checkIn(participantId: string): void {
@@ -452,6 +453,7 @@ export class Ceremony {
   async shareSheet(index: number, paper: 'A4' | 'Letter' = 'A4'): Promise<{ html: string; text: string; fileBase: string }> {
     this.expect('backed-up', 'confirmed');
     const sh = this.shareAt(index);
+    this.step = 'print';
     const mnemonic = this.mnemonics[index];
     if (!mnemonic) throw new OperationError(`the words of ${sh.custodian}'s share are no longer in memory (printing is over)`);
     const html = await renderShareSheet({
@@ -497,6 +499,9 @@ export class Ceremony {
       this.kek = undefined;
       this.record('backup.kek-wiped', {});
     }
+    // A printed sheet is confirmed next: a stop at a custodian's prompt is a stop at 'confirm',
+    // whichever custodian it is (the first one's prompt used to say 'print').
+    this.step = 'confirm';
   }
 
   /** A custodian re-enters (or scans) their share; it must match its check value. */
