@@ -203,11 +203,23 @@ describe.sequential('desktop app, end to end', () => {
         await screenshot('custodian-wrong-words');
       }
       if (i === 0) {
-        await typeWords(words.slice(0, 5));
+        // One word mistyped (a real word of the list, so only the checksum can tell): the screen
+        // names its position, keeps the other 32, and only that word is typed again.
+        const typo = [...words];
+        typo[7] = words[7] === 'academic' ? 'acid' : 'academic';
+        await typeWords(typo.slice(0, 5));
         await screenshot('custodian-typing');
-        await typeWords(words.slice(5));
+        await typeWords(typo.slice(5));
+        await expect.poll(() => page.locator('.error').textContent()).toContain('Word 8 looks wrong');
+        expect(await page.locator('.word-grid li').count()).toBe(33);
+        expect(await page.locator('.word-grid li.suspect').textContent()).toBe('8 ?');
+        expect(await page.locator('.words .label').textContent()).toContain('word 8 of 33 (type it again)');
+        await screenshot('custodian-word-8-wrong');
+        await typeWords([words[7]]);
       } else await typeWords(words);
       await page.getByTestId('share-confirmed').waitFor();
+      // The words typed are shown only while typing: gone once the share is confirmed.
+      expect(await page.locator('.word-grid li').count()).toBe(0);
       if (i === 0) await screenshot('custodian-confirmed');
       await page.keyboard.press('Enter');
     }
