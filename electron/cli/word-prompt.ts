@@ -30,12 +30,8 @@ export async function promptShareWords(io: CliIO, who: string, total = SHARE_WOR
           io.stderr(`  (more than ${total} words were typed; the extra ones are ignored)\n`);
           break;
         }
-        const idx = wordIndex(tok);
-        if (idx === undefined) {
-          io.stderr(`  word ${words.length + 1} is not in the SLIP-39 word list; check it on your sheet and type it again\n`);
-          break;
-        }
-        words.push(idx);
+        // A word not in the list is asked for again at once; the rest of a pasted line still counts.
+        words.push(await knownWord(io, tok, words.length + 1, total));
       }
     }
     if (checksumValid(words)) return words.map(wordAt).join(' ');
@@ -45,18 +41,22 @@ export async function promptShareWords(io: CliIO, who: string, total = SHARE_WOR
     for (let tries = 0; wrong.length === 1 && tries < 3; tries++) {
       const p = wrong[0];
       io.stderr(`  the share's checksum does not match: word ${p} looks wrong. Check word ${p} on your sheet.\n`);
-      let idx: number | undefined;
-      while (idx === undefined) {
-        const typed = (await io.promptSecret(`  word ${p} of ${total}, again: `)).trim();
-        idx = typed ? wordIndex(typed) : undefined;
-        if (typed && idx === undefined) io.stderr(`  word ${p} is not in the SLIP-39 word list; type it again\n`);
-      }
-      words[p - 1] = idx;
+      words[p - 1] = await knownWord(io, undefined, p, total);
       if (checksumValid(words)) return words.map(wordAt).join(' ');
       wrong = locateWrongWord(words);
     }
     words.fill(0);
     if (restart + 1 >= MAX_RESTARTS) throw new OperationError(`${who}: the share's checksum still does not match after ${MAX_RESTARTS} tries`);
     io.stderr(`  the share's checksum does not match and no single word explains it (two words wrong, or two swapped?); type the share again from word 1\n`);
+  }
+}
+
+/** The index of `typed` if it is a word of the list; otherwise asks for word `position` again until it is. */
+async function knownWord(io: CliIO, typed: string | undefined, position: number, total: number): Promise<number> {
+  for (;;) {
+    const idx = typed ? wordIndex(typed) : undefined;
+    if (idx !== undefined) return idx;
+    if (typed) io.stderr(`  word ${position} is not in the SLIP-39 word list; check it on your sheet and type it again\n`);
+    typed = (await io.promptSecret(`  word ${position} of ${total}, again: `)).trim().split(/\s+/)[0];
   }
 }
