@@ -4,7 +4,8 @@ import { Ceremony, type CeremonyOptions, type FrontEnd } from '../core/ceremony/
 import { custodianOrder } from '../core/ceremony/plan.ts';
 import { KeyriteError, OperationError, UsageError } from '../core/errors.ts';
 import { shareSheetFileBase } from '../core/sheets/index.ts';
-import type { TranscriptEvent } from '../core/transcript/events.ts';
+import { networkInterfaces } from '../core/ceremony/host.ts';
+import type { NetworkInterfaceRecord, TranscriptEvent } from '../core/transcript/events.ts';
 import { writeNewFile } from '../core/util/files.ts';
 import { secretSource, type CliIO } from './command.ts';
 import { promptShareWords } from './word-prompt.ts';
@@ -25,6 +26,10 @@ export interface HeadlessRunOptions {
   quiet?: boolean;
   /** Replaces core/hsm's openModule (fault-injection tests). */
   openModule?: CeremonyOptions['openModule'];
+  /** A live network interface is acknowledged by this flag instead of at the prompt (recorded). */
+  ackNetwork?: boolean;
+  /** The machine's interfaces (tests pass their own; default: this machine's, as the transcript records them). */
+  networkInterfaces?: () => NetworkInterfaceRecord[];
 }
 
 export interface HeadlessRunResult {
@@ -139,6 +144,8 @@ export async function runHeadlessCeremony(opts: HeadlessRunOptions, io: CliIO): 
     const report = ceremony.preflight();
     Ceremony.assertPreflight(report);
     log(`preflight passed: token '${report.token!.label}' (serial ${report.token!.serialNumber})`);
+    const admin = plan.participants.find((p) => p.role === 'administrator')!.id;
+    const networkAck = await acknowledgeNetwork(opts, io, admin, log);
     const pin = await readPin();
     ceremony.login(pin);
     let passphrase: string | undefined;
@@ -154,9 +161,12 @@ export async function runHeadlessCeremony(opts: HeadlessRunOptions, io: CliIO): 
       throw new OperationError(`${(err as Error).message} before the ceremony began; no bundle was created, so there is nothing to record it in`);
     }
     ceremony.begin();
-    const admin = plan.participants.find((p) => p.role === 'administrator')!.id;
     log(`bundle: ${ceremony.bundleDir}`);
     try {
+      // The contract's record of an acknowledged live network: an exception at step "network".
+      if (networkAck) ceremony.addNote(networkAck, admin, 'exception', 'network');
+      if (!opts.ackAll && io.stdinIsTTY) await checkIns(ceremony, io, plan.participants);
+      checkStop();
       for (const step of plan.steps) {
         while (!opts.ackAll) {
           const answer = (await io.prompt(`Step '${step.id}': ${step.text}\n  ${step.ackBy.join(', ')}: type "yes" to acknowledge, "stop" to stop the ceremony (or "note: TEXT" / "exception: TEXT" to record one): `)).trim();
@@ -236,5 +246,49 @@ export async function runHeadlessCeremony(opts: HeadlessRunOptions, io: CliIO): 
   } finally {
     stops?.dispose();
     ceremony.close();
+  }
+}
+
+/**
+ * A live network interface at preflight: the ceremony goes on only when someone says so, by typing
+ * "connected" at the prompt, by --ack-network, or (rehearsals) by --ack-all; the text returned is
+ * recorded as an exception once the transcript exists. Without any of them the run stops here,
+ * before anything is created.
+ */
+async function acknowledgeNetwork(opts: HeadlessRunOptions, io: CliIO, admin: string, log: (l: string) => void): Promise<string | undefined> {
+  const live = (opts.networkInterfaces ?? networkInterfaces)().filter((i) => i.up);
+  if (live.length === 0) return undefined;
+  const names = live.map((i) => `${i.name}${i.addresses.length ? ` (${i.addresses.join(', ')})` : ''}`).join(', ');
+  const what = `network interface${live.length === 1 ? '' : 's'} up at preflight: ${names}; a ceremony machine should be offline`;
+  log(`WARNING: ${what}`);
+  if (opts.ackAll) return `${what}; acknowledged by rehearsal --ack-all`;
+  if (opts.ackNetwork) return `${what}; acknowledged by --ack-network`;
+  if (!io.stdinIsTTY) throw new UsageError(`${what}: take it offline, or give --ack-network to go on (recorded as an exception); nothing was created`);
+  const answer = (await io.prompt(`  ${admin}: type "connected" to go on with the network up (recorded as an exception), anything else stops: `)).trim().toLowerCase();
+  if (answer !== 'connected') throw new UsageError(`stopped at preflight: ${what}, and it was not acknowledged; nothing was created`);
+  return `${what}; acknowledged by ${admin} at the prompt`;
+}
+
+/**
+ * Each participant checks in at the prompt by typing their id or "present", so the report's
+ * "checked in" and the signature block's "was present" rest on something typed in the room.
+ * "absent" records an exception; "stop" stops the ceremony.
+ */
+async function checkIns(ceremony: Ceremony, io: CliIO, people: { id: string; name: string; role: string }[]): Promise<void> {
+  const admin = people.find((p) => p.role === 'administrator')!.id;
+  for (const p of people) {
+    for (;;) {
+      const said = (await io.prompt(`Check-in: ${p.name} (${p.role}) — type "${p.id}" or "present" (or "absent"): `)).trim().toLowerCase();
+      if (said === p.id.toLowerCase() || said === 'present') {
+        ceremony.checkIn(p.id);
+        break;
+      }
+      if (said === 'absent') {
+        ceremony.addNote(`${p.name} (${p.id}, ${p.role}) did not check in: absent`, admin, 'exception');
+        break;
+      }
+      if (said === 'stop') throw new OperationError(`stopped at the check-in of ${p.id}: "stop" typed at the prompt`);
+      io.stderr(`  not checked in: type "${p.id}" or "present" (or "absent", or "stop" to stop the ceremony)\n`);
+    }
   }
 }

@@ -34,6 +34,41 @@ def read_until(pat, t=90):
         buf += d
     return bool(re.search(pat, buf))
 
+def before_steps(t=90):
+    """Answers the prompts before the plan's steps: the network acknowledgement (when an interface
+    is up on this machine), the PIN, and each participant's check-in (the first by id, the others
+    "present"). Returns when the first step prompt is showing."""
+    global buf
+    end = time.time() + t
+    checked = 0
+    while time.time() < end:
+        if re.search(rb'to record one\): ', buf):
+            return
+        m = re.search(rb'type "connected"[^:]*: |PIN for token [^:]*: |Check-in: [^\n]*type "([a-z0-9-]+)" or "present" \(or "absent"\): ', buf)
+        if m:
+            if m.group(0).startswith(b'PIN'):
+                answer = pin.encode()
+            elif m.group(0).startswith(b'type "connected"'):
+                answer = b'connected'
+            else:
+                answer = m.group(1) if checked == 0 else b'present'
+                checked += 1
+            buf = buf[:m.start()] + b'<answered>' + buf[m.end():]
+            os.write(fd, answer + b'\n')
+            continue
+        if not select.select([fd], [], [], 0.5)[0]:
+            continue
+        try:
+            d = os.read(fd, 4096)
+        except OSError:
+            break
+        if not d:
+            break
+        buf += d
+    sys.stdout.write(buf.decode(errors='replace'))
+    os.kill(pid, signal.SIGKILL)
+    sys.exit('timeout before the step prompt')
+
 def leftovers():
     found = []
     for p in os.listdir('/proc'):
@@ -47,11 +82,7 @@ def leftovers():
             found.append(p)
     return found
 
-if not read_until(rb'PIN for token'):
-    sys.stdout.write(buf.decode(errors='replace')); os.kill(pid, signal.SIGKILL); sys.exit('no PIN prompt')
-os.write(fd, pin.encode() + b'\n')
-if not read_until(rb'to record one\): '):
-    sys.stdout.write(buf.decode(errors='replace')); sys.exit('no step prompt')
+before_steps()
 if where == 'words':
     buf = buf.replace(b'to record one): ', b'<asked>', 1)
     os.write(fd, b'yes\n')

@@ -51,6 +51,13 @@ it('a ceremony typed at a terminal: no echo, check values enforced, typed confir
   expect(events.filter((e) => e.type === 'share.confirmed').map((e) => e.data.method)).toEqual(['typed', 'typed', 'typed']);
   expect(events.find((e) => e.type === 'note.added')).toMatchObject({ actor: 'ada', data: { text: 'the witness arrived at 09:12' } });
   expect(events.find((e) => e.type === 'step.acknowledged').data.method).toBe('prompt');
+  // Everyone checked in at the prompt (the first by id, the others "present").
+  expect(events.filter((e) => e.type === 'participant.checked-in').map((e) => e.data.participant)).toEqual(['ada', 'wes', 'c1', 'c2', 'c3']);
+  // This machine's live interfaces, if any, were acknowledged by typing "connected", and recorded.
+  const live = events[0].data.host.networkInterfaces.filter((i: { up: boolean }) => i.up);
+  const net = events.filter((e) => e.type === 'exception.recorded' && e.data.step === 'network');
+  expect(net).toHaveLength(live.length ? 1 : 0);
+  if (live.length) expect(screen).toContain('WARNING: network interface');
   expect(events.find((e) => e.type === 'ceremony.started').data.rehearsal).toBe(false);
   expect(verifyBundle(bundle).valid).toBe(true);
 });

@@ -310,13 +310,13 @@ export class Ceremony {
   }
 
   /** A note or an exception (a deviation from the plan), by a participant, into the transcript and the report. */
-  addNote(text: string, actor: string, kind: 'note' | 'exception' = 'note'): void {
+  addNote(text: string, actor: string, kind: 'note' | 'exception' = 'note', step: string = this.step): void {
     if (!this.writer || this.writer.closed) throw new OperationError('notes can be added only while a ceremony is running');
     if (!this.plan.participants.some((p) => p.id === actor)) throw new OperationError(`'${actor}' is not a participant of this plan`);
     const t = text.trim();
     if (!t) throw new OperationError('a note needs some text');
     if (kind === 'note') this.record('note.added', { text: t }, actor);
-    else this.record('exception.recorded', { text: t, step: this.step }, actor);
+    else this.record('exception.recorded', { text: t, step }, actor);
   }
 
   /** Steps not yet acknowledged, in order. */
