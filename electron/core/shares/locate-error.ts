@@ -1,16 +1,16 @@
 /**
  * Which word of a mistyped share is wrong. RS1024 has a minimum distance of 4, so one wrong word
  * is not only detected but located: exactly one position has a substitute word that makes the
- * checksum valid again, and with two wrong words no single substitution does. We try each
- * position against the whole word list (33 × 1024 checksums, a few milliseconds) rather than
- * decode the syndrome, because the customization string depends on a bit of word 2 ("extendable"),
- * which a substitution at that position may change.
+ * checksum valid again, and with two wrong words no single substitution does. The remainder is
+ * linear in each word, so for each position we look for the difference that cancels it (1024
+ * XORs a position) instead of re-running the checksum 1024 times. Word 2 is solved once per
+ * customization string, since one of its bits ("extendable") picks the string.
  *
  * Pure (word indices in, positions out; imports only rs1024.ts) so the renderer's word entry uses
  * the same code as the CLI. Never returns the substitute word: the custodian re-types it from the
  * sheet, and the guess would otherwise put share material on screens and in messages.
  */
-import { rs1024Verify } from './rs1024.ts';
+import { rs1024Residue, rs1024Shift, rs1024Verify } from './rs1024.ts';
 
 const WORDS = 1024;
 
@@ -36,20 +36,41 @@ export function locateWrongWord(words: readonly (number | undefined)[]): number[
   if (unknown.length === 0 && checksumValid(words as number[])) return [];
   const candidates = unknown.length === 1 ? unknown : words.map((_, i) => i);
   const trial = words.map((w) => w ?? 0);
+  const n = trial.length;
+  const target = rs1024Residue(trial, extendableOf(trial)) ^ 1;
   const found: number[] = [];
   for (const i of candidates) {
-    const original = trial[i];
-    for (let w = 0; w < WORDS; w++) {
-      if (w === words[i]) continue;
-      trial[i] = w;
-      if (rs1024Verify(trial, extendableOf(trial))) {
-        found.push(i + 1);
-        break;
-      }
+    const typed = words[i];
+    const ok = (d: number) => (trial[i] ^ d) !== typed;
+    if (i !== 1) {
+      if (findDelta(target, n - 1 - i, ok)) found.push(i + 1);
+      continue;
     }
-    trial[i] = original;
+    // Word 2 carries the extendable bit (bit 4), which picks the customization string: solve for
+    // each string with the candidates whose bit matches it.
+    const fixable = [false, true].some((ext) => {
+      const t = rs1024Residue(trial, ext) ^ 1;
+      return findDelta(t, n - 2, (d) => ok(d) && (((trial[1] ^ d) >> 4) & 1) === (ext ? 1 : 0));
+    });
+    if (fixable) found.push(i + 1);
   }
   return found;
+}
+
+/** Whether a difference d (0..1023, accepted by `ok`) at a position `steps` from the end cancels the remainder. */
+function findDelta(target: number, steps: number, ok: (d: number) => boolean): boolean {
+  const basis = Array.from({ length: 10 }, (_, b) => rs1024Shift(1 << b, steps));
+  if (target === 0 && ok(0)) return true;
+  // Gray code: each d differs from the previous one in one bit, so its effect is one XOR away.
+  let v = 0;
+  let d = 0;
+  for (let k = 1; k < WORDS; k++) {
+    const bit = 31 - Math.clz32(k & -k);
+    v ^= basis[bit];
+    d ^= 1 << bit;
+    if (v === target && ok(d)) return true;
+  }
+  return false;
 }
 
 /** "word 12" / "words 3 and 12" / "" — for messages that must never quote the words themselves. */
