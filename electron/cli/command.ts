@@ -9,6 +9,8 @@ export interface CliIO {
   readStdin: () => Promise<string>;
   /** Whether standard input is an interactive terminal (for no-echo prompts). */
   stdinIsTTY: boolean;
+  /** Whether standard output is a terminal (commands that write files refuse to dump them there). */
+  stdoutIsTTY?: boolean;
   /** Prompts on the terminal without echo; only called when stdinIsTTY. */
   promptSecret: (question: string) => Promise<string>;
   /** Prompts on the terminal with echo; only called when stdinIsTTY. */

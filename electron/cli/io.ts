@@ -86,6 +86,7 @@ export function processIO(): CliIO {
     stderr: (t) => process.stderr.write(t),
     readStdin: () => readAll(process.stdin),
     stdinIsTTY: Boolean(process.stdin.isTTY),
+    stdoutIsTTY: Boolean(process.stdout.isTTY),
     promptSecret: (q) => ask(q, true),
     prompt: (q) => ask(q, false),
     env: process.env,

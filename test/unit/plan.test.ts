@@ -53,6 +53,11 @@ function problems(mutate: (p: any) => void, opts: { outDir?: string } = {}) {
 }
 
 describe('plan rules (SPEC §2)', () => {
+  it('flags a custodian who is in no backup group', () => {
+    const found = problems((p) => p.participants.push({ id: 'c4', name: 'Cleo Four', role: 'custodian' }));
+    expect(found).toEqual([{ path: 'participants[5]', message: "custodian 'c4' is in no backup group (add them to a group, or give them another role)" }]);
+  });
+
   it('accepts the base plan and fills defaults', () => {
     const r = checkPlanObject(basePlan(), dir);
     expect(r.problems).toEqual([]);

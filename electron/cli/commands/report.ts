@@ -47,7 +47,8 @@ byte, as the report.html the ceremony wrote, so an auditor can compare the two.
 
 Options:
   --out FILE       write the report to FILE (never overwrites an existing file);
-                   without it the HTML goes to standard output
+                   without it the HTML goes to standard output when that is a pipe or a
+                   file; on a terminal --out is required (exit 2)
   --signatures     also list the signers of BUNDLE/transcript.dsse.json (the output then
                    differs from the bundle's report.html; signatures are checked by 'keyrite verify')`,
   options: { out: { type: 'string' }, signatures: { type: 'boolean' } },
@@ -70,6 +71,9 @@ Options:
     const html = renderReport(events, { plan, envelope });
     const out = typeof args.values.out === 'string' ? args.values.out : undefined;
     if (out === undefined) {
+      // HTML scrolling past on a terminal helps nobody: there, --out is required; a pipe or a
+      // redirect (keyrite report B > report.html) still gets the HTML.
+      if (io.stdoutIsTTY) throw new UsageError(`report: give --out FILE to write the report (or redirect: keyrite report ${args.positionals[0]} > report.html); standard output is a terminal`);
       io.stdout(html);
       return 0;
     }
