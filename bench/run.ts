@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: runs every bench/*.bench.ts in this process and prints one table.
- * Each module exports `bench(): Promise<BenchRow[]>`. Process start-up is never timed.
+ * Each module exports `bench(): Promise<BenchRow[]>`. Only startup.bench.ts times process start-up
+ * (fresh processes, against `node -e 0` in the same run).
  */
 import { readdirSync } from 'node:fs';
 import path from 'node:path';

@@ -7,7 +7,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { BenchRow } from './run.ts';
-import { verifyBundle } from '../electron/core/transcript/verify.ts';
+import { verifyBundle } from '../electron/core/verify/index.ts';
 import { makeSoftwareBundle } from '../test/helpers/bundle-fixture.ts';
 
 const EVENTS = 10_000;

@@ -64,6 +64,8 @@ export interface PlanCheck {
 export interface CheckItem {
   name: string;
   ok: boolean;
+  /** verify's checks: "skip" is a check that had nothing to check (ok, but not a pass). */
+  status?: 'pass' | 'fail' | 'skip';
   detail: string;
 }
 
@@ -131,9 +133,11 @@ export interface TimelineEntry {
 export interface VerifySummary {
   bundleDir: string;
   valid: boolean;
-  /** "VALID", "INVALID" or "INCOMPLETE: stopped after …" */
+  /** "VALID", "VALID (REHEARSAL)", "INVALID" or "INCOMPLETE: stopped after …" */
   verdict: string;
   checks: CheckItem[];
+  /** What an auditor must weigh though no check failed (rehearsal, network up, no co-signatures, ...). */
+  warnings: string[];
   timeline: TimelineEntry[];
 }
 

@@ -34,7 +34,7 @@ import { KeyriteError, OperationError, UsageError } from './core/errors.ts';
 import { HsmError, openModule } from './core/hsm/index.ts';
 import { allWords } from './core/shares/index.ts';
 import { readTranscript } from './core/transcript/read.ts';
-import { verifyBundle } from './core/transcript/verify.ts';
+import { verifyBundle } from './core/verify/index.ts';
 import { rehearsalPdfName, type SheetPrinter } from './print.ts';
 import { startRecovery, type RecoverySession } from './recovery.ts';
 import { summarizeEvent } from './timeline.ts';
@@ -54,7 +54,7 @@ export interface HandlerDeps {
   verify(dir: string): VerifyReport | Promise<VerifyReport>;
 }
 
-type VerifyReport = { valid: boolean; verdict?: string; checks: CheckItem[] };
+type VerifyReport = { valid: boolean; verdict?: string; checks: CheckItem[]; warnings?: string[] };
 
 type Handler<M extends ApiMethod> = (...args: Parameters<KeyriteApi[M]>) => ReturnType<KeyriteApi[M]>;
 export type Handlers = { [M in ApiMethod]: Handler<M> };
@@ -153,10 +153,10 @@ function generationSummary(root: RootSummary, signerKeyid: string): GenerationSu
 }
 
 /** The auditor's check (SPEC §4, `keyrite verify`); recovery folders' checks are listed after the ceremony's. */
-export function coreVerify(dir: string): { valid: boolean; verdict: string; checks: CheckItem[] } {
+export function coreVerify(dir: string): { valid: boolean; verdict: string; checks: CheckItem[]; warnings: string[] } {
   const r = verifyBundle(dir);
   const checks = [...r.checks, ...r.recoveries.flatMap((rec) => rec.checks.map((c) => ({ ...c, name: `${rec.path}: ${c.name}` })))];
-  return { valid: r.valid, verdict: r.verdict, checks };
+  return { valid: r.valid, verdict: r.verdict, checks, warnings: r.warnings };
 }
 
 /** A path or name as it goes into a one-line message: control characters would break the line. */
@@ -443,7 +443,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       const report = await deps.verify(abs);
       const file = path.join(abs, 'transcript.jsonl');
       const timeline = existsSync(file) ? readTranscript(file).events.map(summarizeEvent) : [];
-      const out: VerifySummary = { bundleDir: abs, valid: report.valid, verdict: report.verdict ?? (report.valid ? 'VALID' : 'INVALID'), checks: report.checks.map((c) => ({ name: c.name, ok: c.ok, detail: c.detail })), timeline };
+      const out: VerifySummary = { bundleDir: abs, valid: report.valid, verdict: report.verdict ?? (report.valid ? 'VALID' : 'INVALID'), checks: report.checks.map((c) => ({ name: c.name, ok: c.ok, status: c.status ?? (c.ok ? 'pass' : 'fail'), detail: c.detail })), warnings: report.warnings ?? [], timeline };
       return ok(out);
     },
 

@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { app, BrowserWindow, dialog, ipcMain, protocol, session } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, protocol, session, type WebContents } from 'electron';
 import { EVENT_CHANNEL, type ApiEvent } from './api.ts';
 import { coreVerify, createHandlers, registerIpc } from './ipc.ts';
 import { createElectronPrinter } from './print.ts';
@@ -29,10 +29,11 @@ import {
 hardenAppBeforeReady(app);
 protocol.registerSchemesAsPrivileged([APP_SCHEME_PRIVILEGES]);
 
-const protectProcesses = () => disableCoreDumps([process.pid, ...app.getAppMetrics().map((m) => m.pid)]);
+const protectProcesses = () => disableCoreDumps([process.pid, ...app.getAppMetrics().map((m: { pid: number }) => m.pid)]);
 
 // Every webContents (main window, print windows, anything else) gets the navigation guard.
-app.on('web-contents-created', (_event, contents) => {
+// Parameters typed here too: without desktop/ installed, tsc sees Electron through desktop/electron-types-absent.d.ts.
+app.on('web-contents-created', (_event: unknown, contents: WebContents) => {
   guardNavigation(contents);
   contents.once('did-finish-load', protectProcesses);
 });
@@ -47,7 +48,7 @@ export const ready = app.whenReady().then(async () => {
 
   const root = app.getAppPath();
   const rendererDir = path.join(root, 'dist', 'renderer');
-  protocol.handle(APP_SCHEME, async (request) => {
+  protocol.handle(APP_SCHEME, async (request: Request) => {
     const found = resolveAppFile(rendererDir, request.url);
     if (!found) return new Response('not found', { status: 404 });
     try {

@@ -1,10 +1,24 @@
-import { useEffect } from 'react';
+import { lazy, Suspense, useEffect } from 'react';
 import { keyrite } from './bridge.ts';
-import { Recover } from './screens/Recover.tsx';
 import { Start } from './screens/Start.tsx';
-import { Verify } from './screens/Verify.tsx';
-import { CeremonyWizard } from './screens/ceremony/CeremonyWizard.tsx';
 import { useUi } from './store.ts';
+
+// Only the start screen is in the first script; each flow is a chunk of its own (Vite code
+// splitting), fetched from the app's own files once the start screen has painted, so the first
+// paint waits for React and the start screen alone (`npm run bench`, renderer first render).
+const loadCeremony = () => import('./screens/ceremony/CeremonyWizard.tsx');
+const loadVerify = () => import('./screens/Verify.tsx');
+const loadRecover = () => import('./screens/Recover.tsx');
+const CeremonyWizard = lazy(async () => ({ default: (await loadCeremony()).CeremonyWizard }));
+const Verify = lazy(async () => ({ default: (await loadVerify()).Verify }));
+const Recover = lazy(async () => ({ default: (await loadRecover()).Recover }));
+
+/** Fetches the other screens while the custodians read the start screen. */
+function preloadScreens(): void {
+  const load = () => void Promise.all([loadCeremony(), loadVerify(), loadRecover()]).catch(() => undefined);
+  if (typeof requestIdleCallback === 'function') requestIdleCallback(load, { timeout: 1000 });
+  else setTimeout(load, 200);
+}
 
 export function App() {
   const route = useUi((s) => s.route);
@@ -17,13 +31,16 @@ export function App() {
       }),
     [],
   );
+  useEffect(preloadScreens, []);
   return (
     <div className="app">
       <header className="topbar">
         <span className="brand">Keyrite</span>
         <span className="offline">Offline by design: this app makes no network connections.</span>
       </header>
-      {route === 'start' ? <Start /> : route === 'ceremony' ? <CeremonyWizard /> : route === 'verify' ? <Verify /> : <Recover />}
+      <Suspense fallback={<section className="screen" aria-busy="true" />}>
+        {route === 'start' ? <Start /> : route === 'ceremony' ? <CeremonyWizard /> : route === 'verify' ? <Verify /> : <Recover />}
+      </Suspense>
     </div>
   );
 }

@@ -118,7 +118,7 @@ export async function runHeadlessCeremony(opts: HeadlessRunOptions, io: CliIO): 
   // Everything the run will need, checked before any HSM is opened.
   const order = custodianOrder(plan);
   const bases = order.map((o) => shareSheetFileBase(o.group, o.member, o.custodian));
-  // Shares are never in the bundle (SPEC §3), not even as rehearsal files.
+  // Shares are never in the bundle (docs/bundle.md), not even as rehearsal files.
   const inside = path.relative(ceremony.bundleDir, path.resolve(opts.sharesOut));
   if (inside === '' || (!inside.startsWith('..') && !path.isAbsolute(inside)))
     throw new UsageError(`--shares-out ${opts.sharesOut} is inside the bundle folder ${ceremony.bundleDir}; shares are never in the bundle`);

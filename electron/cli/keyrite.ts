@@ -1,7 +1,7 @@
 import { KeyriteError } from '../core/errors.ts';
-import { parseCommandArgs, type CliIO, type Command } from './command.ts';
+import { parseCommandArgs, type CliIO } from './command.ts';
 import { processIO } from './io.ts';
-import { commands } from './commands/index.ts';
+import { commands, type CommandEntry } from './commands/index.ts';
 
 const VERSION = '0.1.0';
 
@@ -22,14 +22,14 @@ function topHelp(): string {
 }
 
 /** `keyrite ceremony --help`: the subcommands of a group, each with its summary. */
-function groupHelp(group: string, cmds: Command[]): string {
+function groupHelp(group: string, cmds: CommandEntry[]): string {
   const width = Math.max(...cmds.map((c) => c.name.length));
   return [`Usage: keyrite ${group} <subcommand> [options]`, '', 'Subcommands:', ...cmds.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`), '', `Each has --help, e.g. keyrite ${cmds[0].name} --help.`, ''].join('\n');
 }
 
 /** Finds the longest command name that prefixes argv ("shares split" before "shares"). */
-function resolve(argv: string[]): { cmd: Command; rest: string[] } | undefined {
-  let best: { cmd: Command; rest: string[] } | undefined;
+function resolve(argv: string[]): { cmd: CommandEntry; rest: string[] } | undefined {
+  let best: { cmd: CommandEntry; rest: string[] } | undefined;
   for (const cmd of commands) {
     const words = cmd.name.split(' ');
     if (words.every((w, i) => argv[i] === w) && (!best || words.length > best.cmd.name.split(' ').length)) {
@@ -67,12 +67,14 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
       }
       throw new KeyriteError(`unknown command '${argv.slice(0, group.length ? 2 : 1).join(' ')}' (see keyrite --help)`, 2);
     }
-    const args = parseCommandArgs(found.cmd, found.rest);
+    // Only now is the command's module (and what it imports) loaded.
+    const cmd = await found.cmd.load();
+    const args = parseCommandArgs(cmd, found.rest);
     if (args.values.help) {
-      io.stdout(found.cmd.help.endsWith('\n') ? found.cmd.help : found.cmd.help + '\n');
+      io.stdout(cmd.help.endsWith('\n') ? cmd.help : cmd.help + '\n');
       return 0;
     }
-    return await found.cmd.run(args, io);
+    return await cmd.run(args, io);
   } catch (err) {
     if (err instanceof KeyriteError) {
       io.stderr(`keyrite: error: ${err.message}\n`);

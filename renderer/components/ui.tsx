@@ -65,9 +65,9 @@ export function Checklist({ checks, testId }: { checks: CheckItem[]; testId?: st
   return (
     <ul className="checklist" data-testid={testId}>
       {checks.map((c, i) => (
-        <li key={i} className={c.ok ? 'pass' : 'fail'}>
-          <span className="mark" aria-label={c.ok ? 'passed' : 'failed'}>
-            {c.ok ? '✓' : '✗'}
+        <li key={i} className={c.status === 'skip' ? 'skip' : c.ok ? 'pass' : 'fail'}>
+          <span className="mark" aria-label={c.status === 'skip' ? 'skipped' : c.ok ? 'passed' : 'failed'}>
+            {c.status === 'skip' ? '–' : c.ok ? '✓' : '✗'}
           </span>
           <span>
             <strong>{c.name}</strong>

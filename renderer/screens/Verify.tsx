@@ -39,8 +39,18 @@ export function Verify() {
       {report ? (
         <>
           <p className={report.valid ? 'ok big' : 'error big'} role="status" data-testid="verify-verdict">
-            {report.valid ? '✓ The bundle is valid.' : report.verdict.startsWith('INCOMPLETE') ? `✗ The ceremony did not complete (${report.verdict.replace(/^INCOMPLETE:\s*/, '')}).` : '✗ The bundle is NOT valid: see the failed checks below.'}
+            {report.valid ? (report.verdict === 'VALID (REHEARSAL)' ? '✓ The bundle is valid — a REHEARSAL, never to be imported.' : '✓ The bundle is valid.') : report.verdict.startsWith('INCOMPLETE') ? `✗ The ceremony did not complete (${report.verdict.replace(/^INCOMPLETE:\s*/, '')}).` : '✗ The bundle is NOT valid: see the failed checks below.'}
           </p>
+          {report.warnings.length ? (
+            <>
+              <h2>Warnings</h2>
+              <ul className="warnings" data-testid="verify-warnings">
+                {report.warnings.map((w) => (
+                  <li key={w}>{w}</li>
+                ))}
+              </ul>
+            </>
+          ) : null}
           <h2>Checks</h2>
           <Checklist checks={report.checks} testId="verify-checks" />
           <h2>What happened ({report.timeline.length} events)</h2>

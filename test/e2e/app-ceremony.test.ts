@@ -7,6 +7,7 @@
  * PIN, share words or backup key ever reached the renderer. Screenshots go to test-output/app/.
  */
 import { execFileSync } from 'node:child_process';
+import { pinExports } from '../helpers/plan-pins.ts';
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -76,7 +77,7 @@ function writePlan(dir: string, id: string, label: string, opts: { passphrase?: 
     hsm: { module: hsm.module, tokenLabel: 'ceremony' },
     key: { label, algorithm: 'ec-p256', sealAfterExport: true },
     backup: { groupThreshold: 1, groups: [{ threshold: 2, custodians: ['c1', 'c2', 'c3'] }], ...(opts.passphrase ? { passphrase: true } : {}) },
-    exports: [{ name: 'vault-e2e', kind: 'vault-transit', wrappingKey: 'vault.pub.pem', hashFunction: 'SHA1', type: 'ecdsa-p256' }],
+    exports: pinExports(dir, [{ name: 'vault-e2e', kind: 'vault-transit', wrappingKey: 'vault.pub.pem', hashFunction: 'SHA1', type: 'ecdsa-p256' }]),
     steps: [{ id: 'room', text: 'The room is sealed and no phones are present.', ackBy: ['wes'] }],
   };
   const file = path.join(dir, `${id}.json`);

@@ -6,6 +6,7 @@
  * passes `keyrite plan check` and the app moves on to the checks. Screenshots: test-output/app/plan-form-*.png.
  */
 import { execFileSync } from 'node:child_process';
+import { sha256File } from '../helpers/plan-pins.ts';
 import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -128,7 +129,8 @@ describe.sequential('writing a new plan in the app', () => {
     await page.getByLabel('Token label').fill('ceremony');
     await page.getByLabel('Key label').fill('form-root-2026');
     await page.getByLabel('Algorithm', { exact: true }).selectOption('ec-p256');
-    await page.getByLabel(/Seal the key after the exports/).check();
+    // Sealing is the default (SPEC §2): the box starts ticked.
+    expect(await page.getByLabel(/Seal the key after the exports/).isChecked()).toBe(true);
 
     // Backup: one group, threshold 4 of 3 first. The problem shows at the threshold as soon as it is checked.
     const group = page.getByRole('group', { name: 'Group 1', exact: true });
@@ -150,6 +152,11 @@ describe.sequential('writing a new plan in the app', () => {
     const exp = page.getByRole('group', { name: 'Export 1', exact: true });
     await exp.getByLabel('Export name').fill('vault-form');
     await exp.getByLabel('Wrapping key file').fill('vault.pub.pem');
+    // The pin (SPEC §2): typed as the KMS printed it; anything but 64 hex digits is flagged at once.
+    await exp.getByLabel('Wrapping key SHA-256').fill('not a digest');
+    await expect.poll(() => problemsOf('exports-0-wrappingKeySha256').textContent()).toContain("must be the file's SHA-256 as 64 hex digits");
+    await exp.getByLabel('Wrapping key SHA-256').fill(sha256File(path.join(work, 'vault.pub.pem')));
+    await expect.poll(() => problemsOf('exports-0-wrappingKeySha256').count()).toBe(0);
     await exp.getByLabel('Hash function').selectOption('SHA1');
     expect(await exp.getByLabel('Vault key type').inputValue()).toBe('ecdsa-p256');
     expect(await exp.getByLabel('Import token file').count()).toBe(0);
@@ -199,7 +206,7 @@ describe.sequential('writing a new plan in the app', () => {
       hsm: { module: hsm.module, tokenLabel: 'ceremony' },
       key: { label: 'form-root-2026', algorithm: 'ec-p256', sealAfterExport: true },
       backup: { groupThreshold: 1, groups: [{ threshold: 2, custodians: ['c1', 'c2', 'c3'] }], iterationExponent: 1, passphrase: false },
-      exports: [{ name: 'vault-form', kind: 'vault-transit', wrappingKey: 'vault.pub.pem', hashFunction: 'SHA1', type: 'ecdsa-p256' }],
+      exports: [{ name: 'vault-form', kind: 'vault-transit', wrappingKey: 'vault.pub.pem', wrappingKeySha256: sha256File(path.join(work, 'vault.pub.pem')), hashFunction: 'SHA1', type: 'ecdsa-p256' }],
       steps: [{ id: 'step-1', text: 'The room is sealed and no phones are present.', ackBy: ['wes'] }],
     });
     expect(checkPlanObject(saved, work).problems).toEqual([]);

@@ -116,7 +116,7 @@ export function makeSoftwareBundle(dir: string, opts: BundleFixtureOptions = {})
     hsm: { module: '/usr/lib/softhsm/libsofthsm2.so', tokenLabel: 'ceremony' },
     key: { label: ceremonyId, algorithm: rootAlgorithm, sealAfterExport: true },
     backup: { groupThreshold: 1, groups: [{ threshold: 2, custodians }], iterationExponent: 1, passphrase: false },
-    exports: [{ name: 'vault-prod', kind: 'vault-transit', wrappingKey: 'vault/wrapping.pem', hashFunction: 'SHA256', type: 'ecdsa-p384' }],
+    exports: [{ name: 'vault-prod', kind: 'vault-transit', wrappingKey: 'vault/wrapping.pem', wrappingKeySha256: sha256Hex('fixture wrapping key'), hashFunction: 'SHA256', type: 'ecdsa-p384' }],
   };
   const planBytes = Buffer.from(JSON.stringify(plan, null, 2) + '\n');
   writeFileSync(path.join(dir, 'plan.json'), planBytes, { flag: 'wx' });
@@ -286,7 +286,21 @@ export function rewriteTranscript(
  */
 export function addRecovery(
   b: SoftwareBundle,
-  opts: { time?: string; complete?: boolean; ceremonyId?: string; signWith?: EnvelopeSigner } = {},
+  opts: {
+    time?: string;
+    complete?: boolean;
+    ceremonyId?: string;
+    signWith?: EnvelopeSigner;
+    /** A forger's values for the link to the ceremony (default: the real ones). */
+    ceremonyChainHead?: string;
+    /** null: recovery.started names no statement digest (an unbound recovery). */
+    ceremonyStatementSha256?: string | null;
+    /** false: no recovery.share-accepted and no recovery.kek-verified events. */
+    shareEvents?: boolean;
+    /** false: the recovered root does not sign (only the recovery's own signer does). */
+    rootSigns?: boolean;
+    tokenSerial?: string;
+  } = {},
 ): string {
   const name = opts.time ?? '2027-03-01T10-00-00.000Z';
   const dir = path.join(b.dir, 'recoveries', name);
@@ -295,22 +309,27 @@ export function addRecovery(
   const signer = opts.signWith ?? recorded;
   const w = TranscriptWriter.create(path.join(dir, TRANSCRIPT_FILE), { now: fakeClock(Date.parse('2027-03-01T10:00:00.000Z')) });
   const ceremonyId = opts.ceremonyId ?? b.ceremonyId;
-  const ceremonyHead = readTranscript(readFileSync(path.join(b.dir, TRANSCRIPT_FILE))).head;
+  const ceremonyHead = opts.ceremonyChainHead ?? readTranscript(readFileSync(path.join(b.dir, TRANSCRIPT_FILE))).head;
+  const payload = Buffer.from((JSON.parse(readFileSync(path.join(b.dir, ENVELOPE_FILE), 'utf8')) as { payload: string }).payload, 'base64');
   w.append('recovery.started', 'ada', {
     ceremonyId,
     ceremonyChainHead: ceremonyHead,
+    ...(opts.ceremonyStatementSha256 === null ? {} : { ceremonyStatementSha256: opts.ceremonyStatementSha256 ?? sha256Hex(payload) }),
     app: { name: 'keyrite', version: '0.1.0' },
     host: { platform: 'linux', arch: 'x64', networkInterfaces: [] },
   });
-  w.append('recovery.share-accepted', 'c1', { group: 1, member: 1, checkValue: checkValue(`${b.ceremonyId}/0`) });
-  w.append('recovery.share-accepted', 'c2', { group: 1, member: 2, checkValue: checkValue(`${b.ceremonyId}/1`) });
+  if (opts.shareEvents !== false) {
+    w.append('recovery.share-accepted', 'c1', { group: 1, member: 1, checkValue: checkValue(`${b.ceremonyId}/0`) });
+    w.append('recovery.share-accepted', 'c2', { group: 1, member: 2, checkValue: checkValue(`${b.ceremonyId}/1`) });
+  }
   const complete = opts.complete !== false;
   if (complete) {
+    if (opts.shareEvents !== false) w.append('recovery.kek-verified', 'system', { kcv: 'a1b2c3', ok: true, shares: [{ group: 1, member: 1 }, { group: 1, member: 2 }] });
     w.append('key.recovered', 'system', {
       label: b.root.label,
       id: '02',
       algorithm: b.root.algorithm,
-      token: { label: 'new-token', serialNumber: '99aa' },
+      token: { label: 'new-token', serialNumber: opts.tokenSerial ?? '99aa' },
       attributes: { sensitive: true, extractable: false },
       ...(b.rootSpki ? { publicKey: { spki: b.rootSpki.toString('base64'), sha256: sha256Hex(b.rootSpki) } } : { kcv: b.root.kcv! }),
     });
@@ -328,7 +347,7 @@ export function addRecovery(
   const count = w.count;
   w.close();
   if (!complete) return dir;
-  const signers = [signer, ...(b.rootSigner ? [b.rootSigner] : [])];
+  const signers = [signer, ...(b.rootSigner && opts.rootSigns !== false ? [b.rootSigner] : [])];
   for (const s of signers) writeSignerPublicKey(dir, s.spki);
   signBundle({
     bundleDir: dir,

@@ -4,6 +4,7 @@
  * module is loaded, so every test file that uses it gets its own tokens.
  */
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { pinExports } from './plan-pins.ts';
 import os from 'node:os';
 import path from 'node:path';
 import type { CliIO } from '../../electron/cli/command.ts';
@@ -90,11 +91,13 @@ export function writePlan(env: TokenEnv, o: PlanOptions): string {
       iterationExponent: 0,
       passphrase: o.passphrase ?? false,
     },
-    exports: o.exports ?? [],
+    exports: [] as unknown[],
     steps: o.steps === false ? [] : [{ id: 'room', text: 'The room is sealed.', ackBy: ['wes'] }],
   };
   const dir = path.join(env.work, `${o.id}-plan`);
   mkdirSync(dir, { recursive: true });
+  // SPEC §2 pins: the digests of the files the test put into the plan's folder.
+  plan.exports = pinExports(dir, o.exports);
   const file = path.join(dir, 'plan.json');
   writeFileSync(file, JSON.stringify(plan, null, 2));
   return file;

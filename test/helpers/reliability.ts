@@ -1,6 +1,7 @@
 /** Small plans, token inspection and a captured CLI for the reliability tests and the benchmark. */
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { pinTarget } from './plan-pins.ts';
 import path from 'node:path';
 import type { Plan } from '../../electron/core/ceremony/plan.ts';
 import { openModule } from '../../electron/core/hsm/index.ts';
@@ -15,9 +16,12 @@ export interface SmallPlanOptions {
   algorithm?: RootAlgorithm;
   custodians?: number;
   threshold?: number;
-  seal?: boolean;
+  /** key.sealAfterExport as written; 'default' leaves it out (the plan's default, true). */
+  seal?: boolean | 'default';
   /** Adds one AWS export (two-step RSA-AES wrap) with a fresh 2048-bit wrapping key. */
   awsExport?: boolean;
+  /** The AWS export's wrapping key (SPKI PEM) instead of a fresh one, e.g. a stand-in KMS's. */
+  awsWrappingKeyPem?: string;
   passphrase?: boolean;
 }
 
@@ -28,10 +32,10 @@ export function writeSmallPlan(dir: string, o: SmallPlanOptions): string {
   const custodians = Array.from({ length: n }, (_, i) => `c${i + 1}`);
   const exports: Plan['exports'] = [];
   if (o.awsExport) {
-    const { publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    writeFileSync(path.join(dir, 'aws-wrap.pem'), publicKey.export({ type: 'spki', format: 'pem' }) as string);
+    const pem = o.awsWrappingKeyPem ?? (generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ type: 'spki', format: 'pem' }) as string);
+    writeFileSync(path.join(dir, 'aws-wrap.pem'), pem);
     writeFileSync(path.join(dir, 'ImportToken.bin'), Buffer.from('test import token'));
-    exports.push({ name: 'aws', kind: 'aws-kms', wrappingKey: 'aws-wrap.pem', importToken: 'ImportToken.bin', algorithm: 'RSA_AES_KEY_WRAP_SHA_1' } as Plan['exports'][number]);
+    exports.push(pinTarget(dir, { name: 'aws', kind: 'aws-kms', wrappingKey: 'aws-wrap.pem', importToken: 'ImportToken.bin', algorithm: 'RSA_AES_KEY_WRAP_SHA_1' } as Plan['exports'][number]));
   }
   const plan = {
     version: 1,
@@ -43,7 +47,7 @@ export function writeSmallPlan(dir: string, o: SmallPlanOptions): string {
       ...custodians.map((c) => ({ id: c, name: `Custodian ${c}`, role: 'custodian' })),
     ],
     hsm: { module: o.module, tokenLabel: o.tokenLabel },
-    key: { label: `${o.id}-root`, algorithm: o.algorithm ?? 'ec-p256', sealAfterExport: o.seal ?? false },
+    key: { label: `${o.id}-root`, algorithm: o.algorithm ?? 'ec-p256', ...(o.seal === 'default' ? {} : { sealAfterExport: o.seal ?? false }) },
     backup: { groupThreshold: 1, groups: [{ threshold: o.threshold ?? 2, custodians }], iterationExponent: 0, passphrase: o.passphrase ?? false },
     exports,
   };

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openModule } from '../../electron/core/hsm/index.ts';
 import { pae } from '../../electron/core/transcript/dsse.ts';
-import { verifyBundle } from '../../electron/core/transcript/verify.ts';
+import { verifyBundle } from '../../electron/core/verify/index.ts';
 import { makeTokenEnv, PIN, runCeremony, type TokenEnv } from '../helpers/ceremony-fixture.ts';
 
 let env: TokenEnv;

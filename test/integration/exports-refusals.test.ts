@@ -17,6 +17,8 @@ import { assertExportsPreflight, preflightExports, probeOaepHashes, runExport, t
 import { HsmError, openModule, type HsmModule, type HsmSession } from '../../electron/core/hsm/index.ts';
 import { createSoftHsmSandbox, type SoftHsmSandbox } from '../../electron/core/hsm/softhsm.ts';
 import { APP_VERSION } from '../../electron/core/version.ts';
+import { planFiles, type PlanFiles } from '../../electron/core/ceremony/plan-files.ts';
+import { NO_FILE_PIN, pinExports, pinTarget } from '../helpers/plan-pins.ts';
 import { pkcs8FromMaterial, spkiOfPkcs8, standInKms, unwrapRsaAes } from '../helpers/kms-standin.ts';
 
 const PIN = '654321';
@@ -26,7 +28,8 @@ let mod: HsmModule;
 let session: HsmSession;
 let work: string;
 let ctx: ExportsPreflightContext;
-const resolve = (p: string) => path.resolve(work, p);
+/** The plan folder's files, each read once (as at plan load). */
+let files: PlanFiles;
 
 beforeAll(() => {
   sandbox = createSoftHsmSandbox();
@@ -43,6 +46,7 @@ beforeAll(() => {
   writeFileSync(path.join(work, 'ec-public.pem'), generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'pem', type: 'spki' }));
   writeFileSync(path.join(work, 'ImportToken.bin'), Buffer.from('token'));
   writeFileSync(path.join(work, 'empty-token.bin'), Buffer.alloc(0));
+  files = planFiles(work);
   ctx = {
     rootAlgorithm: 'ec-p384',
     mechanisms: mod.mechanisms({ label: TOKEN }),
@@ -58,14 +62,15 @@ afterAll(() => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
-const target = (t: Record<string, unknown>) => planExportSchema.parse(t) as PlanExport;
+/** A target as the schema parses it, pinned to its files (a missing file gets a placeholder pin). */
+const target = (t: Record<string, unknown>) => planExportSchema.parse(pinTarget(work, t, { missing: NO_FILE_PIN })) as PlanExport;
 const aws = (extra: Record<string, unknown> = {}) =>
   target({ name: 'aws-prod', kind: 'aws-kms', wrappingKey: 'wrap-2048.der', importToken: 'ImportToken.bin', algorithm: 'RSA_AES_KEY_WRAP_SHA_1', ...extra });
 
 /** The one-line failure of a single-target plan, from the module's own preflight. */
 function failure(t: PlanExport, c: Partial<ExportsPreflightContext> = {}): string {
   try {
-    assertExportsPreflight({ exports: [t] }, { resolve }, { ...ctx, ...c });
+    assertExportsPreflight({ exports: [t] }, { files }, { ...ctx, ...c });
   } catch (err) {
     expect(err).toBeInstanceOf(OperationError);
     expect((err as OperationError).exitCode).toBe(1);
@@ -135,7 +140,7 @@ describe('exports preflight (mechanism list of a real SoftHSM token)', () => {
   it('reports every failing target, by index, and passes good ones', () => {
     const checks = preflightExports(
       { exports: [aws(), aws({ name: 'aws-bad', wrappingKey: 'wrap-1024.pem' }), target({ name: 'vault', kind: 'vault-transit', wrappingKey: 'wrap-3072.pem', hashFunction: 'SHA1', type: 'ecdsa-p384' })] },
-      { resolve },
+      { files },
       ctx,
     );
     expect(checks.map((c) => [c.name, c.ok])).toEqual([
@@ -165,7 +170,7 @@ describe('the ceremony refuses before any key is generated', () => {
         hsm: { module: sandbox.module, tokenLabel: TOKEN },
         key: { label: `root-${name}`, algorithm },
         backup: { groupThreshold: 1, groups: [{ threshold: 1, custodians: ['c1'] }] },
-        exports,
+        exports: pinExports(work, exports),
       }),
     );
     return file;
@@ -224,20 +229,17 @@ describe('the ceremony refuses before any key is generated', () => {
     expect(existsSync(path.join(outDir, 'refuse-cli'))).toBe(false);
   });
 
-  // Decided by the token (its OAEP hashes), or by a file that changed after the plan was loaded:
-  // the preflight refuses (exit 1), still before any key exists.
-  const atPreflight: [string, Record<string, unknown>, RegExp, string?][] = [
+  // Decided by the token (its OAEP hashes): the preflight refuses (exit 1), still before any key
+  // exists. (A file changed after the plan was loaded changes nothing: test/integration/pins.test.ts.)
+  const atPreflight: [string, Record<string, unknown>, RegExp][] = [
     ['sha256', awsPlan({ algorithm: 'RSA_AES_KEY_WRAP_SHA_256' }), /exports\[0\] aws-prod: RSA_AES_KEY_WRAP_SHA_256 needs RSA-OAEP with SHA-256, which token 'refusals' does not support; RSA_AES_KEY_WRAP_SHA_1 would work/],
-    ['token', awsPlan({ importToken: 'vanishing-token.bin' }), /exports\[0\] aws-prod: import token file vanishing-token\.bin does not exist/, 'vanishing-token.bin'],
   ];
 
-  for (const [name, exp, message, vanish] of atPreflight) {
+  for (const [name, exp, message] of atPreflight) {
     it(`${name}: preflight fails (exit 1), no object on the token, no bundle`, () => {
       const before = session.listObjects().length;
-      if (vanish) writeFileSync(path.join(work, vanish), 'token');
       const outDir = path.join(work, `out-${name}`);
       const c = Ceremony.load(planFile(name, [exp]), { outDir, frontEnd: 'cli', rehearsal: true });
-      if (vanish) unlinkSync(path.join(work, vanish)); // gone between plan check and preflight
       const report = c.preflight();
       expect(report.ok).toBe(false);
       expect(report.checks.filter((x) => !x.ok).map((x) => x.detail)).toEqual([expect.stringMatching(message)]);
@@ -258,7 +260,7 @@ describe('sealing', () => {
   it('after CKA_EXTRACTABLE is turned off, the token refuses to wrap the root again', () => {
     const root = session.generateRootKey('ec-p256', 'sealed-root', Buffer.from('5ea1', 'hex'));
     const bundleDir = mkdtempSync(path.join(work, 'seal-'));
-    const base = { resolve, bundleDir, rootAlgorithm: 'ec-p256' as const, rootLabel: 'sealed-root', appVersion: APP_VERSION };
+    const base = { files, bundleDir, rootAlgorithm: 'ec-p256' as const, rootLabel: 'sealed-root', appVersion: APP_VERSION };
     const { eventData } = runExport(session, root, aws({ name: 'before-seal' }), base);
     const { material } = unwrapRsaAes(standInKms(2048), readFileSync(path.join(bundleDir, eventData.files[0].path)), 'sha1');
     expect(spkiOfPkcs8(pkcs8FromMaterial(material).der).equals(session.publicKeySpki(root.publicKey!))).toBe(true);

@@ -12,6 +12,8 @@ import { planExportSchema, type PlanExport } from '../../electron/core/ceremony/
 import { preflightExports, probeOaepHashes, runExport } from '../../electron/core/exports/index.ts';
 import { openModule, type HsmModule, type HsmSession, type RootAlgorithm, type RootKey } from '../../electron/core/hsm/index.ts';
 import { createSoftHsmSandbox, type SoftHsmSandbox } from '../../electron/core/hsm/softhsm.ts';
+import { planFiles, type PlanFiles } from '../../electron/core/ceremony/plan-files.ts';
+import { pinTarget } from '../helpers/plan-pins.ts';
 import { APP_VERSION } from '../../electron/core/version.ts';
 import {
   aesCmac,
@@ -129,15 +131,17 @@ const CASES: Case[] = [
   },
 ];
 
-const resolve = (p: string) => path.resolve(work, p);
+/** The plan folder's files, each read once (as at plan load), shared by preflight and export. */
+const files = () => (filesOnce ??= planFiles(work));
+let filesOnce: PlanFiles | undefined;
 let counter = 0;
 
 function exportOnce(c: Case, alg: RootAlgorithm) {
   const name = `t${++counter}-${alg}`;
-  const target = planExportSchema.parse({ name, ...c.target(alg) }) as PlanExport;
+  const target = planExportSchema.parse(pinTarget(work, { name, ...c.target(alg) })) as PlanExport;
   const bundleDir = path.join(work, `bundle-${name}`);
   mkdirSync(bundleDir);
-  const checks = preflightExports({ exports: [target] }, { resolve }, {
+  const checks = preflightExports({ exports: [target] }, { files: files() }, {
     rootAlgorithm: alg,
     mechanisms: mod.mechanisms({ label: 'exports' }),
     tokenLabel: session.token.label,
@@ -146,7 +150,7 @@ function exportOnce(c: Case, alg: RootAlgorithm) {
   });
   expect(checks.every((x) => x.ok), checks.map((x) => x.detail).join('\n')).toBe(true);
   const before = session.listObjects().length;
-  const { eventData } = runExport(session, roots.get(alg)!, target, { resolve, bundleDir, rootAlgorithm: alg, rootLabel: `root-${alg}`, appVersion: APP_VERSION });
+  const { eventData } = runExport(session, roots.get(alg)!, target, { files: files(), bundleDir, rootAlgorithm: alg, rootLabel: `root-${alg}`, appVersion: APP_VERSION });
   // The wrapping key and the ephemeral key were session objects, destroyed again.
   expect(session.listObjects().length).toBe(before);
   return { name, target, bundleDir, dir: path.join(bundleDir, 'exports', name), eventData };
@@ -271,7 +275,7 @@ describe('files per KMS', () => {
   it('never writes into an existing export folder', () => {
     const first = exportOnce(CASES[5], 'aes-256');
     expect(() =>
-      runExport(session, roots.get('aes-256')!, first.target, { resolve, bundleDir: first.bundleDir, rootAlgorithm: 'aes-256', rootLabel: 'root-aes-256', appVersion: APP_VERSION }),
+      runExport(session, roots.get('aes-256')!, first.target, { files: files(), bundleDir: first.bundleDir, rootAlgorithm: 'aes-256', rootLabel: 'root-aes-256', appVersion: APP_VERSION }),
     ).toThrow(/already exists/);
   });
 });

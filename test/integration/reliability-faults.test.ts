@@ -18,7 +18,7 @@ import { HsmError } from '../../electron/core/hsm/errors.ts';
 import { createSoftHsmSandbox, type SoftHsmSandbox } from '../../electron/core/hsm/softhsm.ts';
 import type { KeyRef } from '../../electron/core/hsm/types.ts';
 import { readTranscript } from '../../electron/core/transcript/read.ts';
-import { verifyBundle } from '../../electron/core/transcript/verify.ts';
+import { verifyBundle } from '../../electron/core/verify/index.ts';
 import { runHeadlessCeremony } from '../../electron/cli/ceremony-runner.ts';
 import { ceremonyLabels, runCli, tokenObjects, writeSmallPlan } from '../helpers/reliability.ts';
 

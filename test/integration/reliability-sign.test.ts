@@ -17,7 +17,7 @@ import { faultInjector, type FaultSpec } from '../../electron/core/hsm/fault-inj
 import { openModule } from '../../electron/core/hsm/index.ts';
 import { createSoftHsmSandbox, type SoftHsmSandbox } from '../../electron/core/hsm/softhsm.ts';
 import type { KeyRef, RootAlgorithm } from '../../electron/core/hsm/types.ts';
-import { verifyBundle } from '../../electron/core/transcript/verify.ts';
+import { verifyBundle } from '../../electron/core/verify/index.ts';
 import { ceremonyLabels, runCli, tokenObjects, writeSmallPlan } from '../helpers/reliability.ts';
 
 const PIN = '580417';

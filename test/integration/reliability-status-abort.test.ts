@@ -12,7 +12,7 @@ import { main } from '../../electron/cli/keyrite.ts';
 import { Ceremony } from '../../electron/core/ceremony/engine.ts';
 import { createSoftHsmSandbox, type SoftHsmSandbox } from '../../electron/core/hsm/softhsm.ts';
 import { readTranscript } from '../../electron/core/transcript/read.ts';
-import { verifyBundle } from '../../electron/core/transcript/verify.ts';
+import { verifyBundle } from '../../electron/core/verify/index.ts';
 import { runCli, tokenObjects, writeSmallPlan } from '../helpers/reliability.ts';
 
 const PIN = '112233';

@@ -13,6 +13,7 @@ import type { Result } from '../../electron/api.ts';
 import { createHandlers, dispatch, type HandlerDeps, UNCHECKED_FILE_MESSAGE } from '../../electron/ipc.ts';
 import { createTestPrinter } from '../helpers/bridge.ts';
 
+import { NO_FILE_PIN, sha256File } from '../helpers/plan-pins.ts';
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'keyrite-ipc-files-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -30,7 +31,7 @@ function plan(extra: { title?: string; wrappingKey?: string } = {}) {
     hsm: { module: '/usr/lib/softhsm/libsofthsm2.so', tokenLabel: 'ceremony' },
     key: { label: 'files-root-2026', algorithm: 'ec-p256' },
     backup: { groupThreshold: 1, groups: [{ threshold: 2, custodians: ['c1', 'c2'] }] },
-    exports: [{ name: 'vault', kind: 'vault-transit', wrappingKey: extra.wrappingKey ?? 'vault.pub.pem', hashFunction: 'SHA256', type: 'ecdsa-p256' }],
+    exports: [{ name: 'vault', kind: 'vault-transit', wrappingKey: extra.wrappingKey ?? 'vault.pub.pem', wrappingKeySha256: vaultPin, hashFunction: 'SHA256', type: 'ecdsa-p256' }],
     steps: [],
   };
 }
@@ -42,11 +43,14 @@ function handlers(dialogs?: HandlerDeps['dialogs']) {
 }
 
 let planDir: string;
+/** SHA-256 of vault.pub.pem, the pin every plan here carries (SPEC §2). */
+let vaultPin = NO_FILE_PIN;
 beforeAll(() => {
   planDir = path.join(tmp, 'plans');
   mkdirSync(planDir);
   const { publicKey } = generateKeyPairSync('rsa', { modulusLength: 3072 });
   writeFileSync(path.join(planDir, 'vault.pub.pem'), publicKey.export({ type: 'spki', format: 'pem' }));
+  vaultPin = sha256File(path.join(planDir, 'vault.pub.pem'));
 });
 
 describe('savePlan', () => {

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkPlanObject, loadPlan, readPlanFile } from '../../electron/core/ceremony/plan.ts';
 import { KeyriteError } from '../../electron/core/errors.ts';
 import { allWords, decodeMnemonic, ShareCollector, splitSecret } from '../../electron/core/shares/index.ts';
-import { verifyBundle } from '../../electron/core/transcript/verify.ts';
+import { verifyBundle } from '../../electron/core/verify/index.ts';
 import { makeSoftwareBundle } from '../helpers/bundle-fixture.ts';
 
 const RUNS = 300;

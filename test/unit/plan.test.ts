@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkPlanObject, loadPlan, PlanError } from '../../electron/core/ceremony/plan.ts';
+import { NO_FILE_PIN, pinTarget } from '../helpers/plan-pins.ts';
 
 function basePlan(): any {
   return {
@@ -41,10 +42,13 @@ writeFileSync(path.join(dir, 'ImportToken.bin'), Buffer.from('opaque AWS import 
 writeFileSync(path.join(dir, 'empty.bin'), Buffer.alloc(0));
 mkdirSync(path.join(dir, 'a-folder'));
 
-const aws = (extra: Record<string, unknown> = {}) => ({ name: 'aws-1', kind: 'aws-kms', wrappingKey: 'wrap.pem', importToken: 'ImportToken.bin', algorithm: 'RSA_AES_KEY_WRAP_SHA_1', ...extra });
-const gcp = (extra: Record<string, unknown> = {}) => ({ name: 'gcp-1', kind: 'gcp-kms', wrappingKey: 'wrap.pem', algorithm: 'RSA_OAEP_3072_SHA1_AES_256', ...extra });
-const azure = (extra: Record<string, unknown> = {}) => ({ name: 'azure-1', kind: 'azure-byok', wrappingKey: 'wrap.pem', kid: 'https://v.vault.azure.net/keys/kek/1', ...extra });
-const vault = (extra: Record<string, unknown> = {}) => ({ name: 'vault-1', kind: 'vault-transit', wrappingKey: 'wrap.pem', hashFunction: 'SHA1', type: 'ecdsa-p384', ...extra });
+const aws = (extra: Record<string, unknown> = {}) => pin({ name: 'aws-1', kind: 'aws-kms', wrappingKey: 'wrap.pem', importToken: 'ImportToken.bin', algorithm: 'RSA_AES_KEY_WRAP_SHA_1', ...extra });
+const gcp = (extra: Record<string, unknown> = {}) => pin({ name: 'gcp-1', kind: 'gcp-kms', wrappingKey: 'wrap.pem', algorithm: 'RSA_OAEP_3072_SHA1_AES_256', ...extra });
+const azure = (extra: Record<string, unknown> = {}) => pin({ name: 'azure-1', kind: 'azure-byok', wrappingKey: 'wrap.pem', kid: 'https://v.vault.azure.net/keys/kek/1', ...extra });
+const vault = (extra: Record<string, unknown> = {}) => pin({ name: 'vault-1', kind: 'vault-transit', wrappingKey: 'wrap.pem', hashFunction: 'SHA1', type: 'ecdsa-p384', ...extra });
+
+/** Each target pinned to its file's SHA-256 (SPEC §2), as a KMS console prints it. */
+const pin = (t: Record<string, unknown>) => pinTarget(dir, t, { missing: NO_FILE_PIN });
 
 function problems(mutate: (p: any) => void, opts: { outDir?: string } = {}) {
   const p = basePlan();

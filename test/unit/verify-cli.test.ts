@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -40,15 +40,23 @@ async function run(...argv: string[]): Promise<{ code: number; out: string; err:
 }
 
 describe('keyrite verify', () => {
-  it('prints a PASS line per check and VALID, exit 0', async () => {
+  it('prints a PASS or SKIP line per check, the statement digest, warnings and VALID (REHEARSAL), exit 0', async () => {
     const r = await run('verify', 'good');
     expect(r.code).toBe(0);
     expect(r.err).toBe('');
     const lines = r.out.trimEnd().split('\n');
     expect(lines[0]).toBe('Bundle good');
-    expect(lines.slice(1, -1).every((l) => /^PASS [a-z0-9.-]+ — \S/.test(l))).toBe(true);
-    expect(lines.at(-1)).toBe('VALID');
+    const checks = lines.filter((l) => /^(PASS|SKIP|FAIL) /.test(l));
+    expect(checks.length).toBeGreaterThan(20);
+    expect(checks.every((l) => /^(PASS|SKIP) [a-z0-9.-]+ — \S/.test(l))).toBe(true);
     expect(r.out).toContain('PASS signatures.verify — 2 signatures over the DSSE PAE verify');
+    // A check that was not run is SKIP, never PASS.
+    expect(r.out).toContain('SKIP signers.expected — no expected signer given');
+    expect(r.out).toMatch(/^SKIP statement\.expected — no expected statement digest given .*; it is [0-9a-f]{64}$/m);
+    expect(r.out).toMatch(/^Statement digest: [0-9a-f]{64}$/m);
+    const warnings = lines.filter((l) => l.startsWith('WARNING '));
+    expect(warnings.map((w) => w.split(':')[0])).toEqual(['WARNING rehearsal', 'WARNING check-in', 'WARNING co-signatures', 'WARNING sealed', 'WARNING one-time signer']);
+    expect(lines.at(-1)).toBe('VALID (REHEARSAL)');
   });
 
   it('names the failed check on stdout and stderr, exit 1', async () => {
@@ -78,28 +86,40 @@ describe('keyrite verify', () => {
     expect(bad.err).toBe("keyrite: error: verify: --expect-signer 'xyz' is not a keyid (64 hex digits)\n");
   });
 
-  it('--json prints {valid, checks[{name, ok, detail}]} and nothing else', async () => {
+  it('--json prints {valid, verdict, checks[{name, ok, status, detail}], warnings} and nothing else', async () => {
     const ok = await run('verify', 'good', '--json');
     const j = JSON.parse(ok.out);
     expect(j.valid).toBe(true);
+    expect(j.verdict).toBe('VALID (REHEARSAL)');
     expect(j.complete).toBe(true);
+    expect(j.statementSha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(j.warnings.length).toBe(5);
     expect(j.checks.length).toBeGreaterThan(15);
-    for (const c of j.checks) expect(Object.keys(c).sort()).toEqual(['detail', 'name', 'ok']);
+    for (const c of j.checks) expect(Object.keys(c).sort()).toEqual(['detail', 'name', 'ok', 'status']);
+    expect(j.checks.find((c: { name: string }) => c.name === 'signers.expected')).toMatchObject({ ok: true, status: 'skip' });
     const bad = await run('verify', 'tampered', '--json');
     expect(bad.code).toBe(1);
     const jb = JSON.parse(bad.out);
     expect(jb.valid).toBe(false);
     expect(jb.checks.find((c: { name: string }) => c.name === 'subjects.digests')).toEqual({
-      name: 'subjects.digests', ok: false, detail: 'report.html does not match its subject digest',
+      name: 'subjects.digests', ok: false, status: 'fail', detail: 'report.html does not match its subject digest',
     });
     const inc = JSON.parse((await run('verify', 'stopped', '--json')).out);
     expect(inc).toMatchObject({ valid: false, complete: false, lastStep: 'key.generated' });
   });
 
-  it('exit 2 when BUNDLE is missing or not a folder', async () => {
+  it('exit 2 when BUNDLE is missing, not a folder, or not a Keyrite bundle: one line, as status and report say it', async () => {
     const missing = await run('verify', 'nowhere');
     expect(missing.code).toBe(2);
-    expect(missing.err).toBe('keyrite: error: verify: bundle nowhere does not exist\n');
+    expect(missing.err).toBe('keyrite: error: bundle nowhere does not exist\n');
+    mkdirSync(path.join(tmp, 'just-a-folder'), { recursive: true });
+    writeFileSync(path.join(tmp, 'just-a-folder', 'notes.txt'), 'hello');
+    for (const cmd of [['verify'], ['report'], ['ceremony', 'status']]) {
+      const r = await run(...cmd, 'just-a-folder');
+      expect(r.code).toBe(2);
+      expect(r.out).toBe('');
+      expect(r.err).toBe('keyrite: error: just-a-folder has no transcript.jsonl: it is not a Keyrite bundle\n');
+    }
     writeFileSync(path.join(tmp, 'afile'), 'x');
     expect((await run('verify', 'afile')).code).toBe(2);
     expect((await run('verify')).code).toBe(2);

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listSubjectFiles, softwareSigner, writeSignerPublicKey } from '../../electron/core/transcript/dsse.ts';
 import type { TranscriptEvent } from '../../electron/core/transcript/events.ts';
-import { verifyBundle, type VerifyResult } from '../../electron/core/transcript/verify.ts';
+import { verifyBundle, type VerifyResult } from '../../electron/core/verify/index.ts';
 import { addRecovery, makeSoftwareBundle, resignBundle, rewriteTranscript, type SoftwareBundle } from '../helpers/bundle-fixture.ts';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'keyrite-verify-ties-'));
@@ -131,12 +131,15 @@ describe('an asymmetric root signs its own bundle', () => {
     expect(r.checks.find((c) => c.name === 'signatures.verify')!.ok).toBe(true);
   });
 
-  it('recovery.root-key: a recovery of an EC root not signed by the root', () => {
+  it('recovery.authenticated: a recovery of an EC root not signed by the root is UNAUTHENTICATED, a warning', () => {
     const b = fresh();
     addRecovery({ ...b, rootSigner: undefined });
     const r = verifyBundle(b.dir);
-    expectOnly(r, 'recoveries');
-    expect(failed(r.recoveries[0])).toEqual(['recovery.root-key']);
+    expect(r.valid).toBe(true);
+    expect(failed(r)).toEqual([]);
+    expect(r.recoveries[0]).toMatchObject({ valid: true, authenticated: false, verdict: 'UNAUTHENTICATED' });
+    expect(failed(r.recoveries[0])).toEqual(['recovery.authenticated']);
+    expect(r.warnings).toContain('recoveries: recoveries/2027-03-01T10-00-00.000Z is UNAUTHENTICATED (no known key signed)');
   });
 });
 

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canonicalJson, sha256Hex } from '../../electron/core/transcript/chain.ts';
 import { keyidOf, pae, softwareSigner, spkiToPem, writeSignerPublicKey, type DsseEnvelope } from '../../electron/core/transcript/dsse.ts';
-import { verifyBundle, type VerifyResult } from '../../electron/core/transcript/verify.ts';
+import { verifyBundle, type VerifyResult } from '../../electron/core/verify/index.ts';
 import {
   addRecovery,
   makeSoftwareBundle,
@@ -45,15 +45,20 @@ describe('verifyBundle on valid bundles', () => {
   it('accepts the software fixture and passes every check', () => {
     const r = verifyBundle(template.dir);
     expect(failed(r)).toEqual([]);
-    expect(r).toMatchObject({ valid: true, complete: true, lastStep: 'ceremony.completed', verdict: 'VALID', recoveries: [] });
+    // The fixture records a rehearsal.
+    expect(r).toMatchObject({ valid: true, complete: true, lastStep: 'ceremony.completed', verdict: 'VALID (REHEARSAL)', recoveries: [] });
     expect(r.checks.map((c) => c.name)).toEqual([
       'transcript.canonical', 'transcript.chain', 'transcript.seq', 'transcript.time',
-      'envelope.format', 'statement.format', 'signatures.verify', 'signers.keyids', 'signers.ceremony', 'signers.expected',
+      'envelope.format', 'statement.format', 'signatures.verify', 'signers.keyids', 'signers.ceremony', 'signer.one-time',
+      'cosignatures', 'signers.expected', 'statement.expected',
       'subjects.digests', 'subjects.complete', 'statement.chain',
       'ceremony.id', 'events.required', 'plan.sha256', 'root.key', 'backup.wrapped', 'shares.confirmed',
       'backup.recovery-tested', 'exports.files', 'ceremony.completed', 'recoveries',
     ]);
     for (const c of r.checks) expect(c.detail).not.toMatch(/\n/);
+    // Nothing asked of them, nothing to check: skipped, never passed.
+    expect(r.checks.filter((c) => c.status === 'skip').map((c) => c.name)).toEqual(['signer.one-time', 'cosignatures', 'signers.expected', 'statement.expected']);
+    expect(r.checks.every((c) => c.ok === (c.status !== 'fail'))).toBe(true);
   });
 
   for (const alg of ['ec-p256', 'ed25519', 'rsa-3072', 'aes-256'] as const) {
@@ -410,7 +415,7 @@ describe('recoveries', () => {
     addRecovery(b, { ceremonyId: 'someone-else' });
     const r = verifyBundle(b.dir);
     expectOnly(r, 'recoveries');
-    expect(r.recoveries[0].checks.filter((c) => !c.ok).map((c) => c.name)).toContain('recovery.ceremony-id');
+    expect(r.recoveries[0].checks.filter((c) => !c.ok).map((c) => c.name)).toContain('recovery.ceremony');
   });
 
   it('rejects a recovery signed by a root key that is not the ceremony root', () => {
@@ -419,7 +424,9 @@ describe('recoveries', () => {
     addRecovery({ ...b, rootSigner: impostor });
     const r = verifyBundle(b.dir);
     expect(r.valid).toBe(false);
-    expect(r.recoveries[0].checks.filter((c) => !c.ok).map((c) => c.name)).toEqual(['recovery.root-key']);
+    // A wrong root is INVALID; and with it the recovery has no signature by the recovered root.
+    expect(r.recoveries[0].verdict).toBe('INVALID');
+    expect(r.recoveries[0].checks.filter((c) => !c.ok).map((c) => c.name)).toEqual(['recovery.root-key', 'recovery.authenticated']);
   });
 });
 

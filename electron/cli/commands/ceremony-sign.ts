@@ -41,6 +41,6 @@ damaged) or failed (wrong PIN, a key missing from the token); 2 BUNDLE is not a 
     if (r.reportWritten) io.stdout('Wrote report.html (it was missing).\n');
     io.stdout(`Signed: ${path.join(r.bundleDir, 'transcript.dsse.json')} (${r.signers.map((s) => `${s.role} ${s.keyid.slice(0, 16)}…`).join(', ')})\n`);
     io.stdout(`verify: ${r.verdict}\n`);
-    return r.verdict === 'VALID' ? 0 : 1;
+    return r.verdict.startsWith('VALID') ? 0 : 1;
   },
 };

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { Command } from '../command.ts';
 import { ceremonyStatus, formatStatus } from '../../core/ceremony/status.ts';
+import { requireBundleFolder } from '../../core/util/bundle-dir.ts';
 
 export const ceremonyStatusCommand: Command = {
   name: 'ceremony status',
@@ -22,7 +23,9 @@ unreadable or its hash chain is broken (the line is named); 2 BUNDLE is not a fo
   options: { json: { type: 'boolean' } },
   positionals: { min: 1, max: 1, names: 'BUNDLE' },
   async run(args, io) {
-    const s = ceremonyStatus(path.resolve(io.cwd, args.positionals[0]));
+    const dir = path.resolve(io.cwd, args.positionals[0]);
+    requireBundleFolder(dir, args.positionals[0]);
+    const s = ceremonyStatus(dir);
     if (args.values.json) {
       const { events: _events, tornTail, ...rest } = s;
       io.stdout(JSON.stringify({ ...rest, tornTail: tornTail ? { line: tornTail.line, bytes: tornTail.bytes.length } : null }, null, 2) + '\n');

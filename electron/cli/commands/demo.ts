@@ -7,7 +7,7 @@ import { UsageError } from '../../core/errors.ts';
 import { ROOT_ALGORITHMS, type RootAlgorithm } from '../../core/hsm/types.ts';
 import { createSoftHsmSandbox } from '../../core/hsm/softhsm.ts';
 import { writeDemoPlan } from '../../core/ceremony/demo-plan.ts';
-import { verifyBundle } from '../../core/transcript/verify.ts';
+import { verifyBundle } from '../../core/verify/index.ts';
 import { runHeadlessCeremony } from '../ceremony-runner.ts';
 
 const DEMO_ALGORITHMS = ROOT_ALGORITHMS.filter((a) => a !== 'ed25519');
@@ -70,7 +70,7 @@ Options:
           `Root key:      ${r.root.label} (${r.root.algorithm}), fingerprint ${r.root.fingerprint}`,
           `Chain head:    ${r.chainHead}`,
           ...r.signers.map((s) => `Signed by:     ${s.keyid} (${s.role})`),
-          `Verification:  ${v.valid ? `VALID (${v.checks.length} checks passed)` : `INVALID: ${failed.map((c) => c.name).join(', ')}`}`,
+          `Verification:  ${v.valid ? `${v.verdict} (${v.checks.filter((c) => c.status === 'pass').length} checks passed)` : `INVALID: ${failed.map((c) => c.name).join(', ')}`}`,
           `Check it again: npx keyrite verify ${path.relative(io.cwd, r.bundleDir).startsWith('..') ? r.bundleDir : path.relative(io.cwd, r.bundleDir)}`,
           '',
         ].join('\n'),

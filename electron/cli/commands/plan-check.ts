@@ -8,7 +8,7 @@ export const planCheck: Command = {
   summary: 'Validate a ceremony plan without touching any HSM',
   help: `Usage: keyrite plan check FILE [--out DIR]
 
-Checks plan.json against the schema and every rule of SPEC §2 (participants, backup layout,
+Checks plan.json against the schema and every rule of docs/plan.md (participants, backup layout,
 exports, steps, referenced files) without opening any HSM. Prints every problem, one per line,
 as "FILE: json.path: message". With --out, also checks that the bundle folder DIR/<id> does not exist yet.
 Exit 0 when the plan is valid, 2 when it is not.`,

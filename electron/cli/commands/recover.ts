@@ -1,5 +1,5 @@
 /**
- * `keyrite recover` (SPEC §1): restores a ceremony's root key into a token from SLIP-39 shares, over
+ * `keyrite recover` (docs/commands.md): restores a ceremony's root key into a token from SLIP-39 shares, over
  * the Recovery core. Shares come one at a time from --shares FILE, piped standard input, or a no-echo
  * prompt on a terminal; each is checked as it comes, and progress says what is still needed.
  */

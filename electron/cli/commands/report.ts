@@ -4,6 +4,7 @@ import type { Command } from '../command.ts';
 import { OperationError, UsageError } from '../../core/errors.ts';
 import { renderReport } from '../../core/sheets/report.ts';
 import type { TranscriptEvent } from '../../core/transcript/events.ts';
+import { requireBundleFolder } from '../../core/util/bundle-dir.ts';
 
 function readJsonFile(file: string, name: string): unknown {
   try {
@@ -21,7 +22,7 @@ function readEvents(file: string): TranscriptEvent[] {
     text = readFileSync(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new UsageError(`report: ${file}: ${code === 'ENOENT' ? 'not found (is this a Keyrite bundle?)' : `cannot be read (${code})`}`);
+    throw new UsageError(`report: ${file}: cannot be read (${code})`);
   }
   const lines = text.split('\n');
   if (lines[lines.length - 1] === '') lines.pop();
@@ -55,6 +56,7 @@ Options:
   positionals: { min: 1, max: 1, names: 'BUNDLE' },
   async run(args, io) {
     const bundle = path.resolve(io.cwd, args.positionals[0]);
+    requireBundleFolder(bundle, args.positionals[0]);
     const events = readEvents(path.join(bundle, 'transcript.jsonl'));
     let plan: unknown;
     const planFile = path.join(bundle, 'plan.json');

@@ -1,5 +1,5 @@
 /**
- * `keyrite shares split|combine|inspect` (SPEC §1): SLIP-39 over standard input and output,
+ * `keyrite shares split|combine|inspect` (docs/commands.md): SLIP-39 over standard input and output,
  * for rehearsals, recovery teams sorting sheets, and interoperability checks.
  */
 import { readFileSync } from 'node:fs';
@@ -132,13 +132,13 @@ not enough shares), 2 bad usage.
 
 export const sharesInspectCommand: Command = {
   name: 'shares inspect',
-  summary: 'Describe SLIP-39 mnemonics (stdin) without recovering the secret',
+  summary: 'Describe SLIP-39 mnemonics (FILE or stdin) without recovering the secret',
   help: `Usage: keyrite shares inspect [FILE]
 
 Reads SLIP-39 mnemonics from FILE, or from standard input without one (same format as
 'shares combine'), and prints one line
 per share: its set identifier, group and member numbers with the thresholds, the extendable flag,
-the iteration exponent, the word count and its check value (SPEC §3). It never prints the secret.
+the iteration exponent, the word count and its check value (docs/transcript.md). It never prints the secret.
 A share that cannot be read gets a line saying why; the command then exits with status 1.
 
 Exit status: 0 every share is readable, 1 some share is not, 2 bad usage.

@@ -16,7 +16,7 @@ import type { HsmModule, HsmSession, ObjectInfo } from '../hsm/types.ts';
 import { sha256Hex } from '../transcript/chain.ts';
 import { CEREMONY_PREDICATE_TYPE, ENVELOPE_FILE, keyidOf, signBundle, spkiFromPem, TRANSCRIPT_FILE } from '../transcript/dsse.ts';
 import type { TranscriptEvent } from '../transcript/events.ts';
-import { verifyBundle } from '../transcript/verify.ts';
+import { verifyBundle } from '../verify/index.ts';
 import { TranscriptWriter } from '../transcript/writer.ts';
 import { SIGNER_SCHEME } from './key-checks.ts';
 import { ceremonyStatus, type AnnouncedKey, type CeremonyStatus } from './status.ts';

@@ -11,10 +11,11 @@ import type { EventData, EventType, TranscriptEvent } from '../transcript/events
 import { preflightExports, probeOaepHashes, runExport } from '../exports/index.ts';
 import { makeNewDir, sha256Hex, toPem, writeNewFile } from '../util/files.ts';
 import { APP_NAME, APP_VERSION } from '../version.ts';
+import { runningCode } from '../code.ts';
 import { hostRecord } from './host.ts';
 import { addAdvice, publishBundle, stagingDirFor, stopAdvice } from './crash-safety.ts';
 import { custodianOrder, loadPlan, type LoadedPlan, type Plan } from './plan.ts';
-import { attributeChecks, keyIdentity, rootSignatureScheme, SIGNER_SCHEME } from './key-checks.ts';
+import { attributeChecks, keyIdentity, rootSignatureScheme, sealProblem, SIGNER_SCHEME } from './key-checks.ts';
 import { ceremonyPredicate } from './statement.ts';
 
 export type FrontEnd = 'cli' | 'desktop' | 'demo';
@@ -270,7 +271,7 @@ export class Ceremony {
       ceremonyId: this.plan.id,
       title: this.plan.title,
       planSha256: this.loaded.sha256,
-      app: { name: APP_NAME, version: APP_VERSION },
+      app: { name: APP_NAME, version: APP_VERSION, code: runningCode() },
       host: hostRecord(),
       frontEnd: this.opts.frontEnd,
       rehearsal: this.opts.rehearsal,
@@ -592,7 +593,7 @@ export class Ceremony {
     const out: EventData['export.created'][] = [];
     for (const target of this.plan.exports) {
       const { eventData: data } = runExport(this.sess, this.root!, target, {
-        resolve: this.loaded.resolve,
+        files: this.loaded.files,
         bundleDir: this.bundleDir,
         rootAlgorithm: this.plan.key.algorithm as RootKey['algorithm'],
         rootLabel: this.plan.key.label,
@@ -613,8 +614,11 @@ export class Ceremony {
     if (this.plan.key.sealAfterExport) {
       s.setAttributes(this.root!.key, { extractable: false });
       const back = s.readAttributes(this.root!.key);
-      this.record('key.sealed', { label: this.plan.key.label, id: this.rootSummary!.idHex, extractable: back.extractable });
-      if (back.extractable) this.fail('seal', 'the token still reports the root key as extractable after sealing');
+      // key.sealed records what was read back; an unreadable CKA_EXTRACTABLE is not a seal, so the
+      // ceremony stops without a key.sealed event (fail closed).
+      const problem = sealProblem(back, 'the root key');
+      if (back.extractable !== undefined) this.record('key.sealed', { label: this.plan.key.label, id: this.rootSummary!.idHex, extractable: back.extractable });
+      if (problem) this.fail('seal', problem);
     }
     this.step = 'signing';
     // The signer must still answer before the transcript is closed: a token lost here is recorded

@@ -35,6 +35,19 @@ const EC_PARAMS: Partial<Record<RootAlgorithm, string>> = {
   'ec-p384': '06052b81040022',
 };
 
+/** How a boolean attribute reads in a check's detail; an unreadable one says so, by its CKA_ name. */
+export function shownFlag(cka: string, v: boolean | undefined): string {
+  return v === undefined ? `${cka} cannot be read` : `${cka} is ${v}`;
+}
+
+/**
+ * A check that a boolean attribute has the value wanted. Fail closed: an attribute the token would
+ * not give is a failed check naming it, never taken as the safe value.
+ */
+export function flagCheck(name: string, cka: string, v: boolean | undefined, want: boolean, extra = ''): { name: string; ok: boolean; detail: string } {
+  return { name, ok: v === want, detail: v === undefined ? `${cka} cannot be read (wanted ${want}); an unreadable attribute is never taken as ${want}` : `${cka} is ${v}${extra}` };
+}
+
 /**
  * Checks attributes read back from the token against what was asked for: a generated key that
  * is not what the plan says is a failed ceremony, not a warning.
@@ -50,19 +63,34 @@ export function attributeChecks(
   check('key type', a.keyType === KEY_TYPE[want.algorithm], `key type is ${a.keyType}`);
   check('label', a.label === want.label, `label is '${a.label}'`);
   check('id', a.id === want.idHex, `CKA_ID is ${a.id}`);
-  check('token object', a.token === true, `CKA_TOKEN is ${a.token}`);
-  check('private', a.private === true, `CKA_PRIVATE is ${a.private}`);
-  check('sensitive', a.sensitive === true && a.alwaysSensitive === true, `CKA_SENSITIVE ${a.sensitive}, CKA_ALWAYS_SENSITIVE ${a.alwaysSensitive}`);
-  check('extractable', a.extractable === want.extractable, `CKA_EXTRACTABLE is ${a.extractable} (wanted ${want.extractable})`);
-  check('generated in the token', a.local === true, `CKA_LOCAL is ${a.local}`);
-  check('no derive', a.derive === false, `CKA_DERIVE is ${a.derive}`);
+  out.push(flagCheck('token object', 'CKA_TOKEN', a.token, true));
+  out.push(flagCheck('private', 'CKA_PRIVATE', a.private, true));
+  check(
+    'sensitive',
+    a.sensitive === true && a.alwaysSensitive === true,
+    `${shownFlag('CKA_SENSITIVE', a.sensitive)}, ${shownFlag('CKA_ALWAYS_SENSITIVE', a.alwaysSensitive)}`,
+  );
+  out.push(flagCheck('extractable', 'CKA_EXTRACTABLE', a.extractable, want.extractable, ` (wanted ${want.extractable})`));
+  out.push(flagCheck('generated in the token', 'CKA_LOCAL', a.local, true));
+  out.push(flagCheck('no derive', 'CKA_DERIVE', a.derive, false));
   if (want.algorithm === 'aes-256') check('size', a.valueLen === 32, `CKA_VALUE_LEN is ${a.valueLen}`);
   if (want.algorithm === 'rsa-3072' || want.algorithm === 'rsa-4096')
     check('size', a.modulusBits === Number(want.algorithm.slice(4)), `CKA_MODULUS_BITS is ${a.modulusBits}`);
   const params = EC_PARAMS[want.algorithm];
   if (params) check('curve', a.ecParams === params, `CKA_EC_PARAMS is ${a.ecParams}`);
-  if (!isSecret) check('signs', a.sign === true, `CKA_SIGN is ${a.sign}`);
+  if (!isSecret) out.push(flagCheck('signs', 'CKA_SIGN', a.sign, true));
   return out;
+}
+
+/**
+ * After sealing: the root must read back as not extractable. Undefined when it does; otherwise why
+ * not (still extractable, or CKA_EXTRACTABLE cannot be read, which is never taken as sealed).
+ */
+export function sealProblem(a: KeyAttributes, what: string): string | undefined {
+  if (a.extractable === false) return undefined;
+  return a.extractable === undefined
+    ? `CKA_EXTRACTABLE of ${what} cannot be read after sealing; an unreadable attribute is never taken as sealed`
+    : `the token still reports ${what} as extractable after sealing`;
 }
 
 /**

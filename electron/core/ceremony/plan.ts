@@ -6,7 +6,9 @@ import { UsageError } from '../errors.ts';
 import { checkExportTarget } from '../exports/target-rules.ts';
 import { ROOT_ALGORITHMS, type RootAlgorithm } from '../hsm/types.ts';
 import { locateJsonError } from '../util/json-location.ts';
-import { AWS_ALGORITHMS, AZURE_ALGORITHMS, GCP_ALGORITHMS, ROLES, VAULT_HASHES } from './plan-choices.ts';
+import { ROLES } from './plan-choices.ts';
+import { planExportSchema, type PlanExport } from '../exports/target-schema.ts';
+import { planFiles, planPathProblem, type PlanFiles } from './plan-files.ts';
 
 /**
  * The plan (SPEC §2): one reviewed JSON file is the whole input of a ceremony. Strict: unknown keys
@@ -20,57 +22,7 @@ const nonEmpty = z.string().trim().min(1, 'must not be empty');
 
 export { EXPORT_KINDS, AWS_ALGORITHMS, GCP_ALGORITHMS, VAULT_HASHES, AZURE_ALGORITHMS, ROLES } from './plan-choices.ts';
 
-const exportBase = {
-  name: id,
-  /** RSA public key the KMS handed out for the import: DER or PEM SPKI, relative to the plan. */
-  wrappingKey: nonEmpty,
-};
 
-const awsExport = z.strictObject({
-  ...exportBase,
-  kind: z.literal('aws-kms'),
-  importToken: nonEmpty,
-  algorithm: z.enum(AWS_ALGORITHMS),
-  /** The KMS key id or ARN that the README's import command names. */
-  keyId: nonEmpty.optional(),
-  region: nonEmpty.optional(),
-});
-
-const gcpExport = z.strictObject({
-  ...exportBase,
-  kind: z.literal('gcp-kms'),
-  algorithm: z.enum(GCP_ALGORITHMS),
-  /** Names used in the README's gcloud command. */
-  keyRing: nonEmpty.optional(),
-  key: nonEmpty.optional(),
-  location: nonEmpty.optional(),
-  importJob: nonEmpty.optional(),
-  /** gcloud --algorithm of the imported version; defaults by root type (e.g. ec-sign-p384-sha384). */
-  keyAlgorithm: nonEmpty.optional(),
-});
-
-const azureExport = z.strictObject({
-  ...exportBase,
-  kind: z.literal('azure-byok'),
-  /** The Key Exchange Key's id in Key Vault. */
-  kid: nonEmpty,
-  algorithm: z.enum(AZURE_ALGORITHMS).default('CKM_RSA_AES_KEY_WRAP'),
-  vaultName: nonEmpty.optional(),
-  keyName: nonEmpty.optional(),
-});
-
-const vaultExport = z.strictObject({
-  ...exportBase,
-  kind: z.literal('vault-transit'),
-  hashFunction: z.enum(VAULT_HASHES),
-  /** Vault's transit key type, e.g. "aes256-gcm96", "ecdsa-p384", "rsa-3072", "ed25519". */
-  type: nonEmpty,
-  /** The transit key name in the README's command; defaults to the export name. */
-  keyName: nonEmpty.optional(),
-  mount: nonEmpty.optional(),
-});
-
-export const planExportSchema = z.discriminatedUnion('kind', [awsExport, gcpExport, azureExport, vaultExport]);
 
 export const planSchema = z.strictObject({
   version: z.literal(1),
@@ -93,7 +45,8 @@ export const planSchema = z.strictObject({
   key: z.strictObject({
     label: z.string().min(1, 'must not be empty').max(64, 'must be at most 64 characters'),
     algorithm: z.enum(ROOT_ALGORITHMS as [string, ...string[]]),
-    sealAfterExport: z.boolean().default(false),
+    /** SPEC §2: sealed unless the plan says `false` in so many words (the report and verify warn). */
+    sealAfterExport: z.boolean().default(true),
   }),
   backup: z.strictObject({
     groupThreshold: z.number().int().min(1).max(16),
@@ -117,7 +70,7 @@ export const planSchema = z.strictObject({
 });
 
 export type Plan = z.infer<typeof planSchema>;
-export type PlanExport = z.infer<typeof planExportSchema>;
+export { planExportSchema, type PlanExport };
 
 export interface PlanProblem {
   /** JSON path, e.g. "backup.groups[0].threshold" */
@@ -132,8 +85,13 @@ export interface LoadedPlan {
   sha256: string;
   file: string;
   dir: string;
-  /** Resolves a path from the plan relative to the plan's folder. */
+  /** Resolves a path from the plan relative to the plan's folder (the HSM module's; see hsm.module). */
   resolve(p: string): string;
+  /**
+   * The files the plan names (wrapping keys, import tokens), each read once at load and checked
+   * against its pinned SHA-256; sealed, so nothing is read from disk again (plan-files.ts).
+   */
+  files: PlanFiles;
 }
 
 function jsonPath(segments: readonly PropertyKey[]): string {
@@ -143,7 +101,11 @@ function jsonPath(segments: readonly PropertyKey[]): string {
 }
 
 /** Schema and cross-field rules; returns every problem, never throws. */
-export function checkPlanObject(raw: unknown, planDir: string, opts: { outDir?: string } = {}): { plan?: Plan; problems: PlanProblem[] } {
+export function checkPlanObject(
+  raw: unknown,
+  planDir: string,
+  opts: { outDir?: string; files?: PlanFiles } = {},
+): { plan?: Plan; problems: PlanProblem[]; files?: PlanFiles } {
   const parsed = planSchema.safeParse(raw);
   if (!parsed.success) {
     return {
@@ -173,6 +135,13 @@ export function checkPlanObject(raw: unknown, planDir: string, opts: { outDir?: 
   if (!plan.participants.some((p) => p.role === 'witness')) add('participants', 'must have at least one witness');
 
   if (!plan.hsm.tokenLabel && !plan.hsm.tokenSerial) add('hsm', 'needs tokenLabel or tokenSerial to find the token');
+  // The HSM module is a system library (/usr/lib/...), loaded, never copied into the bundle: an
+  // absolute path (and a distribution's symlinks to it) is fine, and its SHA-256 is recorded at
+  // preflight. A relative module path follows the plan's path rule like every other path.
+  if (!path.isAbsolute(plan.hsm.module)) {
+    const bad = planPathProblem(plan.hsm.module);
+    if (bad) add('hsm.module', `${JSON.stringify(plan.hsm.module).slice(1, -1)} ${bad}`);
+  }
 
   // Backup: SLIP-39 limits; each custodian listed once and a custodian by role.
   const seen = new Map<string, string>();
@@ -200,11 +169,13 @@ export function checkPlanObject(raw: unknown, planDir: string, opts: { outDir?: 
   // Exports: unique names, and every rule the plan's files and root type decide without a token
   // (wrapping key, import token, algorithm and KMS key type against the root); the token's
   // mechanisms are judged by the HSM preflight.
+  // Each file is read here, once, inside the plan's folder (plan-files.ts).
+  const files = opts.files ?? planFiles(planDir);
   const names = new Set<string>();
   plan.exports.forEach((e, i) => {
     if (names.has(e.name)) add(`exports[${i}].name`, `duplicate export name '${e.name}'`);
     names.add(e.name);
-    const rules = checkExportTarget(e, (p) => path.resolve(planDir, p), plan.key.algorithm as RootAlgorithm);
+    const rules = checkExportTarget(e, files, plan.key.algorithm as RootAlgorithm);
     for (const p of rules.problems) add(`exports[${i}].${p.field}`, p.message);
   });
 
@@ -222,7 +193,7 @@ export function checkPlanObject(raw: unknown, planDir: string, opts: { outDir?: 
     const bundle = path.join(opts.outDir, plan.id);
     if (existsSync(bundle)) add('id', `output folder ${bundle} already exists; a ceremony never overwrites a bundle`);
   }
-  return { plan, problems };
+  return { plan, problems, files };
 }
 
 /** Reads and checks a plan file. Throws a UsageError (exit 2) naming the file and the first problem; `problems` lists all. */
@@ -256,9 +227,12 @@ export function loadPlan(file: string, opts: { outDir?: string } = {}): LoadedPl
   const abs = path.resolve(file);
   const { bytes, raw } = readPlanFile(abs);
   const dir = path.dirname(abs);
-  const { plan, problems } = checkPlanObject(raw, dir, opts);
-  if (!plan || problems.length) throw new PlanError(file, problems);
+  const { plan, problems, files } = checkPlanObject(raw, dir, opts);
+  if (!plan || problems.length || !files) throw new PlanError(file, problems);
+  // From here on the plan's files are what was read and checked above; nothing is read again.
+  files.seal();
   return {
+    files,
     plan,
     bytes,
     sha256: createHash('sha256').update(bytes).digest('hex'),

@@ -27,8 +27,9 @@ import type { EventData, EventType, TranscriptEvent } from '../transcript/events
 import { TranscriptWriter } from '../transcript/writer.ts';
 import { makeNewDir, toPem, writeNewFile } from '../util/files.ts';
 import { APP_NAME, APP_VERSION } from '../version.ts';
+import { runningCode } from '../code.ts';
 import { hostRecord } from './host.ts';
-import { attributeChecks, keyIdentity, rootSignatureScheme, SIGNER_SCHEME } from './key-checks.ts';
+import { attributeChecks, flagCheck, keyIdentity, rootSignatureScheme, sealProblem, SIGNER_SCHEME } from './key-checks.ts';
 import { loadRecoveryBundle, type BundleVerification, type RecoveryBundle } from './recovery-bundle.ts';
 import { aesKcvSoftware } from './recovery-kcv.ts';
 
@@ -327,7 +328,7 @@ export class Recovery {
     this.record('recovery.started', {
       ceremonyId: this.bundle.ceremonyId,
       ceremonyChainHead: this.bundle.chainHead,
-      app: { name: APP_NAME, version: APP_VERSION },
+      app: { name: APP_NAME, version: APP_VERSION, code: runningCode() },
       host,
       frontEnd: this.opts.frontEnd ?? 'cli',
       bundleVerification: { ...this.bundle.verification },
@@ -396,9 +397,12 @@ export class Recovery {
     if (this.bundle.sealed) {
       this.step = 'seal';
       s.setAttributes(root.key, { extractable: false });
-      sealed = !s.readAttributes(root.key).extractable;
-      this.record('key.sealed', { label, id: key.id, extractable: !sealed });
-      if (!sealed) throw new OperationError('the token still reports the recovered key as extractable after sealing');
+      const back = s.readAttributes(root.key);
+      const problem = sealProblem(back, 'the recovered key');
+      sealed = problem === undefined;
+      // Fail closed: an unreadable CKA_EXTRACTABLE is never recorded or taken as sealed.
+      if (back.extractable !== undefined) this.record('key.sealed', { label, id: key.id, extractable: back.extractable });
+      if (problem) throw new OperationError(problem);
     }
 
     this.step = 'signer';
@@ -512,7 +516,7 @@ function recoveredAttributeChecks(a: KeyAttributes, want: { label: string; idHex
   const skip = new Set(['generated in the token', 'sensitive', 'extractable']);
   if (want.algorithm === 'aes-256' && !a.valueLen) skip.add('size');
   const checks = attributeChecks(a, { ...want, extractable: true }).filter((c) => !skip.has(c.name));
-  checks.push({ name: 'sensitive', ok: a.sensitive === true, detail: `CKA_SENSITIVE is ${a.sensitive}` });
+  checks.push(flagCheck('sensitive', 'CKA_SENSITIVE', a.sensitive, true));
   return checks;
 }
 

@@ -12,7 +12,7 @@ import { sha256Hex } from '../util/files.ts';
 import { ENVELOPE_FILE, TRANSCRIPT_FILE } from '../transcript/dsse.ts';
 import type { EventData, TranscriptEvent } from '../transcript/events.ts';
 import { readTranscript } from '../transcript/read.ts';
-import { firstFailure, verifyBundle } from '../transcript/verify.ts';
+import { firstFailure, verifyBundle } from '../verify/index.ts';
 
 export interface BundleVerification {
   valid: boolean;

@@ -25,7 +25,7 @@ import {
 } from '../transcript/dsse.ts';
 import type { TranscriptEvent } from '../transcript/events.ts';
 // verify's envelope checks are the only ones an unsigned bundle may fail; any other failure is damage.
-import { ENVELOPE_CHECKS, verifyBundle } from '../transcript/verify.ts';
+import { ENVELOPE_CHECKS, verifyBundle } from '../verify/index.ts';
 import { writeNewFile } from '../util/files.ts';
 import { rootSignatureScheme, SIGNER_SCHEME } from './key-checks.ts';
 import { planSchema } from './plan.ts';

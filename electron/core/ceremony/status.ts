@@ -10,6 +10,7 @@ import { sha256Hex } from '../transcript/chain.ts';
 import { ENVELOPE_FILE, TRANSCRIPT_FILE } from '../transcript/dsse.ts';
 import type { TranscriptEvent } from '../transcript/events.ts';
 import { readTranscript } from '../transcript/read.ts';
+import { notAKeyriteBundle } from '../util/bundle-dir.ts';
 
 export type PhaseState = 'done' | 'started' | 'failed' | 'not done' | 'not planned';
 
@@ -74,7 +75,7 @@ export function readCeremonyJournal(bundleDir: string): { events: TranscriptEven
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? 'error';
     // No transcript at all is the wrong folder (exit 2, as verify and report say); an unreadable one is a failure.
-    if (code === 'ENOENT') throw new UsageError(`${bundleDir} has no transcript.jsonl: it is not a Keyrite bundle`);
+    if (code === 'ENOENT') throw notAKeyriteBundle(bundleDir);
     throw new OperationError(`${file} cannot be read (${code}); without it nothing can be said about this ceremony`);
   }
   // A line that does not end with "\n" is an event whose write never finished: set it aside.

@@ -1,4 +1,4 @@
-import type { PlanExport } from '../ceremony/plan.ts';
+import type { PlanExport } from './target-schema.ts';
 import { argOr, readme, shellArg, type ExportFile, type ReadmeFacts } from './bundle-files.ts';
 
 type AwsExport = Extract<PlanExport, { kind: 'aws-kms' }>;

@@ -1,4 +1,4 @@
-import type { PlanExport } from '../ceremony/plan.ts';
+import type { PlanExport } from './target-schema.ts';
 import type { RootAlgorithm, TokenInfo } from '../hsm/types.ts';
 import { argOr, readme, shellArg, type ExportFile, type ReadmeFacts } from './bundle-files.ts';
 import { azureKeyType } from './requirements.ts';

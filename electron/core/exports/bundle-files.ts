@@ -48,6 +48,8 @@ export function argOr(value: string | undefined, placeholder: string): string {
 
 export interface ReadmeFacts {
   title: string;
+  /** The bundle folder's name: the ceremony id (SPEC §3). */
+  ceremonyId: string;
   exportName: string;
   kind: string;
   algorithm: string;
@@ -59,6 +61,26 @@ export interface ReadmeFacts {
   appVersion: string;
   /** True when the token zero-padded PKCS#8 material before RFC 5649 (SoftHSM 2.6). */
   zeroPadded: boolean;
+}
+
+/**
+ * The online operator's first step (SPEC §4): check the whole bundle against the policy agreed for
+ * this key before any key material is imported. The commands name this bundle.
+ */
+export function verifyFirst(f: Pick<ReadmeFacts, 'ceremonyId' | 'exportName'>): string[] {
+  const bundle = shellArg(f.ceremonyId);
+  return [
+    'FIRST, verify the ceremony bundle. Do not import anything unless this prints VALID:',
+    '',
+    `  keyrite verify ${bundle} --policy policy.json`,
+    '',
+    `Run it from the folder that holds the bundle folder '${f.ceremonyId}' (this folder is`,
+    `${f.ceremonyId}/exports/${f.exportName}/ inside it; from here: keyrite verify ../.. --policy policy.json).`,
+    'policy.json is the policy agreed for this key before the ceremony: expected signers and',
+    'co-signers, root algorithm and fingerprint, statement digest, and "rehearsal": false. A bundle',
+    'that verifies without a policy still lists warnings; read them before going on.',
+    '',
+  ];
 }
 
 /** README.txt: what the folder holds, then the steps with the exact command. Plain ASCII, CRLF-free. */
@@ -73,6 +95,7 @@ export function readme(f: ReadmeFacts, steps: string[], files: string[]): string
     `  ${f.wrappingKeySha256}`,
     'Check that this is the public key the KMS gave out for this import before running the command.',
     '',
+    ...verifyFirst(f),
     'Files:',
     ...files.map((x) => `  ${x}`),
     '',

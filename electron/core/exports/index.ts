@@ -9,4 +9,4 @@ export {
 } from './preflight.ts';
 export { probeOaepHashes, rsaAesWrap, oaepWrap, METHOD_NATIVE, METHOD_TWO_STEP, METHOD_OAEP } from './rsa-aes-wrap.ts';
 export { exportRequirement, algorithmName, type ExportRequirement } from './requirements.ts';
-export { readWrappingKey, type WrappingKey } from './wrapping-key.ts';
+export { parseWrappingKey, type WrappingKey } from './wrapping-key.ts';

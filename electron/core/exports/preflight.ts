@@ -1,4 +1,5 @@
-import type { Plan, PlanExport } from '../ceremony/plan.ts';
+import type { PlanFiles } from '../ceremony/plan-files.ts';
+import type { PlanExport } from './target-schema.ts';
 import { OperationError } from '../errors.ts';
 import { CKM } from '../hsm/mechanisms.ts';
 import type { KwpInfo, MechanismInfo, OaepHash, RootAlgorithm } from '../hsm/types.ts';
@@ -10,7 +11,8 @@ import type { WrappingKey } from './wrapping-key.ts';
  * The exports' part of the preflight (SPEC §6): everything that can be known before a key exists,
  * judged from the plan's files and the token's mechanism list only. A failing target stops the
  * ceremony before any key is generated. The plan-only rules (target-rules.ts) already ran when the
- * plan was loaded (exit 2); they run again here because a file can change in between.
+ * plan was loaded (exit 2); they run again here on the same pinned bytes (the plan's PlanFiles), so
+ * what the preflight approves is exactly what the export wraps under.
  */
 
 export interface PreflightCheck {
@@ -55,21 +57,21 @@ function hasMech(mechs: MechanismInfo[], type: number, flag?: string): boolean {
  */
 export function planProblems(
   target: PlanExport,
-  resolve: (p: string) => string,
+  files: PlanFiles,
   root: RootAlgorithm,
-): { problems: string[]; key?: WrappingKey; req: ExportRequirement } {
-  const { problems, key, req } = checkExportTarget(target, resolve, root);
-  return { problems: problems.map(labelled), key, req };
+): { problems: string[]; key?: WrappingKey; importToken?: Buffer; req: ExportRequirement } {
+  const { problems, key, importToken, req } = checkExportTarget(target, files, root);
+  return { problems: problems.map(labelled), key, importToken, req };
 }
 
 /** Plan problems plus what the token's mechanism list (and, after login, the OAEP probe) says. */
 export function targetProblems(
   target: PlanExport,
-  resolve: (p: string) => string,
+  files: PlanFiles,
   ctx: ExportsPreflightContext,
 ): { problems: string[]; key?: WrappingKey; req: ExportRequirement; notes: string[] } {
   const root = ctx.rootAlgorithm;
-  const { problems, key, req } = planProblems(target, resolve, root);
+  const { problems, key, req } = planProblems(target, files, root);
   const notes: string[] = [];
   const alg = algorithmName(target);
   const mechs = ctx.mechanisms;
@@ -99,14 +101,14 @@ export function targetProblems(
 
 /** One check per target that passes, one per problem of a target that does not. Never touches the token. */
 export function preflightExports(
-  plan: Pick<Plan, 'exports'>,
-  loaded: { resolve(p: string): string },
+  plan: { exports: readonly PlanExport[] },
+  loaded: { files: PlanFiles },
   ctx: ExportsPreflightContext,
 ): PreflightCheck[] {
   const checks: PreflightCheck[] = [];
   plan.exports.forEach((target, i) => {
     const where = `exports[${i}] ${target.name}`;
-    const { problems, key, req, notes } = targetProblems(target, (p) => loaded.resolve(p), ctx);
+    const { problems, key, req, notes } = targetProblems(target, loaded.files, ctx);
     const name = `export ${target.name}`;
     if (problems.length) {
       for (const p of problems) checks.push({ name, ok: false, detail: `${where}: ${p}` });
@@ -124,8 +126,8 @@ export function preflightExports(
 
 /** Throws an OperationError (exit 1) with the first failing export check; returns the checks otherwise. */
 export function assertExportsPreflight(
-  plan: Pick<Plan, 'exports'>,
-  loaded: { resolve(p: string): string },
+  plan: { exports: readonly PlanExport[] },
+  loaded: { files: PlanFiles },
   ctx: ExportsPreflightContext,
 ): PreflightCheck[] {
   const checks = preflightExports(plan, loaded, ctx);

@@ -1,4 +1,4 @@
-import type { PlanExport } from '../ceremony/plan.ts';
+import type { PlanExport } from './target-schema.ts';
 import type { OaepHash, RootAlgorithm } from '../hsm/types.ts';
 
 /**

@@ -1,5 +1,6 @@
-import { readFileSync } from 'node:fs';
-import type { PlanExport } from '../ceremony/plan.ts';
+import path from 'node:path';
+import type { PlanFiles } from '../ceremony/plan-files.ts';
+import type { PlanExport } from './target-schema.ts';
 import { OperationError } from '../errors.ts';
 import { HsmError } from '../hsm/errors.ts';
 import type { HsmSession, RootAlgorithm, RootKey, TokenInfo } from '../hsm/types.ts';
@@ -14,8 +15,8 @@ import { oaepWrap, rsaAesWrap, withWrappingKey, type WrapResult } from './rsa-ae
 import { vaultTransitFiles } from './vault-transit.ts';
 
 export interface ExportContext {
-  /** Resolves a path from the plan (wrappingKey, importToken) relative to the plan's folder. */
-  resolve(p: string): string;
+  /** The plan's files (wrappingKey, importToken) as read and digest-checked once at plan load. */
+  files: PlanFiles;
   bundleDir: string;
   rootAlgorithm: RootAlgorithm;
   rootLabel: string;
@@ -29,13 +30,14 @@ export type ExportCreated = EventData['export.created'];
 /**
  * Wraps the root key for one KMS target inside the token and writes BUNDLE/exports/<name>/.
  * Returns the data of the export.created event; the engine appends it. The plan's files are checked
- * again here (the preflight already did), so this never wraps under a key it has not read.
+ * again here (the preflight already did) on the bytes pinned at plan load: a wrapping key or import
+ * token swapped on disk since then is never read, so the root goes out only under the pinned key.
  */
 export function runExport(session: HsmSession, root: RootKey, target: PlanExport, ctx: ExportContext): { eventData: ExportCreated } {
   const where = `export ${target.name}`;
-  const { problems, key, req } = planProblems(target, ctx.resolve, ctx.rootAlgorithm);
+  const { problems, key, importToken, req } = planProblems(target, ctx.files, ctx.rootAlgorithm);
   if (problems.length || !key) throw new OperationError(`${where}: ${problems[0] ?? 'wrapping key cannot be read'}`);
-  const importToken = target.kind === 'aws-kms' ? readFileSync(ctx.resolve(target.importToken)) : undefined;
+  if (target.kind === 'aws-kms' && !importToken) throw new OperationError(`${where}: import token cannot be read`);
 
   let wrap: WrapResult;
   try {
@@ -51,6 +53,7 @@ export function runExport(session: HsmSession, root: RootKey, target: PlanExport
   const zeroPadded = ctx.rootAlgorithm !== 'aes-256' && !!wrap.kwp?.zeroPadsInput;
   const facts: ReadmeFacts = {
     title: `Keyrite export '${target.name}' for ${KIND_TITLES[target.kind]}`,
+    ceremonyId: path.basename(ctx.bundleDir),
     exportName: target.name,
     kind: target.kind,
     algorithm,

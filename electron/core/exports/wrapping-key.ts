@@ -1,5 +1,4 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { sha256Hex } from '../util/files.ts';
 
 /** The KMS's RSA public key from a plan's `wrappingKey` file, normalised to SPKI DER. */
@@ -14,17 +13,11 @@ export interface WrappingKey {
 export class WrappingKeyProblem extends Error {}
 
 /**
- * Reads DER or PEM SPKI (AWS hands out DER, GCP/Azure/Vault PEM). Anything else — a certificate, a
- * private key, PKCS#1 — is refused: the file must be exactly the public key the KMS gave out.
+ * Parses DER or PEM SPKI (AWS hands out DER, GCP/Azure/Vault PEM). Anything else — a certificate, a
+ * private key, PKCS#1 — is refused: the file must be exactly the public key the KMS gave out. The
+ * bytes are the plan's pinned file as read once at plan load (ceremony/plan-files.ts).
  */
-export function readWrappingKey(file: string): WrappingKey {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(file);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new WrappingKeyProblem(code === 'ENOENT' ? 'does not exist' : `cannot be read (${code})`);
-  }
+export function parseWrappingKey(bytes: Buffer): WrappingKey {
   if (bytes.length === 0) throw new WrappingKeyProblem('is empty');
   let key: KeyObject;
   const text = bytes.toString('latin1');

@@ -17,6 +17,9 @@ export const FAULTS = {
   CKR_SESSION_HANDLE_INVALID: 0xb3,
   CKR_TOKEN_NOT_PRESENT: 0xe0,
   CKR_PIN_LOCKED: 0xa4,
+  /** An attribute the token will not reveal (C_GetAttributeValue): per attribute, not per token. */
+  CKR_ATTRIBUTE_SENSITIVE: 0x11,
+  CKR_ATTRIBUTE_TYPE_INVALID: 0x12,
 } as const;
 export type FaultCkr = keyof typeof FAULTS;
 
@@ -33,6 +36,12 @@ export interface FaultSpec {
   nth?: number;
   /** The C_* function inside that call that fails; default the first one it makes. */
   fn?: string;
+  /**
+   * Only C_* calls whose arguments match fail (e.g. a C_GetAttributeValue whose template asks for
+   * CKA_EXTRACTABLE: see `asksFor`). An attribute fault with this keeps failing such calls after it
+   * fired, as a token that will not reveal an attribute does; the other calls go through.
+   */
+  fnMatch?: (args: unknown[]) => boolean;
   /** Without `method`: fail the Nth C_* call made through the module (1-based). */
   callIndex?: number;
 }
@@ -63,6 +72,11 @@ const MODULE_LEVEL = new Set([
 type Lib = Record<string | symbol, unknown>;
 const PATCHED = Symbol('keyrite.fault-injection');
 
+/** For `fnMatch`: a C_GetAttributeValue(session, object, template) whose template asks for attribute `cka`. */
+export function asksFor(cka: number): (args: unknown[]) => boolean {
+  return (args) => Array.isArray(args[2]) && (args[2] as { type?: number }[]).some((t) => t?.type === cka);
+}
+
 /** A pkcs11js error exactly as the binding throws it for a failed C_* call. */
 export function pkcs11Error(ckr: FaultCkr, fn: string): Error {
   const code = FAULTS[ckr];
@@ -77,14 +91,16 @@ export function faultInjector(spec: FaultSpec): FaultInjector {
   const seen = new Map<string, number>();
 
   /** Whether this C_* call fails: first the fault itself, then what a real token does after it. */
-  const fails = (fn: string): boolean => {
+  const fails = (fn: string, args: unknown[]): boolean => {
     calls++;
+    const argsMatch = !spec.fnMatch || spec.fnMatch(args);
     if (fired) {
       if (spec.ckr === 'CKR_DEVICE_REMOVED' || spec.ckr === 'CKR_TOKEN_NOT_PRESENT') return fn !== 'C_Finalize' && fn !== 'C_Initialize';
       if (spec.ckr === 'CKR_SESSION_HANDLE_INVALID') return !MODULE_LEVEL.has(fn);
+      if (spec.ckr === 'CKR_ATTRIBUTE_SENSITIVE' || spec.ckr === 'CKR_ATTRIBUTE_TYPE_INVALID') return fn === fired.fn && !!spec.fnMatch && argsMatch;
       return fn === 'C_Login';
     }
-    const now = spec.method === undefined ? calls === spec.callIndex : armed !== undefined && (spec.fn === undefined || spec.fn === fn);
+    const now = argsMatch && (spec.method === undefined ? calls === spec.callIndex : armed !== undefined && (spec.fn === undefined || spec.fn === fn));
     if (now) fired = { fn, method: armed };
     return now;
   };
@@ -113,7 +129,7 @@ export function faultInjector(spec: FaultSpec): FaultInjector {
       const orig = lib[name] as (...a: unknown[]) => unknown;
       if (typeof orig !== 'function') continue;
       lib[name] = function (this: unknown, ...a: unknown[]) {
-        if (fails(name)) throw pkcs11Error(spec.ckr, name);
+        if (fails(name, a)) throw pkcs11Error(spec.ckr, name);
         return orig.apply(this, a);
       };
     }

@@ -218,29 +218,30 @@ export class GrapheneSession implements HsmSession {
     const keyType = this.attr<number>(obj, 'keyType') ?? -1;
     const bool = (name: string) => this.attr<boolean>(obj, name);
     const isPublic = cls === CKO.PUBLIC_KEY;
+    // An attribute that cannot be read stays undefined: never defaulted to the value a check wants.
     const out: KeyAttributes = {
       class: CLASS_NAMES[cls] ?? `0x${cls.toString(16)}`,
       keyType: KEY_TYPE_NAMES[keyType] ?? `0x${keyType.toString(16)}`,
       label: this.attr<string>(obj, 'label') ?? '',
       id: (this.attr<Buffer>(obj, 'id') ?? Buffer.alloc(0)).toString('hex'),
-      token: bool('token') ?? false,
-      private: bool('private') ?? false,
-      // Public keys have no CKA_SENSITIVE/EXTRACTABLE: they are readable by design.
-      sensitive: bool('sensitive') ?? false,
-      extractable: bool('extractable') ?? isPublic,
-      alwaysSensitive: bool('alwaysSensitive') ?? false,
-      neverExtractable: bool('neverExtractable') ?? false,
+      token: bool('token'),
+      private: bool('private'),
+      sensitive: bool('sensitive'),
+      // Public keys have no CKA_EXTRACTABLE: they are readable by design.
+      extractable: isPublic ? (bool('extractable') ?? true) : bool('extractable'),
+      alwaysSensitive: bool('alwaysSensitive'),
+      neverExtractable: bool('neverExtractable'),
       modifiable: bool('modifiable'),
-      local: bool('local') ?? false,
-      sign: bool('sign') ?? false,
-      decrypt: bool('decrypt') ?? false,
+      local: bool('local'),
+      sign: bool('sign'),
+      decrypt: bool('decrypt'),
       encrypt: bool('encrypt'),
       verify: bool('verify'),
       wrap: bool('wrap'),
       unwrap: bool('unwrap'),
-      derive: bool('derive') ?? false,
+      derive: bool('derive'),
     };
-    for (const k of ['modifiable', 'encrypt', 'verify', 'wrap', 'unwrap'] as const) if (out[k] === undefined) delete out[k];
+    for (const k of Object.keys(out) as (keyof KeyAttributes)[]) if (out[k] === undefined) delete out[k];
     if (keyType === CKK.AES || keyType === CKK.GENERIC_SECRET) out.valueLen = this.attr<number>(obj, 'valueLen');
     if (keyType === CKK.RSA) {
       const bits = this.attr<number>(obj, 'modulusBits');

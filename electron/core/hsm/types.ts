@@ -90,26 +90,31 @@ export interface RootKey {
 }
 
 /** Attributes read back from the token after generation, as recorded in the transcript. */
+/**
+ * Attributes as read back from the token. A boolean the token would not give (an error, or absent on
+ * this object) is left out (undefined): it is never taken as either value, so every check that
+ * needs it fails and names it (core/ceremony/key-checks.ts).
+ */
 export interface KeyAttributes {
   class: string; // "SECRET_KEY" | "PRIVATE_KEY"
   keyType: string; // "AES" | "EC" | "RSA" | "EC_EDWARDS"
   label: string;
   id: string; // hex
-  token: boolean;
-  private: boolean;
-  sensitive: boolean;
-  extractable: boolean;
-  alwaysSensitive: boolean;
-  neverExtractable: boolean;
+  token?: boolean;
+  private?: boolean;
+  sensitive?: boolean;
+  extractable?: boolean;
+  alwaysSensitive?: boolean;
+  neverExtractable?: boolean;
   modifiable?: boolean;
-  local: boolean;
-  sign: boolean;
-  decrypt: boolean;
+  local?: boolean;
+  sign?: boolean;
+  decrypt?: boolean;
   encrypt?: boolean;
   verify?: boolean;
   wrap?: boolean;
   unwrap?: boolean;
-  derive: boolean;
+  derive?: boolean;
   /** AES: key length in bytes. */
   valueLen?: number;
   /** RSA: modulus bits. */

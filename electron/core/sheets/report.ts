@@ -218,6 +218,8 @@ export function renderReport(events: TranscriptEvent[], opts: ReportOptions = {}
     ['Times', 'all times in this report are UTC'],
     ['Kind', rehearsal ? '<b>rehearsal</b>' : sd.rehearsal === false ? 'production' : val(undefined)],
     ['Software', `${val(app.name)} ${esc(str(app.version))}${has(sd.frontEnd) ? ` (${esc(str(sd.frontEnd))})` : ''}`],
+    // Which program ran (core/code.ts): compare with the release's published digest (docs/desktop.md).
+    ['Code SHA-256', has(obj(app.code).sha256) ? `${digest(obj(app.code).sha256)}<br>${val(obj(app.code).what)}` : val(obj(app.code).what)],
     ['Plan SHA-256', digest(sd.planSha256)],
   ]));
 
@@ -323,6 +325,13 @@ export function renderReport(events: TranscriptEvent[], opts: ReportOptions = {}
       : ['Key check value (KCV)', `<span class="groups">${val(key.kcv)}</span>`],
     ['Sealed after export', sealed ? `${t(sealed.time)}: extractable ${yesNo(obj(sealed.data).extractable)}` : val(undefined)],
   ]));
+  // SPEC §2: sealing is the default; a plan that turns it off is written out and shown as a warning.
+  if (obj(plan.key).sealAfterExport === false)
+    out.push(
+      '<p class="warning" id="warning-unsealed"><span class="warn">WARNING: ROOT KEY NOT SEALED</span> — the plan sets ' +
+        '<span class="mono">key.sealAfterExport: false</span>, so the root key stays extractable: anyone with the token and its PIN ' +
+        'can wrap it out of the HSM again.</p>',
+    );
   // Sorted, so that in-memory events and their JCS lines (sorted keys) render the same bytes.
   const attrs = Object.entries(obj(key.attributes)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   if (attrs.length) {

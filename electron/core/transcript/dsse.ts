@@ -17,6 +17,8 @@ export const RECOVERY_PREDICATE_TYPE = 'urn:keyrite:recovery:v1';
 export const ENVELOPE_FILE = 'transcript.dsse.json';
 export const TRANSCRIPT_FILE = 'transcript.jsonl';
 export const RECOVERIES_DIR = 'recoveries';
+/** cosignatures/<keyid>.json: one per co-signature; like the envelope, not a subject of the statement. */
+export const COSIGNATURES_DIR = 'cosignatures';
 
 export type SignerRole = 'ceremony' | 'root';
 
@@ -200,7 +202,7 @@ export function writeSignerPublicKey(bundleDir: string, spki: Buffer): string {
 
 /**
  * Every file that the statement covers, sorted by name: all regular files under `bundleDir` except
- * the envelope and anything under recoveries/. Names are posix paths relative to the folder.
+ * the envelope and anything under recoveries/ and cosignatures/ (added after signing). Names are posix paths relative to the folder.
  */
 export function listSubjectFiles(bundleDir: string): string[] {
   const out: string[] = [];
@@ -208,10 +210,10 @@ export function listSubjectFiles(bundleDir: string): string[] {
     for (const entry of readdirSync(path.join(bundleDir, rel), { withFileTypes: true })) {
       const name = rel ? `${rel}/${entry.name}` : entry.name;
       if (name === ENVELOPE_FILE) continue;
-      if (name === RECOVERIES_DIR) {
-        // Dirents are lstat'ed: a file or a link named recoveries is not skipped, it is refused.
+      if (name === RECOVERIES_DIR || name === COSIGNATURES_DIR) {
+        // Dirents are lstat'ed: a file or a link with one of these names is not skipped, it is refused.
         if (entry.isDirectory()) continue;
-        throw new OperationError(`${path.join(bundleDir, name)} is not a folder; recoveries/ holds only recovery folders`);
+        throw new OperationError(`${path.join(bundleDir, name)} is not a folder; ${name}/ is always a folder`);
       }
       if (entry.isDirectory()) walk(name);
       else if (entry.isFile()) out.push(name);

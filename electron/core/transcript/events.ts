@@ -38,7 +38,8 @@ export interface EventData {
     ceremonyId: string;
     title: string;
     planSha256: string;
-    app: { name: string; version: string };
+    /** `code`: digest of the program that ran (core/code.ts): the compiled CLI, or the app's asar, with pkcs11js's native module. */
+    app: { name: string; version: string; code?: { sha256: string; what: string } };
     host: { platform: string; arch: string; release?: string; hostname?: string; networkInterfaces: NetworkInterfaceRecord[] };
     /** "cli", "desktop" or "demo". */
     frontEnd: string;
@@ -131,7 +132,9 @@ export interface EventData {
     ceremonyId: string;
     /** predicate.chainHead of the ceremony's envelope. */
     ceremonyChainHead: string;
-    app: { name: string; version: string };
+    /** The ceremony's statement digest: SHA-256 of its envelope's decoded payload (absent only for an unsigned bundle recovered with --force-unverified). */
+    ceremonyStatementSha256?: string;
+    app: { name: string; version: string; code?: { sha256: string; what: string } };
     host: { platform: string; arch: string; networkInterfaces: NetworkInterfaceRecord[] };
     /** "cli" or "desktop". */
     frontEnd?: string;

@@ -81,7 +81,7 @@ export function emptyDraft(): PlanDraft {
     title: '',
     participants: [newParticipant('administrator'), newParticipant('witness'), newParticipant('custodian')],
     hsm: { module: '', tokenLabel: '', tokenSerial: '' },
-    key: { label: '', algorithm: 'ec-p384', sealAfterExport: false },
+    key: { label: '', algorithm: 'ec-p384', sealAfterExport: true },
     backup: { groupThreshold: '1', groups: [newGroup()], iterationExponent: '1', passphrase: false },
     exports: [],
     steps: [],
@@ -105,13 +105,29 @@ const WRAPPING_KEY: ExportFieldSpec = {
   label: 'Wrapping key file',
   hint: 'The RSA public key the cloud service gave you for this import (PEM or DER), relative to the plan’s folder.',
 };
+/**
+ * The SHA-256 that pins a file (SPEC §2), copied by the administrator from where the KMS handed the
+ * file out (or `sha256sum`); the core checks it is 64 hex digits and that the file has it. Typed, not
+ * computed here: the page never reads files.
+ */
+const WRAPPING_KEY_SHA256: ExportFieldSpec = {
+  field: 'wrappingKeySha256',
+  label: 'Wrapping key SHA-256',
+  hint: 'The SHA-256 of the wrapping key file as the cloud service gave it (64 hex digits, as sha256sum prints it). The ceremony refuses any other file.',
+};
 const optional = (field: string, label: string, hint: string): ExportFieldSpec => ({ field, label, hint, optional: true });
 
 export const EXPORT_FIELDS: Record<ExportKind, ExportFieldSpec[]> = {
   'aws-kms': [
     NAME,
     WRAPPING_KEY,
+    WRAPPING_KEY_SHA256,
     { field: 'importToken', label: 'Import token file', hint: 'The import token AWS gave with the wrapping key, relative to the plan’s folder.' },
+    {
+      field: 'importTokenSha256',
+      label: 'Import token SHA-256',
+      hint: 'The SHA-256 of the import token file as AWS gave it (64 hex digits, as sha256sum prints it). The ceremony refuses any other file.',
+    },
     { field: 'algorithm', label: 'Wrapping algorithm', hint: 'As chosen when the import was set up in AWS. Only RSA_AES_KEY_WRAP_… can carry a private key.', choices: () => EXPORT_ALGORITHMS['aws-kms'] },
     optional('keyId', 'KMS key id or ARN (optional)', 'Used in the import command the bundle’s README shows.'),
     optional('region', 'AWS region (optional)', 'e.g. eu-west-1, for the README’s command.'),
@@ -119,6 +135,7 @@ export const EXPORT_FIELDS: Record<ExportKind, ExportFieldSpec[]> = {
   'gcp-kms': [
     NAME,
     WRAPPING_KEY,
+    WRAPPING_KEY_SHA256,
     { field: 'algorithm', label: 'Import method', hint: 'The import job’s method; its number (3072 or 4096) must match the wrapping key’s size.', choices: () => EXPORT_ALGORITHMS['gcp-kms'] },
     optional('keyRing', 'Key ring (optional)', 'For the README’s gcloud command.'),
     optional('key', 'Key name (optional)', 'For the README’s gcloud command.'),
@@ -129,6 +146,7 @@ export const EXPORT_FIELDS: Record<ExportKind, ExportFieldSpec[]> = {
   'azure-byok': [
     NAME,
     WRAPPING_KEY,
+    WRAPPING_KEY_SHA256,
     { field: 'kid', label: 'Key Exchange Key id (kid)', hint: 'The id of the Key Exchange Key (KEK: the key Key Vault made for this import), e.g. https://…/keys/kek/….' },
     { field: 'algorithm', label: 'Wrapping algorithm', hint: 'Azure accepts only this one.', choices: () => EXPORT_ALGORITHMS['azure-byok'] },
     optional('vaultName', 'Key Vault name (optional)', 'For the README’s az command.'),
@@ -137,6 +155,7 @@ export const EXPORT_FIELDS: Record<ExportKind, ExportFieldSpec[]> = {
   'vault-transit': [
     NAME,
     WRAPPING_KEY,
+    WRAPPING_KEY_SHA256,
     { field: 'hashFunction', label: 'Hash function', hint: 'The OAEP hash Vault expects (its hash_function).', choices: () => VAULT_HASHES },
     { field: 'type', label: 'Vault key type', hint: 'The transit key type; it must fit the key’s algorithm above.', choices: (root) => VAULT_TYPES[root] },
     optional('keyName', 'Transit key name (optional)', 'Defaults to the export name.'),
@@ -248,6 +267,8 @@ export function readablePath(path: string): string {
     kind: 'kind',
     wrappingKey: 'wrapping key file',
     importToken: 'import token file',
+    wrappingKeySha256: 'wrapping key SHA-256',
+    importTokenSha256: 'import token SHA-256',
     kid: 'Key Exchange Key id',
     hashFunction: 'hash function',
     type: 'Vault key type',
@@ -256,7 +277,7 @@ export function readablePath(path: string): string {
   const sections: Record<string, string> = { hsm: 'HSM', key: 'Key', backup: 'Backup', participants: 'Participants', groups: 'Groups', exports: 'Exports', steps: 'Steps' };
   const parts: string[] = [];
   for (const seg of path.split('.')) {
-    const m = /^([A-Za-z]+)(?:\[(\d+)\])?/.exec(seg);
+    const m = /^([A-Za-z][A-Za-z0-9]*)(?:\[(\d+)\])?/.exec(seg);
     if (!m) continue;
     const [, key, index] = m;
     if (index !== undefined) parts.push(`${indexed[key] ?? key} ${Number(index) + 1}`);

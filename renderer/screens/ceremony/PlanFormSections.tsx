@@ -246,8 +246,8 @@ export function ExportsSection() {
             options={EXPORT_KINDS.map((k) => ({ value: k, text: KIND_TEXT[k] }))}
             set={(d, v) => {
               const kind = v as (typeof EXPORT_KINDS)[number];
-              const { name = '', wrappingKey = '' } = d.exports[i].fields;
-              d.exports[i] = { ...d.exports[i], kind, fields: { name, wrappingKey, ...defaultExportFields(kind) } };
+              const { name = '', wrappingKey = '', wrappingKeySha256 = '' } = d.exports[i].fields;
+              d.exports[i] = { ...d.exports[i], kind, fields: { name, wrappingKey, wrappingKeySha256, ...defaultExportFields(kind) } };
             }}
           />
           {EXPORT_FIELDS[e.kind].map((spec) => {

@@ -1,0 +1,150 @@
+/**
+ * The auditor's check of a bundle (SPEC §4), run in this order: the chain (chain.ts), the envelope
+ * and its signers (envelope.ts), co-signatures (cosign.ts), what the caller expects, the files
+ * (files.ts), the events (events.ts), the recoveries (recoveries.ts) and the policy (policy.ts).
+ * Every rule is a named check with a one-line detail (docs/transcript.md lists them); nothing here
+ * throws on bad input. This module and everything it imports is plain Node: no PKCS#11.
+ */
+import { CEREMONY_PREDICATE_TYPE } from '../transcript/dsse.ts';
+import { checkStatementChain, checkTranscript } from './chain.ts';
+import { Checklist, fail, get, isString, plural, type VerifyCheck } from './checklist.ts';
+import { eventsOf, newContext } from './context.ts';
+import { checkCosignatures } from './cosign.ts';
+import { checkEnvelope, checkExpectations, unsignedLine } from './envelope.ts';
+import {
+  ceremonyFacts,
+  checkCeremonyId,
+  checkCompleted,
+  checkRecoveryTested,
+  checkRequiredEvents,
+  checkRootKey,
+  checkSharesConfirmed,
+  rootFromEvents,
+} from './events.ts';
+import { checkBackupWrapped, checkExportFiles, checkPlanSha256, checkSubjects } from './files.ts';
+import { readPlan } from './folder.ts';
+import { checkPolicy, policyKeys, type Policy } from './policy.ts';
+import { verifyRecoveries, type RecoveryVerifyResult } from './recoveries.ts';
+import { conclude } from './verdict.ts';
+
+export type { CheckStatus, VerifyCheck } from './checklist.ts';
+export type { RecoveryVerifyResult } from './recoveries.ts';
+export { loadPolicy, parsePolicy, type Policy } from './policy.ts';
+export { COMPLETENESS_CHECKS, ENVELOPE_CHECKS } from './verdict.ts';
+
+export interface VerifyResult {
+  valid: boolean;
+  /** False when the ceremony stopped early (no ceremony.completed, aborted, or never signed). */
+  complete: boolean;
+  /** Type of the last event in the transcript. */
+  lastStep?: string;
+  /** "VALID", "VALID (REHEARSAL)", "INVALID" or "INCOMPLETE: stopped after key.generated" (and the like). */
+  verdict: string;
+  /** SHA-256 of the signed payload, when there is a readable envelope. */
+  statementSha256?: string;
+  checks: VerifyCheck[];
+  /** What an auditor must weigh though no rule failed (rehearsal, network up, ...). */
+  warnings: string[];
+  recoveries: RecoveryVerifyResult[];
+}
+
+export interface VerifyOptions {
+  /** keyids (lowercase hex SHA-256 of SPKI DER) that must have signed. */
+  expectSigners?: string[];
+  /** The statement digest the caller holds (from the paper record). */
+  expectStatement?: string;
+  policy?: Policy;
+}
+
+/** Verifies a ceremony bundle folder; never throws. */
+export function verifyBundle(dir: string, opts: VerifyOptions = {}): VerifyResult {
+  const list = new Checklist();
+  const ctx = newContext(dir, '');
+  const policy = opts.policy;
+  const unsigned = unsignedLine(ctx, true);
+  const plan = readPlan(dir).json;
+
+  checkTranscript(ctx, list);
+  checkEnvelope(ctx, list, CEREMONY_PREDICATE_TYPE, true);
+  checkCosignatures(ctx, list, plan, unsigned);
+  checkExpectations(ctx, list, true, {
+    signers: [...(opts.expectSigners ?? []), ...(policy?.signers ?? [])],
+    statements: [
+      ...(opts.expectStatement ? [{ sha256: opts.expectStatement, from: '--expect-statement' }] : []),
+      ...(policy?.statementSha256 ? [{ sha256: policy.statementSha256, from: "the policy's statementSha256" }] : []),
+    ],
+  });
+  checkSubjects(ctx, list, true, unsigned);
+  checkStatementChain(ctx, list, unsigned);
+  const ceremonyId = checkCeremonyId(ctx, list);
+  checkRequiredEvents(ctx, list);
+  checkPlanSha256(ctx, list);
+  checkRootKey(ctx, list);
+  checkBackupWrapped(ctx, list);
+  checkSharesConfirmed(ctx, list);
+  checkRecoveryTested(ctx, list);
+  checkExportFiles(ctx, list);
+  checkCompleted(ctx, list, 'ceremony');
+
+  const knownKeys = new Map<string, string>();
+  for (const p of Array.isArray(get(plan, 'participants')) ? (get(plan, 'participants') as unknown[]) : []) {
+    const k = get(p, 'keyid');
+    if (isString(k)) knownKeys.set(k, 'plan');
+  }
+  for (const k of policyKeys(policy)) knownKeys.set(k, 'policy');
+  const transcriptHead = ctx.transcript?.lines.length ? ctx.transcript.head : undefined;
+  const recoveries = verifyRecoveries(dir, {
+    ceremonyId: ceremonyId ?? ctx.statement?.predicate.ceremonyId,
+    chainHead: ctx.statement?.predicate.chainHead ?? transcriptHead,
+    statementSha256: ctx.statement ? ctx.statementSha256 : undefined,
+    root: ctx.statement?.predicate.root ?? rootFromEvents(eventsOf(ctx, 'key.generated')[0]),
+    split: eventsOf(ctx, 'backup.split')[0],
+    plan,
+    knownKeys,
+  });
+  /** recoveries: recoveries/ is absent or a real folder of recovery folders, and none of them is INVALID. */
+  list.run('recoveries', () => {
+    if (recoveries.problems.length) fail(recoveries.problems[0]);
+    const rs = recoveries.results;
+    if (rs.length === 0) return 'no recoveries/';
+    const broken = rs.find((r) => r.verdict === 'INVALID');
+    if (broken) fail(`${broken.path} is not valid: ${broken.checks.find((c) => !c.ok)!.detail}`);
+    const incomplete = rs.filter((r) => !r.complete).length;
+    const un = rs.filter((r) => r.verdict === 'UNAUTHENTICATED').length;
+    return `${plural(rs.length, 'recovery', 'recoveries')} verified${incomplete ? `, ${incomplete} stopped early (incomplete)` : ''}${un ? `, ${un} UNAUTHENTICATED` : ''}`;
+  });
+
+  const facts = ceremonyFacts(ctx, plan);
+  if (policy) checkPolicy(ctx, list, policy, facts, recoveries.results, ceremonyId);
+
+  const r = conclude(list.checks, ctx, 'ceremony.completed', 'ceremony.aborted');
+  const warnings = collectWarnings(list.checks, facts, recoveries.results, policy);
+  const verdict = r.valid && facts.rehearsal ? 'VALID (REHEARSAL)' : r.verdict;
+  return { ...r, verdict, statementSha256: ctx.statementSha256, checks: list.checks, warnings, recoveries: recoveries.results };
+}
+
+/** Warnings for what an auditor must weigh, for each fact no policy rule decides. */
+function collectWarnings(checks: VerifyCheck[], facts: ReturnType<typeof ceremonyFacts>, recoveries: RecoveryVerifyResult[], policy: Policy | undefined): string[] {
+  const w: string[] = [];
+  const status = (name: string) => checks.find((c) => c.name === name)?.status;
+  if (facts.rehearsal && policy?.rehearsal === undefined) w.push('rehearsal: this bundle records a rehearsal, not a production ceremony');
+  if (facts.networkUp.length && policy?.networkUp === undefined) w.push(`network: a network interface was up during the ceremony (${facts.networkUp.join(', ')})`);
+  if (facts.notCheckedIn.length && policy?.checkedIn === undefined) w.push(`check-in: ${plural(facts.notCheckedIn.length, 'participant')} never checked in (${facts.notCheckedIn.join(', ')})`);
+  if (status('cosignatures') === 'skip' && policy?.cosigners === undefined) w.push('co-signatures: nobody in the room co-signed the statement with their own key');
+  if (facts.unsealed && policy?.sealed === undefined) w.push(`sealed: ${facts.unsealed}`);
+  if (status('signer.one-time') === 'skip') w.push('one-time signer: the statement does not say the ceremony signer was destroyed after signing (an older bundle); whoever holds the token may still sign with it');
+  const un = recoveries.filter((r) => r.verdict === 'UNAUTHENTICATED');
+  if (un.length && policy?.recoveries === undefined) w.push(`recoveries: ${un.map((r) => r.path).join(', ')} ${un.length === 1 ? 'is' : 'are'} UNAUTHENTICATED (no known key signed)`);
+  return w;
+}
+
+/** The first failed check as one line, for error messages. */
+export function firstFailure(result: { checks: VerifyCheck[] }): string | undefined {
+  const c = result.checks.find((x) => !x.ok);
+  return c ? `${c.name}: ${c.detail}` : undefined;
+}
+
+/** The one word of a verdict: VALID, VALID (REHEARSAL), INCOMPLETE, INVALID (recoveries: also UNAUTHENTICATED). */
+export function verdictWord(verdict: string): string {
+  return verdict.startsWith('INCOMPLETE') ? 'INCOMPLETE' : verdict;
+}
