@@ -137,7 +137,7 @@ export async function runHeadlessCeremony(opts: HeadlessRunOptions, io: CliIO): 
   // Both checked here (variable set, or a terminal to ask at), before any HSM is opened.
   const readPassphrase = plan.backup.passphrase ? secretSource(io, cmd, 'passphrase-env', opts.passphraseEnv, 'SLIP-39 passphrase') : undefined;
 
-  // Signals to the process become a recorded stop (docs/cli.md, "Stopping a ceremony").
+  // Signals to the process become a recorded stop (docs/decisions.md, "On the day, at the terminal").
   const stops = io.watchStops?.();
   const checkStop = () => stops?.check();
   try {

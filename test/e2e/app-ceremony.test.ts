@@ -241,6 +241,16 @@ describe.sequential('desktop app, end to end', () => {
     await page.keyboard.press('Enter');
     await page.getByTestId('screen-summary').waitFor();
     bundleDir = (await page.getByTestId('bundle-dir').textContent()) ?? '';
+    {
+      // One account of the transcript: the summary's count and chain head agree with the file and
+      // with the completion event; the live panel is numbered by seq.
+      const lines = readFileSync(path.join(bundleDir, 'transcript.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+      const completed = lines.at(-1);
+      expect(completed.type).toBe('ceremony.completed');
+      expect(await page.getByTestId('summary-events').textContent()).toContain(`holds ${lines.length} events (seq 0 to ${lines.length - 1})`);
+      expect(completed.data.eventCount).toBe(lines.length - 1);
+      expect(await page.getByTestId('live-log').locator('li').first().textContent()).toMatch(new RegExp(`^seq ${completed.seq}\\b.*Ceremony completed after ${lines.length - 1} events`));
+    }
     expect(bundleDir).toBe(path.join(work, 'bundles', 'e2e-root-2026'));
     await screenshot('summary');
 
@@ -264,6 +274,10 @@ describe.sequential('desktop app, end to end', () => {
     await expect.poll(() => page.getByTestId('verify-verdict').textContent()).toContain('The bundle is valid');
     expect(await page.getByTestId('timeline').locator('li').count()).toBeGreaterThan(20);
     await expect.poll(() => page.getByTestId('timeline').textContent()).toContain('Share of group 1, member 2 (c2) confirmed');
+    // 64-hex fingerprints and digests wrap: nothing pushes the 1100 px window sideways.
+    expect(await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth])).toEqual([1100, 1100]);
+    // Events are numbered by their transcript seq, as verify and status quote them.
+    expect(await page.getByTestId('timeline').locator('li').first().textContent()).toMatch(/^seq 0/);
     await screenshot('verify');
   });
 
