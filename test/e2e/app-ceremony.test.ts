@@ -249,7 +249,9 @@ describe.sequential('desktop app, end to end', () => {
       expect(completed.type).toBe('ceremony.completed');
       expect(await page.getByTestId('summary-events').textContent()).toContain(`holds ${lines.length} events (seq 0 to ${lines.length - 1})`);
       expect(completed.data.eventCount).toBe(lines.length - 1);
-      expect(await page.getByTestId('live-log').locator('li').first().textContent()).toMatch(new RegExp(`^seq ${completed.seq}\\b.*Ceremony completed after ${lines.length - 1} events`));
+      const newest = page.getByTestId('live-log').locator('li').first();
+      expect(await newest.locator('.seq').textContent()).toBe(`seq ${completed.seq}`);
+      expect(await newest.textContent()).toContain(`Ceremony completed after ${lines.length - 1} events`);
     }
     expect(bundleDir).toBe(path.join(work, 'bundles', 'e2e-root-2026'));
     await screenshot('summary');
@@ -277,7 +279,7 @@ describe.sequential('desktop app, end to end', () => {
     // 64-hex fingerprints and digests wrap: nothing pushes the 1100 px window sideways.
     expect(await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth])).toEqual([1100, 1100]);
     // Events are numbered by their transcript seq, as verify and status quote them.
-    expect(await page.getByTestId('timeline').locator('li').first().textContent()).toMatch(/^seq 0/);
+    expect(await page.getByTestId('timeline').locator('li .seq').first().textContent()).toBe('seq 0');
     await screenshot('verify');
   });
 
