@@ -1,4 +1,4 @@
-import { lazy, Suspense, useEffect } from 'react';
+import { lazy, Suspense, useEffect, useState } from 'react';
 import { keyrite } from './bridge.ts';
 import { Start } from './screens/Start.tsx';
 import { useUi } from './store.ts';
@@ -20,8 +20,14 @@ function preloadScreens(): void {
   else setTimeout(load, 200);
 }
 
-export function App() {
+/**
+ * `booting`: rendered into index.html at build time and hydrated with the same value; the start
+ * screen is shown but disabled until React owns it, then rendered afresh (enabled, autofocus).
+ */
+export function App(props: { booting?: boolean }) {
   const route = useUi((s) => s.route);
+  const [booting, setBooting] = useState(props.booting === true);
+  useEffect(() => setBooting(false), []);
   useEffect(
     () =>
       keyrite().onEvent((ev) => {
@@ -39,7 +45,19 @@ export function App() {
         <span className="offline">Offline by design: this app makes no network connections.</span>
       </header>
       <Suspense fallback={<section className="screen" aria-busy="true" />}>
-        {route === 'start' ? <Start /> : route === 'ceremony' ? <CeremonyWizard /> : route === 'verify' ? <Verify /> : <Recover />}
+        {booting ? (
+          <fieldset className="booting" disabled>
+            <Start />
+          </fieldset>
+        ) : route === 'start' ? (
+          <Start />
+        ) : route === 'ceremony' ? (
+          <CeremonyWizard />
+        ) : route === 'verify' ? (
+          <Verify />
+        ) : (
+          <Recover />
+        )}
       </Suspense>
     </div>
   );

@@ -16,7 +16,7 @@
  * bundle each module's import.meta.url is rewritten to the URL its source file has under the
  * package root, computed from where the bundle lies.
  */
-import { readFile, rm } from 'node:fs/promises';
+import { readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -52,9 +52,12 @@ function banner(rootFromOut, build) {
 
 export async function buildCli({ logLevel = 'warning' } = {}) {
   const { build } = await import('esbuild');
-  const outdir = path.join(root, 'dist', 'cli');
-  await rm(outdir, { recursive: true, force: true });
-  return build({
+  const final = path.join(root, 'dist', 'cli');
+  // Built beside and swapped in whole: a CLI already running from dist/cli (a test run in parallel)
+  // never sees a half-written folder.
+  const outdir = path.join(root, 'dist', `.cli-${process.pid}-${Date.now()}`);
+  const old = `${outdir}-old`;
+  const result = await build({
     absWorkingDir: root,
     entryPoints: { keyrite: path.join(root, 'electron', 'cli', 'keyrite.ts') },
     outdir,
@@ -70,6 +73,12 @@ export async function buildCli({ logLevel = 'warning' } = {}) {
     legalComments: 'none',
     logLevel,
   });
+  await rename(final, old).catch((err) => {
+    if (err.code !== 'ENOENT') throw err;
+  });
+  await rename(outdir, final);
+  await rm(old, { recursive: true, force: true });
+  return result;
 }
 
 export async function buildMain({ logLevel = 'warning' } = {}) {

@@ -352,7 +352,13 @@ describe('keyrite report BUNDLE', () => {
     const missing = await run('report', 'nowhere');
     expect(missing.code).toBe(2);
     expect(missing.err.trim().split('\n')).toHaveLength(1);
-    expect(missing.err).toMatch(/transcript\.jsonl: not found/);
+    expect(missing.err).toBe('keyrite: error: bundle nowhere does not exist\n');
+    // A folder that is not a bundle: the words verify and ceremony status use too.
+    const plain = path.join(dir, 'plain');
+    mkdirSync(plain);
+    const notBundle = await run('report', 'plain');
+    expect(notBundle.code).toBe(2);
+    expect(notBundle.err).toBe('keyrite: error: plain has no transcript.jsonl: it is not a Keyrite bundle\n');
     const broken = path.join(dir, 'broken');
     mkdirSync(broken);
     writeFileSync(path.join(broken, 'transcript.jsonl'), canonicalJson(t.events[0]) + '\n{oops\n');

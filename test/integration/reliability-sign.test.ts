@@ -124,10 +124,10 @@ describe('keyrite ceremony sign', () => {
     const r = await runCli(['ceremony', 'sign', bundle, '--pin-env', 'P'], env);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^Wrote report\.html \(it was missing\)\.\nSigned: .*transcript\.dsse\.json \(ceremony [0-9a-f]{16}…, root [0-9a-f]{16}…\)\nverify: VALID\n$/);
+    expect(r.stdout).toMatch(/^Wrote report\.html \(it was missing\)\.\nSigned: .*transcript\.dsse\.json \(ceremony [0-9a-f]{16}…, root [0-9a-f]{16}…\)\nverify: VALID \(REHEARSAL\)\n$/);
 
     const v = verifyBundle(bundle);
-    expect(v.verdict).toBe('VALID');
+    expect(v.verdict).toBe('VALID (REHEARSAL)');
     expect(v.valid).toBe(true);
     expect(readFileSync(path.join(bundle, 'report.html')).equals(engineReport)).toBe(true);
     expect(readFileSync(path.join(bundle, 'transcript.jsonl')).equals(transcript)).toBe(true);
@@ -185,7 +185,7 @@ describe('keyrite ceremony sign', () => {
     expect(code).toBe(0);
     expect(asked).toEqual(['token PIN: ']);
     expect(out).not.toContain(PIN);
-    expect(out).toMatch(/^Signed: .*\(ceremony [0-9a-f]{16}…\)\nverify: VALID\n$/);
+    expect(out).toMatch(/^Signed: .*\(ceremony [0-9a-f]{16}…\)\nverify: VALID \(REHEARSAL\)\n$/);
     expect(verifyBundle(bundle).valid).toBe(true);
     expect(readFileSync(path.join(bundle, 'report.html')).equals(engineReport)).toBe(true);
   });

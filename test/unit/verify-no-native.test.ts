@@ -69,4 +69,21 @@ describe('no PKCS#11 binding is loaded by the auditor\'s commands', () => {
     expect(r.status).toBe(0);
     expect(r.stdout.trimEnd().split('\n').at(-1)).toBe('VALID (REHEARSAL)');
   });
+
+  it('`keyrite verify`, `report` and `ceremony status` as installed: the compiled CLI (bin/keyrite.mjs)', () => {
+    const bin = (...argv: string[]) => spawnSync(process.execPath, ['--import', hook, path.join(repo, 'bin/keyrite.mjs'), ...argv], { encoding: 'utf8', timeout: 60_000 });
+    const v = bin('verify', bundle.dir, '--json');
+    expect(v.stderr).toBe('');
+    expect(v.status).toBe(0);
+    expect(JSON.parse(v.stdout)).toMatchObject({ valid: true, verdict: 'VALID (REHEARSAL)' });
+    for (const argv of [['report', bundle.dir], ['ceremony', 'status', bundle.dir]]) {
+      const r = bin(...argv);
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+    }
+    // And the hook bites in that CLI too: a command that needs the HSM cannot load it.
+    const hsm = bin('hsm', 'list', '--module', '/usr/lib/softhsm/libsofthsm2.so');
+    expect(hsm.status).not.toBe(0);
+    expect(hsm.stderr).toMatch(/no-native: (graphene-pk11|pkcs11js) may not be loaded/);
+  });
 });

@@ -187,6 +187,15 @@ describe('policy rules', () => {
   });
 });
 
+describe('a policy on a ceremony that stopped early', () => {
+  it('stays INCOMPLETE (with the last step): a rule that fails on an unfinished run is not damage', () => {
+    const stopped = makeSoftwareBundle(path.join(tmp, 'stopped'), { stopAfter: 'backup.split' });
+    const r = verifyBundle(stopped.dir, { policy: policy({ rehearsal: false, cosigners: { keyids: ['ab'.repeat(32)] } }) });
+    expect(failed(r)).toContain('policy.rehearsal');
+    expect(r).toMatchObject({ valid: false, complete: false, verdict: 'INCOMPLETE: stopped after backup.split' });
+  });
+});
+
 describe('the policy file (CLI)', () => {
   it('VALID under a policy: exit 0; a broken rule: INVALID, exit 1 naming the rule', async () => {
     const ok = await run('verify', 'production', '--policy', policyFile('ok.json', { version: 1, rehearsal: false, checkedIn: true }));

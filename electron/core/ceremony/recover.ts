@@ -328,6 +328,7 @@ export class Recovery {
     this.record('recovery.started', {
       ceremonyId: this.bundle.ceremonyId,
       ceremonyChainHead: this.bundle.chainHead,
+      ...(this.bundle.statementSha256 ? { ceremonyStatementSha256: this.bundle.statementSha256 } : {}),
       app: { name: APP_NAME, version: APP_VERSION, code: runningCode() },
       host,
       frontEnd: this.opts.frontEnd ?? 'cli',

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { OperationError, UsageError } from '../errors.ts';
 import { ROOT_ALGORITHMS, type RootAlgorithm } from '../hsm/types.ts';
 import { sha256Hex } from '../util/files.ts';
-import { ENVELOPE_FILE, TRANSCRIPT_FILE } from '../transcript/dsse.ts';
+import { ENVELOPE_FILE, statementDigest, TRANSCRIPT_FILE } from '../transcript/dsse.ts';
 import type { EventData, TranscriptEvent } from '../transcript/events.ts';
 import { readTranscript } from '../transcript/read.ts';
 import { firstFailure, verifyBundle } from '../verify/index.ts';
@@ -29,6 +29,8 @@ export interface RecoveryBundle {
   title: string;
   /** The signed statement's chainHead (the transcript's head when there is no envelope). */
   chainHead: string;
+  /** The statement digest of the ceremony's envelope (SPEC §3); absent for an unsigned bundle (--force-unverified). */
+  statementSha256?: string;
   split: EventData['backup.split'];
   key: EventData['key.generated'] & { algorithm: RootAlgorithm };
   /** The root public key (asymmetric roots). */
@@ -80,12 +82,14 @@ export function loadRecoveryBundle(bundle: string, opts: { forceUnverified?: boo
   if (sha256Hex(wrapped) !== wrappedEvent.sha256) throw new OperationError(`${where}: backup/root.wrapped does not match the sha256 in backup.wrapped`);
 
   let chainHead = read.head;
+  let statementSha256: string | undefined;
   try {
     const env = JSON.parse(readFileSync(path.join(dir, ENVELOPE_FILE), 'utf8')) as { payload: string };
     const head = (JSON.parse(Buffer.from(env.payload, 'base64').toString('utf8')) as { predicate?: { chainHead?: unknown } }).predicate?.chainHead;
     if (typeof head === 'string' && /^[0-9a-f]{64}$/.test(head)) chainHead = head;
+    statementSha256 = statementDigest(env);
   } catch {
-    /* unsigned bundle (only with --force-unverified): the transcript's head stands in */
+    /* unsigned bundle (only with --force-unverified): the transcript's head stands in, and there is no statement */
   }
 
   const sealed = events.some((e) => e.type === 'key.sealed' && (e.data as EventData['key.sealed']).extractable === false);
@@ -94,6 +98,7 @@ export function loadRecoveryBundle(bundle: string, opts: { forceUnverified?: boo
     ceremonyId: started.ceremonyId,
     title: started.title ?? '',
     chainHead,
+    statementSha256,
     split,
     key: key as RecoveryBundle['key'],
     spki: key.publicKey ? Buffer.from(key.publicKey.spki, 'base64') : undefined,

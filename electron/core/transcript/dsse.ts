@@ -95,6 +95,11 @@ export function pae(payloadType: string, payload: Buffer): Buffer {
   ]);
 }
 
+/** The statement digest (SPEC §3): lowercase hex SHA-256 of the envelope's decoded payload. */
+export function statementDigest(envelope: { payload: string }): string {
+  return sha256Hex(Buffer.from(envelope.payload, 'base64'));
+}
+
 /** keyid of a signer: lowercase hex SHA-256 of its SPKI DER. */
 export function keyidOf(spkiDer: Buffer): string {
   return sha256Hex(spkiDer);

@@ -20,6 +20,7 @@ import {
   checkRootKey,
   checkSharesConfirmed,
   rootFromEvents,
+  type CeremonyFacts,
 } from './events.ts';
 import { checkBackupWrapped, checkExportFiles, checkPlanSha256, checkSubjects } from './files.ts';
 import { readPlan } from './folder.ts';
@@ -124,7 +125,7 @@ export function verifyBundle(dir: string, opts: VerifyOptions = {}): VerifyResul
 }
 
 /** Warnings for what an auditor must weigh, for each fact no policy rule decides. */
-function collectWarnings(checks: VerifyCheck[], facts: ReturnType<typeof ceremonyFacts>, recoveries: RecoveryVerifyResult[], policy: Policy | undefined): string[] {
+function collectWarnings(checks: VerifyCheck[], facts: CeremonyFacts, recoveries: RecoveryVerifyResult[], policy: Policy | undefined): string[] {
   const w: string[] = [];
   const status = (name: string) => checks.find((c) => c.name === name)?.status;
   if (facts.rehearsal && policy?.rehearsal === undefined) w.push('rehearsal: this bundle records a rehearsal, not a production ceremony');
