@@ -36,8 +36,9 @@ export async function promptShareWords(io: CliIO, who: string, total = SHARE_WOR
     }
     if (checksumValid(words)) return words.map(wordAt).join(' ');
     let wrong = locateWrongWord(words);
-    // One located word is re-asked until the checksum holds; a second failure at the same place
-    // means the guess was wrong (two words off), so the whole share is typed again.
+    // The located word is asked for again; if the checksum still fails it is located afresh (a
+    // custodian may mistype the correction too), and after three rounds, or when no single word
+    // explains the failure, the whole share is typed again.
     for (let tries = 0; wrong.length === 1 && tries < 3; tries++) {
       const p = wrong[0];
       io.stderr(`  the share's checksum does not match: word ${p} looks wrong. Check word ${p} on your sheet.\n`);
