@@ -30,6 +30,8 @@ export interface HeadlessRunOptions {
   ackNetwork?: boolean;
   /** The machine's interfaces (tests pass their own; default: this machine's, as the transcript records them). */
   networkInterfaces?: () => NetworkInterfaceRecord[];
+  /** --module-args: C_Initialize parameters when the plan has no hsm.initArgs. */
+  moduleArgs?: string;
 }
 
 export interface HeadlessRunResult {
@@ -108,6 +110,7 @@ export async function runHeadlessCeremony(opts: HeadlessRunOptions, io: CliIO): 
     frontEnd: opts.frontEnd,
     rehearsal,
     openModule: opts.openModule,
+    moduleArgs: opts.moduleArgs,
     onEvent: (ev) => {
       const line = describe(ev);
       if (line) log(`  ${ev.time.slice(11, 19)}  ${line}`);

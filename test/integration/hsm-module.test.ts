@@ -74,13 +74,15 @@ describe('openModule', () => {
 });
 
 describe('tokens', () => {
-  it('lists tokens with trimmed labels and finds one by label, by serial, or both', () => {
+  it('lists tokens with trimmed labels and finds one by label, or label and serial; never by serial alone', () => {
     const alpha = mod.tokens().find((t) => t.label === 'alpha')!;
     expect(alpha).toMatchObject({ label: 'alpha', manufacturer: 'SoftHSM project', model: 'SoftHSM v2', serialNumber: serialA });
     expect(alpha.flags).toEqual(expect.arrayContaining(['RNG', 'LOGIN_REQUIRED', 'USER_PIN_INITIALIZED', 'TOKEN_INITIALIZED']));
     expect(alpha.firmware).toMatch(/^\d+\.\d+$/);
     expect(mod.findToken({ label: 'alpha' }).serialNumber).toBe(serialA);
-    expect(mod.findToken({ serial: serialA }).label).toBe('alpha');
+    const alone = thrown(() => mod.findToken({ serial: serialA })) as Error;
+    expect(alone.message).toMatch(/never picked by serial alone/);
+    expect(mod.selectToken!({ label: 'alpha' }).selectedBy).toBe('label');
     expect(mod.findToken({ label: 'alpha', serial: serialA }).label).toBe('alpha');
   });
 
@@ -89,7 +91,7 @@ describe('tokens', () => {
     expect(err.code).toBe('token-not-found');
     expect(err.exitCode).toBe(1);
     expect(err.message).toContain("no token labelled 'gamma'");
-    expect(err.message).toContain(`'alpha' (${serialA})`);
+    expect(err.message).toContain(`'alpha' (serial ${serialA}, slot `);
     expect((thrown(() => mod.findToken({ label: 'alpha', serial: '0000' })) as HsmError).code).toBe('token-not-found');
   });
 
@@ -102,6 +104,7 @@ describe('tokens', () => {
     for (const t of twins) {
       expect(err.message).toContain(t.serialNumber);
       expect(mod.findToken({ label: 'twin', serial: t.serialNumber }).serialNumber).toBe(t.serialNumber);
+      expect(mod.selectToken!({ label: 'twin', serial: t.serialNumber }).selectedBy).toBe('label+serial');
     }
   });
 
@@ -178,9 +181,10 @@ describe('keyrite hsm list', () => {
     expect(text).toContain(`serial:       ${serialA}`);
     expect(text).toMatch(/model:\s+SoftHSM v2/);
     expect(text).toMatch(/flags:\s+RNG LOGIN_REQUIRED/);
-    expect(text).toMatch(/usable\s+CKM_EC_EDWARDS_KEY_PAIR_GEN/);
-    expect(text).toMatch(/usable\s+CKM_AES_KEY_WRAP_KWP or CKM_AES_KEY_WRAP_PAD/);
-    expect(text).toMatch(/usable\s+CKM_AES_CMAC/);
+    expect(text).toMatch(/native\s+signer\s+CKM_EC_KEY_PAIR_GEN \+ CKM_ECDSA/);
+    expect(text).toMatch(/native\s+kcv\s+CKM_AES_CMAC/);
+    expect(text).toMatch(/usable\s+rsa-4096\s+native/);
+    expect(text).toMatch(/usable\s+ed25519/);
     expect(text).toContain('(not initialised)');
   });
 

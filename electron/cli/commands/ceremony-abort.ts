@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { Command } from '../command.ts';
+import { MODULE_ARGS_HELP, MODULE_ARGS_OPTION, moduleArgs } from '../module-args.ts';
 import { optString, secretSource } from '../command.ts';
 import { UsageError } from '../../core/errors.ts';
 import { abortCeremony, type AbortPlan } from '../../core/ceremony/abort.ts';
@@ -23,7 +24,7 @@ export const ceremonyAbortCommand: Command = {
 
 For a ceremony that did not complete (a crash, a removed token, a decision in the room):
   1. records ceremony.aborted in the transcript (the reason and the step reached);
-  2. logs in to the token the transcript names (hsm.selected: module path and token serial) and,
+  2. logs in to the token the transcript names (hsm.selected: module path, token label, serial and slot) and,
      once the administrator confirms, removes every object the transcript says this ceremony
      created (key.generating: the root and the transcript signer, private and public halves),
      recording each removal;
@@ -38,9 +39,10 @@ Options:
   --pin-env VAR   read the token PIN from environment variable VAR (else a no-echo prompt)
   --yes           do not ask; otherwise the administrator types the ceremony id to confirm
   --module PATH   the PKCS#11 module file, when it is not where hsm.selected says
+${MODULE_ARGS_HELP} (default: those hsm.selected recorded)
 
 Exit status: 0 aborted and cleaned up; 1 refused or failed (the message says what to do); 2 bad usage.`,
-  options: { reason: { type: 'string' }, 'pin-env': { type: 'string' }, yes: { type: 'boolean' }, module: { type: 'string' } },
+  options: { reason: { type: 'string' }, 'pin-env': { type: 'string' }, yes: { type: 'boolean' }, module: { type: 'string' }, ...MODULE_ARGS_OPTION },
   positionals: { min: 1, max: 1, names: 'BUNDLE' },
   async run(args, io) {
     const cmd = 'ceremony abort';
@@ -52,6 +54,7 @@ Exit status: 0 aborted and cleaned up; 1 refused or failed (the message says wha
     const r = await abortCeremony(bundleDir, {
       reason: optString(args, 'reason'),
       modulePath: modulePath && path.resolve(io.cwd, modulePath),
+      moduleArgs: moduleArgs(args),
       // Asked for only when the token is needed.
       pin: () => secretSource(io, cmd, 'pin-env', pinEnv, 'token PIN')(),
       confirm: async (plan) => {

@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { Command } from '../command.ts';
 import { optString, requireString } from '../command.ts';
 import { runHeadlessCeremony } from '../ceremony-runner.ts';
+import { MODULE_ARGS_HELP, MODULE_ARGS_OPTION, moduleArgs } from '../module-args.ts';
 
 export const ceremonyRun: Command = {
   name: 'ceremony run',
@@ -26,6 +27,7 @@ Options:
                          and a run without one stops before anything is created)
   --pin-env VAR          read the token PIN from environment variable VAR (else a no-echo prompt)
   --passphrase-env VAR   read the SLIP-39 passphrase from VAR when the plan asks for one
+${MODULE_ARGS_HELP} (the plan's hsm.initArgs, when given, must agree)
   --debug                show a stack trace on failure`,
   options: {
     plan: { type: 'string' },
@@ -36,6 +38,7 @@ Options:
     'ack-network': { type: 'boolean' },
     'pin-env': { type: 'string' },
     'passphrase-env': { type: 'string' },
+    ...MODULE_ARGS_OPTION,
   },
   async run(args, io) {
     const cmd = 'ceremony run';
@@ -49,6 +52,7 @@ Options:
         ackNetwork: Boolean(args.values['ack-network']),
         pinEnv: optString(args, 'pin-env'),
         passphraseEnv: optString(args, 'passphrase-env'),
+        moduleArgs: moduleArgs(args),
         frontEnd: 'cli',
       },
       io,

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { Command } from '../command.ts';
+import { MODULE_ARGS_HELP, MODULE_ARGS_OPTION, moduleArgs } from '../module-args.ts';
 import { optString, secretSource } from '../command.ts';
 import { signCompletedCeremony } from '../../core/ceremony/sign.ts';
 
@@ -14,7 +15,7 @@ transcript.dsse.json. This command finishes what the ceremony had left to do:
   1. checks the transcript (hash chain intact, ends with ceremony.completed, not aborted, no
      envelope yet) and that everything but the envelope verifies;
   2. writes report.html if it is missing (the same bytes the ceremony would have written);
-  3. logs in to the token the transcript names (hsm.selected: module path and token serial), finds
+  3. logs in to the token the transcript names (hsm.selected: module path, token label, serial and slot), finds
      the ceremony signer — and the root key, when the root can sign — by the label and CKA_ID the
      transcript records, and checks each public key against the recorded one;
   4. signs transcript.dsse.json with them, exactly as the ceremony would have, and runs verify.
@@ -23,10 +24,11 @@ Nothing is appended to the transcript and nothing is removed, from the bundle or
 Options:
   --pin-env VAR   read the token PIN from environment variable VAR (else a no-echo prompt)
   --module PATH   the PKCS#11 module file, when it is not where hsm.selected says
+${MODULE_ARGS_HELP} (default: those hsm.selected recorded)
 
 Exit status: 0 signed and verify says VALID; 1 refused (already signed, aborted, not completed,
 damaged) or failed (wrong PIN, a key missing from the token); 2 BUNDLE is not a bundle, bad usage.`,
-  options: { 'pin-env': { type: 'string' }, module: { type: 'string' } },
+  options: { 'pin-env': { type: 'string' }, module: { type: 'string' }, ...MODULE_ARGS_OPTION },
   positionals: { min: 1, max: 1, names: 'BUNDLE' },
   async run(args, io) {
     const cmd = 'ceremony sign';
@@ -35,6 +37,7 @@ damaged) or failed (wrong PIN, a key missing from the token); 2 BUNDLE is not a 
     const modulePath = optString(args, 'module');
     const r = await signCompletedCeremony(bundleDir, {
       modulePath: modulePath && path.resolve(io.cwd, modulePath),
+      moduleArgs: moduleArgs(args),
       // Asked for only when the token is needed.
       pin: () => secretSource(io, cmd, 'pin-env', pinEnv, 'token PIN')(),
     });

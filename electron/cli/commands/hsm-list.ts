@@ -1,45 +1,35 @@
-import { existsSync, realpathSync } from 'node:fs';
 import { KeyriteError } from '../../core/errors.ts';
-import { judgeMechanisms, openModule, ROOT_ALGORITHMS, type MechanismInfo, type MechanismNeed, type TokenInfo } from '../../core/hsm/index.ts';
-import { findSoftHsmModule, SOFTHSM_MODULE_CANDIDATES } from '../../core/hsm/softhsm.ts';
-import { optString, type CliIO, type Command, type ParsedArgs } from '../command.ts';
+import { openModule, ROOT_ALGORITHMS, type MechanismInfo, type TokenInfo } from '../../core/hsm/index.ts';
+import { judgeCapabilities, refusals, type Capability } from '../../core/hsm/capabilities.ts';
+import { discoverModules, initArgsHint } from '../../core/hsm/discover.ts';
+import { UsageError } from '../../core/errors.ts';
+import { optString, secretSource, type CliIO, type Command, type ParsedArgs } from '../command.ts';
+import { MODULE_ARGS_HELP, MODULE_ARGS_OPTION, moduleArgs, TOKEN_NARROWING_HELP, TOKEN_NARROWING_OPTIONS } from '../module-args.ts';
+import { proveLines } from './hsm-prove.ts';
 
-/** Where common PKCS#11 modules live; only the ones that exist are opened. */
-export const COMMON_MODULE_PATHS = [
-  ...SOFTHSM_MODULE_CANDIDATES,
-  '/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so',
-  '/usr/lib/aarch64-linux-gnu/opensc-pkcs11.so',
-  '/usr/lib/x86_64-linux-gnu/pkcs11/yubihsm_pkcs11.so',
-  '/usr/lib/libCryptoki2_64.so', // Thales Luna
-  '/usr/safenet/lunaclient/lib/libCryptoki2_64.so',
-  '/opt/nfast/toolkits/pkcs11/libcknfast.so', // Entrust nShield
-  '/opt/cloudhsm/lib/libcloudhsm_pkcs11.so', // AWS CloudHSM
-];
+export { COMMON_MODULE_PATHS, MODULE_DIRS } from '../../core/hsm/discover.ts';
 
-function defaultModules(): string[] {
-  const soft = findSoftHsmModule();
-  const found = COMMON_MODULE_PATHS.filter((p) => existsSync(p));
-  // Distributions link the same library under several names; list each file once.
-  const seen = new Set<string>();
-  return [...(soft ? [soft] : []), ...found].filter((p) => {
-    const real = realpathSync(p);
-    if (seen.has(real)) return false;
-    seen.add(real);
-    return true;
-  });
-}
+const PATH_WORD: Record<Capability['path'], string> = { native: 'native  ', fallback: 'FALLBACK', refused: 'REFUSED ' };
 
-/** Every mechanism any ceremony may need, merged over all root algorithms. */
-export function ceremonyMechanisms(mechs: MechanismInfo[], flags: string[]): MechanismNeed[] {
-  const rows: MechanismNeed[] = [];
+/**
+ * The capability rows of a token, by the judgement the ceremony preflight uses (capabilities.ts):
+ * the ceremony-wide ones once (signer, KCV, backup, exports, random), then each root algorithm
+ * usable or refused with the reason. Exports are optional in a plan, so they never refuse an algorithm.
+ */
+export function capabilityLines(mechs: MechanismInfo[], flags: string[]): string[] {
+  const lines: string[] = ['    capabilities (the judgement a ceremony preflight makes; proven with throwaway keys at its login):'];
+  const common = judgeCapabilities(mechs, 'aes-256', { exports: 1, tokenFlags: flags }).rows.filter((r) => !r.capability.startsWith('root') && !r.capability.startsWith('backup'));
+  const width = 22;
+  for (const r of common) lines.push(`      ${PATH_WORD[r.path]}  ${r.capability.padEnd(width)}${r.mechanism}: ${r.detail}`);
+  lines.push('    root algorithms:');
   for (const alg of ROOT_ALGORITHMS) {
-    for (const r of judgeMechanisms(mechs, alg, { tokenFlags: flags })) {
-      const have = rows.find((x) => x.name === r.name);
-      if (!have) rows.push({ ...r });
-      else for (const why of r.needed.split('; ')) if (!have.needed.split('; ').includes(why)) have.needed += `; ${why}`;
-    }
+    const plan = judgeCapabilities(mechs, alg, { tokenFlags: flags });
+    const own = plan.rows.filter((r) => r.capability.startsWith('root') || r.capability.startsWith('backup'));
+    const fallback = own.filter((r) => r.path === 'fallback');
+    if (plan.ok) lines.push(`      usable    ${alg.padEnd(width)}${fallback.length ? `fallback: ${fallback.map((f) => `${f.capability} via ${f.mechanism}`).join(', ')}` : 'native'}`);
+    else lines.push(`      REFUSED   ${alg.padEnd(width)}${refusals(plan)}`);
   }
-  return rows;
+  return lines;
 }
 
 function tokenLines(t: TokenInfo, mechs: MechanismInfo[] | undefined): string[] {
@@ -55,34 +45,38 @@ function tokenLines(t: TokenInfo, mechs: MechanismInfo[] | undefined): string[] 
   ];
   if (!initialised) return lines;
   if (!mechs) return [...lines, '    mechanisms:   could not be listed'];
-  lines.push('    ceremony mechanisms:');
-  const rows = ceremonyMechanisms(mechs, t.flags);
-  const width = Math.max(...rows.map((r) => r.name.length));
-  for (const r of rows) lines.push(`      ${r.present ? 'usable ' : 'MISSING'}  ${r.name.padEnd(width)}  ${r.needed}`);
-  return lines;
+  return [...lines, ...capabilityLines(mechs, t.flags)];
 }
 
-function listModule(path: string, io: CliIO): void {
-  const mod = openModule(path);
+interface Prove {
+  token: { label: string; serial?: string; slotId?: string };
+  pin: string;
+}
+
+function listModule(path: string, io: CliIO, initArgs: string | undefined, prove?: Prove): void {
+  const mod = openModule(path, { initArgs });
   try {
     const lines = [
       `module ${mod.info.path}`,
       `  sha256:   ${mod.info.sha256}`,
       `  library:  ${mod.info.library} ${mod.info.libraryVersion} (${mod.info.manufacturer}, Cryptoki ${mod.info.cryptokiVersion})`,
     ];
+    if (initArgs !== undefined) lines.push(`  init:     ${initArgs}`);
     const tokens = mod.tokens();
     if (tokens.length === 0) lines.push('  no tokens');
     for (const t of tokens) {
       let mechs: MechanismInfo[] | undefined;
       if (t.flags.includes('TOKEN_INITIALIZED')) {
         try {
-          mechs = mod.mechanisms({ label: t.label, serial: t.serialNumber });
+          // By slot: this lists every slot, including ones whose label and serial repeat.
+          mechs = mod.mechanisms({ label: t.label, serial: t.serialNumber, slotId: t.slotId });
         } catch {
           mechs = undefined;
         }
       }
       lines.push(...tokenLines(t, mechs));
     }
+    if (prove) lines.push(...proveLines(mod, prove.token, prove.pin));
     io.stdout(lines.join('\n') + '\n');
   } finally {
     mod.close();
@@ -91,39 +85,56 @@ function listModule(path: string, io: CliIO): void {
 
 export const hsmListCommand: Command = {
   name: 'hsm list',
-  summary: 'PKCS#11 modules, their tokens and the ceremony mechanisms each offers',
+  summary: 'PKCS#11 modules, their tokens and what each can do in a ceremony',
   help: [
-    'Usage: keyrite hsm list [--module PATH]',
+    'Usage: keyrite hsm list [--module PATH] [--module-args STRING]',
+    '       keyrite hsm list --module PATH --prove --token LABEL [--token-serial S] [--slot N] [--pin-env VAR]',
     '',
-    'Lists the PKCS#11 module given (or every common one found: SoftHSM, OpenSC, YubiHSM, Luna,',
-    'nShield, CloudHSM), its SHA-256, and for each slot the token: label, manufacturer, model, serial,',
-    'firmware and flags, and the mechanisms a ceremony needs, each marked usable or MISSING.',
-    'Whether a key type can be wrapped (e.g. Ed25519 on SoftHSM) and RSA-OAEP with SHA-256 are found',
-    'by trying, at the preflight of a ceremony.',
+    'Lists the PKCS#11 module given, or every one found in the usual places (/usr/lib/<multiarch>/pkcs11/,',
+    '/usr/lib64/pkcs11/, SoftHSM, OpenSC, opencryptoki, tpm2-pkcs11, p11-kit proxy, NSS softoken, and the',
+    'vendor paths of YubiHSM, Luna, nShield, CloudHSM, Utimaco); its SHA-256; and for each slot the token:',
+    'label, manufacturer, model, serial, firmware and flags, then each capability a ceremony needs as',
+    'native, FALLBACK (a standard alternative, named) or REFUSED (with the reason), judged from the',
+    'mechanism flags and key-size ranges exactly as the ceremony preflight judges them, and each root',
+    'algorithm usable or REFUSED. A ceremony proves the same with throwaway keys at login; --prove',
+    'logs in to one token and runs those proofs now (wrap and unwrap back of each key kind, KCV,',
+    'signer, sealing, attribute quirks), creating only session objects.',
     '',
     'Options:',
-    '  --module PATH   the PKCS#11 module (.so/.dylib/.dll) to list',
+    '  --module PATH          the PKCS#11 module (.so/.dylib/.dll) to list',
+    MODULE_ARGS_HELP,
+    '  --prove                log in and prove each usable algorithm (needs --module and --token)',
+    '  --token LABEL          the token to prove on',
+    TOKEN_NARROWING_HELP,
+    '  --pin-env VAR          read the PIN from environment variable VAR (else a no-echo prompt)',
   ].join('\n'),
-  options: { module: { type: 'string' } },
+  options: { module: { type: 'string' }, ...MODULE_ARGS_OPTION, prove: { type: 'boolean' }, token: { type: 'string' }, ...TOKEN_NARROWING_OPTIONS, 'pin-env': { type: 'string' } },
   async run(args: ParsedArgs, io: CliIO): Promise<number> {
     const given = optString(args, 'module');
-    if (given !== undefined) {
-      listModule(given, io);
+    const initArgs = moduleArgs(args);
+    if (args.values.prove) {
+      const label = optString(args, 'token');
+      if (given === undefined || !label) throw new UsageError('hsm list: --prove needs --module PATH and --token LABEL');
+      const pin = await secretSource(io, 'hsm list', 'pin-env', optString(args, 'pin-env'), `PIN for token '${label}'`)();
+      listModule(given, io, initArgs, { token: { label, serial: optString(args, 'token-serial'), slotId: optString(args, 'slot') }, pin });
       return 0;
     }
-    const paths = defaultModules();
-    if (paths.length === 0) {
-      throw new KeyriteError('no PKCS#11 module found in the usual places; give one with --module PATH', 1);
+    if (given !== undefined) {
+      listModule(given, io, initArgs);
+      return 0;
     }
+    const paths = discoverModules();
+    if (paths.length === 0) throw new KeyriteError('no PKCS#11 module found in the usual places; give one with --module PATH', 1);
     let listed = 0;
     for (const [i, p] of paths.entries()) {
       if (i > 0) io.stdout('\n');
       try {
-        listModule(p, io);
+        listModule(p, io, undefined);
         listed++;
       } catch (err) {
         if (!(err instanceof KeyriteError)) throw err;
-        io.stdout(`module ${p}\n  cannot be opened: ${err.message}\n`);
+        const hint = err.message.includes('--module-args') ? undefined : initArgsHint(p);
+        io.stdout(`module ${p}\n  cannot be opened: ${err.message}${hint ? `\n  ${hint}` : ''}\n`);
       }
     }
     return listed > 0 ? 0 : 1;

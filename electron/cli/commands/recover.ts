@@ -9,6 +9,7 @@ import { Recovery, type ShareProgress } from '../../core/ceremony/recover.ts';
 import { KeyriteError, OperationError, UsageError } from '../../core/errors.ts';
 import { Slip39Error } from '../../core/shares/index.ts';
 import { optString, requireString, secretSource, type CliIO, type Command } from '../command.ts';
+import { MODULE_ARGS_HELP, MODULE_ARGS_OPTION, moduleArgs, TOKEN_NARROWING_HELP, TOKEN_NARROWING_OPTIONS } from '../module-args.ts';
 import { mnemonicLines } from './shares.ts';
 import { promptShareWords } from '../word-prompt.ts';
 
@@ -50,6 +51,8 @@ Options:
   --bundle BUNDLE        the ceremony bundle folder
   --module PATH          the target HSM's PKCS#11 library
   --token LABEL          the target token's label
+${TOKEN_NARROWING_HELP}
+${MODULE_ARGS_HELP}
   --label L              label for the restored key (default: the ceremony's)
   --pin-env VAR          read the token PIN from environment variable VAR (else a no-echo prompt)
   --passphrase-env VAR   read the SLIP-39 passphrase from VAR, when the ceremony used one
@@ -69,6 +72,8 @@ position in the input, and nothing on the token changed. Exit status: 0 restored
     'passphrase-env': { type: 'string' },
     shares: { type: 'string' },
     'force-unverified': { type: 'boolean' },
+    ...MODULE_ARGS_OPTION,
+    ...TOKEN_NARROWING_OPTIONS,
   },
   async run(args, io) {
     const bundle = path.resolve(io.cwd, requireString(args, CMD, 'bundle'));
@@ -87,7 +92,14 @@ position in the input, and nothing on the token changed. Exit status: 0 restored
       }
     }
 
-    const rec = Recovery.open({ bundle, module: modulePath, tokenLabel, label: optString(args, 'label'), forceUnverified, frontEnd: 'cli' });
+    const rec = Recovery.open({
+      bundle,
+      module: modulePath,
+      tokenLabel,
+      tokenSerial: optString(args, 'token-serial'),
+      tokenSlot: optString(args, 'slot'),
+      moduleArgs: moduleArgs(args),
+      label: optString(args, 'label'), forceUnverified, frontEnd: 'cli' });
     try {
       const info = rec.info;
       io.stdout(`Ceremony:    ${info.ceremonyId}${info.title ? ` — ${info.title}` : ''}\n`);

@@ -11,14 +11,14 @@ import { existsSync, readdirSync, readFileSync, truncateSync } from 'node:fs';
 import path from 'node:path';
 import { OperationError, UsageError } from '../errors.ts';
 import { openModule as realOpenModule } from '../hsm/module.ts';
-import { endSession } from '../hsm/index.ts';
-import type { HsmModule, HsmSession, ObjectInfo } from '../hsm/types.ts';
+import { endSession, exactSelector, HsmError, selectOn, selectorOf } from '../hsm/index.ts';
+import type { HsmModule, HsmSession, ModuleOptions, ObjectInfo } from '../hsm/types.ts';
 import { sha256Hex } from '../transcript/chain.ts';
 import { CEREMONY_PREDICATE_TYPE, ENVELOPE_FILE, keyidOf, signBundle, spkiFromPem, TRANSCRIPT_FILE } from '../transcript/dsse.ts';
 import type { TranscriptEvent } from '../transcript/events.ts';
 import { verifyBundle } from '../verify/index.ts';
 import { TranscriptWriter } from '../transcript/writer.ts';
-import { SIGNER_SCHEME } from './key-checks.ts';
+import { signerSchemeOf } from './key-checks.ts';
 import { ceremonyStatus, type AnnouncedKey, type CeremonyStatus } from './status.ts';
 import { stepAfter } from './steps.ts';
 
@@ -52,8 +52,10 @@ export interface AbortOptions {
   confirm: (plan: AbortPlan) => Promise<boolean>;
   /** Module file to use instead of the one hsm.selected names (another machine). */
   modulePath?: string;
+  /** C_Initialize arguments instead of the ones hsm.selected recorded (--module-args). */
+  moduleArgs?: string;
   /** Replaces core/hsm's openModule (fault-injection tests). */
-  openModule?: (path: string) => HsmModule;
+  openModule?: (path: string, opts?: ModuleOptions) => HsmModule;
 }
 
 export interface AbortResult {
@@ -91,15 +93,21 @@ function signingObstacle(bundleDir: string, status: CeremonyStatus): string | un
   return undefined;
 }
 
-/** Finds the token the transcript names (by serial), logs in, and lists each announced key's objects. */
+/** Finds the token the transcript names (label, serial, and slot where the ceremony needed it), logs in. */
 function openToken(status: CeremonyStatus, pin: string, opts: AbortOptions): { module: HsmModule; session: HsmSession } {
   const t = status.token!;
   const modulePath = opts.modulePath ?? t.modulePath;
-  const module = (opts.openModule ?? realOpenModule)(modulePath);
+  const module = (opts.openModule ?? realOpenModule)(modulePath, { initArgs: opts.moduleArgs ?? t.initArgs });
   try {
-    const found = module.tokens().find((x) => x.serialNumber === t.serialNumber);
-    if (!found) throw new OperationError(`token '${t.label}' (serial ${t.serialNumber}) is not in module ${modulePath}: insert it (or give --module PATH), then run abort again`);
-    return { module, session: module.login({ serial: t.serialNumber }, pin) };
+    let found;
+    try {
+      found = selectOn(module, selectorOf(t)).token;
+    } catch (err) {
+      if (err instanceof HsmError && err.code === 'token-not-found')
+        throw new OperationError(`token '${t.label}' (serial ${t.serialNumber}) is not in module ${modulePath}: insert it (or give --module PATH), then run abort again`, { cause: err });
+      throw err;
+    }
+    return { module, session: module.login(exactSelector(found), pin) };
   } catch (err) {
     module.close();
     throw err;
@@ -199,7 +207,7 @@ export async function abortCeremony(bundleDir: string, opts: AbortOptions): Prom
           aborted: true,
           abortedStep: status.aborted?.step ?? stepAfter(status.events.at(-1)),
         },
-        signers: [{ role: 'ceremony', spki, sign: (msg) => session!.sign(signerPriv!, SIGNER_SCHEME, msg) }],
+        signers: [{ role: 'ceremony', spki, sign: (msg) => session!.sign(signerPriv!, signerSchemeOf(spki), msg) }],
       });
       try {
         const n = session!.destroyObjects({ label: signLater.key.label, idHex: signLater.key.id });

@@ -1,8 +1,10 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { KeyriteError, OperationError } from '../errors.ts';
-import { endSession, openModule, judgeMechanisms, kwpSelfTest, probeWrappable } from '../hsm/index.ts';
-import type { HsmModule, HsmSession, KwpInfo, MechanismInfo, RootKey, TokenInfo } from '../hsm/types.ts';
+import { KeyriteError, OperationError, UsageError } from '../errors.ts';
+import { endSession, exactSelector, openModule, judgeMechanisms, kwpSelfTest, selectOn } from '../hsm/index.ts';
+import { judgeCapabilities, refusals, type CapabilityPlan } from '../hsm/capabilities.ts';
+import { proveCapabilities, type AttributeQuirk } from '../hsm/capability-probe.ts';
+import type { HsmModule, HsmSession, KwpInfo, MechanismInfo, ModuleOptions, RootKey, TokenInfo, TokenSelectedBy } from '../hsm/types.ts';
 import { combineMnemonics, shareCheckValue, splitSecret } from '../shares/index.ts';
 import { renderReport, renderShareSheet, renderShareText, shareSheetFileBase } from '../sheets/index.ts';
 import { TranscriptWriter } from '../transcript/writer.ts';
@@ -15,7 +17,7 @@ import { runningCode } from '../code.ts';
 import { hostRecord } from './host.ts';
 import { addAdvice, publishBundle, stagingDirFor, stopAdvice } from './crash-safety.ts';
 import { custodianOrder, loadPlan, type LoadedPlan, type Plan } from './plan.ts';
-import { attributeChecks, keyIdentity, rootSignatureScheme, sealProblem, SIGNER_SCHEME } from './key-checks.ts';
+import { attributeChecks, keyIdentity, rootSignatureScheme, sealProblem, signerSchemeOf } from './key-checks.ts';
 import { ceremonyPredicate } from './statement.ts';
 
 export type FrontEnd = 'cli' | 'desktop' | 'demo';
@@ -28,7 +30,9 @@ export interface CeremonyOptions {
   /** Called after every event is on disk (progress for the CLI and the app). */
   onEvent?: (event: TranscriptEvent) => void;
   /** Opens the PKCS#11 module instead of core/hsm's openModule (fault-injection tests). */
-  openModule?: (path: string) => HsmModule;
+  openModule?: (path: string, opts?: ModuleOptions) => HsmModule;
+  /** C_Initialize reserved string from the command line (--module-args); the plan's hsm.initArgs wins, and both must agree. */
+  moduleArgs?: string;
 }
 
 export interface Check {
@@ -93,6 +97,9 @@ export class Ceremony {
   private module?: HsmModule;
   private session?: HsmSession;
   private token?: TokenInfo;
+  private selectedBy?: TokenSelectedBy;
+  private capabilities?: CapabilityPlan;
+  private quirks: AttributeQuirk[] = [];
   private mechanisms: MechanismInfo[] = [];
   private preflightChecks: Check[] = [];
   private loginChecks: Check[] = [];
@@ -162,14 +169,25 @@ export class Ceremony {
     add('output folder', !exists, exists ? `${this.bundleDir} already exists; a ceremony never overwrites a bundle` : `${this.bundleDir} does not exist yet`);
     try {
       // SPEC §2: paths in the plan are relative to the plan's folder, the module's too.
-      this.module ??= (this.opts.openModule ?? openModule)(this.loaded.resolve(this.plan.hsm.module));
+      this.module ??= (this.opts.openModule ?? openModule)(this.loaded.resolve(this.plan.hsm.module), { initArgs: this.initArgs() });
       add('module', true, `${this.module.info.path} (${this.module.info.library} ${this.module.info.libraryVersion}, sha256 ${this.module.info.sha256.slice(0, 16)}…)`);
-      this.token = this.module.findToken({ label: this.plan.hsm.tokenLabel, serial: this.plan.hsm.tokenSerial });
-      add('token', true, `'${this.token.label}' ${this.token.manufacturer} ${this.token.model} serial ${this.token.serialNumber}`);
-      this.mechanisms = this.module.mechanisms({ serial: this.token.serialNumber });
-      const judged = judgeMechanisms(this.mechanisms, this.plan.key.algorithm as RootKey['algorithm']);
-      const missing = judged.filter((m) => !m.present);
-      add('mechanisms', missing.length === 0, missing.length ? `token lacks ${missing.map((m) => `${m.name} (${m.needed})`).join(', ')}` : `all ${judged.length} needed mechanisms present`);
+      const h = this.plan.hsm;
+      const picked = selectOn(this.module, { label: h.tokenLabel, serial: h.tokenSerial, slotId: h.slot === undefined ? undefined : String(h.slot) });
+      this.token = picked.token;
+      this.selectedBy = picked.selectedBy;
+      add('token', true, `'${this.token.label}' ${this.token.manufacturer} ${this.token.model} serial ${this.token.serialNumber} slot ${this.token.slotId} (by ${this.selectedBy})`);
+      this.mechanisms = this.module.mechanisms(exactSelector(this.token));
+      // The same judgement as `hsm list` (capabilities.ts): flags and key sizes, native or fallback or refused.
+      const caps = judgeCapabilities(this.mechanisms, this.plan.key.algorithm as RootKey['algorithm'], { exports: this.plan.exports.length, tokenFlags: this.token.flags });
+      this.capabilities = caps;
+      const fallbacks = caps.rows.filter((r) => r.path === 'fallback');
+      add(
+        'capabilities',
+        caps.ok,
+        caps.ok
+          ? `all ${caps.rows.length} capabilities available${fallbacks.length ? `; fallback for ${fallbacks.map((f) => `${f.capability} (${f.mechanism})`).join(', ')}` : ', all native'}`
+          : `token '${this.token.label}' cannot run this ceremony: ${refusals(caps)}`,
+      );
       for (const c of preflightExports(this.plan, this.loaded, {
         rootAlgorithm: this.plan.key.algorithm as RootKey['algorithm'],
         mechanisms: this.mechanisms,
@@ -189,6 +207,15 @@ export class Ceremony {
     return { ok, checks, token: this.token };
   }
 
+  /** The plan's hsm.initArgs, or --module-args; a reviewed plan is not overridden from the command line. */
+  private initArgs(): string | undefined {
+    const fromPlan = this.plan.hsm.initArgs;
+    const fromCli = this.opts.moduleArgs;
+    if (fromPlan !== undefined && fromCli !== undefined && fromPlan !== fromCli)
+      throw new UsageError('--module-args differs from the plan\'s hsm.initArgs; the reviewed plan decides: drop --module-args or fix the plan');
+    return fromPlan ?? fromCli;
+  }
+
   /** Throws the first failed preflight check as a one-line error. */
   static assertPreflight(report: PreflightReport): void {
     const bad = report.checks.find((c) => !c.ok);
@@ -201,7 +228,8 @@ export class Ceremony {
     if (!this.module || !this.token) throw new OperationError('preflight has not found the token');
     if (this.session) return this.loginChecks;
     try {
-      this.session = this.module.login({ serial: this.token.serialNumber }, pin);
+      // The token preflight chose, and no other: label, serial and slot of this process's module.
+      this.session = this.module.login(exactSelector(this.token), pin);
     } catch (err) {
       if (this.writer && err instanceof KeyriteError) this.record('exception.recorded', { text: `login failed: ${err.message}`, step: 'login' });
       if (!this.writer) addAdvice(err, stopAdvice(err, { bundleDir: this.bundleDir, tokenLabel: this.token.label, keysAnnounced: false, bundleExists: false }));
@@ -213,9 +241,13 @@ export class Ceremony {
       checks.push({ name: `label '${label}' free`, ok: found.length === 0, detail: found.length ? `token '${this.token.label}' already has ${found.length} object(s) labelled '${label}'` : 'no object on the token has this label' });
     }
     const alg = this.plan.key.algorithm as RootKey['algorithm'];
-    const wrappable = probeWrappable(this.session, alg);
-    checks.push({ name: 'root can be wrapped', ok: wrappable, detail: wrappable ? `the token wraps ${alg} keys with RFC 5649` : `token '${this.token.label}' cannot wrap ${alg} keys, so the backup (and any export) is impossible; choose another algorithm or token` });
     this.kwp = kwpSelfTest(this.session);
+    // Throwaway session objects prove what the mechanism list promised, before any token object exists.
+    const proof = proveCapabilities(this.session, alg, this.capabilities!);
+    checks.push(...proof.checks);
+    this.quirks = proof.quirks;
+    if (proof.quirks.length)
+      checks.push({ name: 'attribute quirks', ok: true, detail: proof.quirks.map((q) => `CKA_${q.attribute === 'local' ? 'LOCAL' : q.attribute === 'alwaysSensitive' ? 'ALWAYS_SENSITIVE' : 'NEVER_EXTRACTABLE'} ${q.reported === 'unreported' ? 'not reported' : 'reported false'} on a ${q.provenOn}`).join('; ') });
     checks.push({ name: 'RFC 5649 self-test', ok: this.kwp.ok, detail: `${this.kwp.info.mechanism}${this.kwp.info.zeroPadsInput ? ' (token zero-pads its input first)' : ''}: ${this.kwp.ok ? 'matches the software result' : 'does NOT match the software result'}` });
     if (this.plan.exports.length) {
       // Now that the token can be asked, the exports' needs are checked against what it really does.
@@ -279,9 +311,10 @@ export class Ceremony {
     });
     const m = this.module!.info;
     this.record('hsm.selected', {
-      module: { path: m.path, sha256: m.sha256, manufacturer: m.manufacturer, library: m.library, libraryVersion: m.libraryVersion, cryptokiVersion: m.cryptokiVersion },
-      token: { label: this.token!.label, manufacturer: this.token!.manufacturer, model: this.token!.model, serialNumber: this.token!.serialNumber, firmware: this.token!.firmware, flags: this.token!.flags },
+      module: { path: m.path, sha256: m.sha256, manufacturer: m.manufacturer, library: m.library, libraryVersion: m.libraryVersion, cryptokiVersion: m.cryptokiVersion, ...(m.initArgs !== undefined ? { initArgs: m.initArgs } : {}) },
+      token: { label: this.token!.label, manufacturer: this.token!.manufacturer, model: this.token!.model, serialNumber: this.token!.serialNumber, firmware: this.token!.firmware, flags: this.token!.flags, slotId: this.token!.slotId, selectedBy: this.selectedBy ?? 'label' },
       mechanisms: judgeMechanisms(this.mechanisms, this.plan.key.algorithm as RootKey['algorithm']),
+      capabilities: this.capabilities?.rows.map((r) => ({ ...r })) ?? [],
     });
     this.record('preflight.passed', { checks: this.preflightChecks });
     if (this.session) this.recordLogin();
@@ -334,12 +367,13 @@ export class Ceremony {
     const s = this.sess;
     this.step = 'signer';
     const signerId = s.random(16);
-    this.record('key.generating', { role: 'signer', label: this.signerLabel(), id: signerId.toString('hex'), algorithm: 'ec-p384' });
-    const signer = s.generateSignerKey(this.signerLabel(), signerId);
+    const signerAlg = this.capabilities?.signer ?? 'ec-p384';
+    this.record('key.generating', { role: 'signer', label: this.signerLabel(), id: signerId.toString('hex'), algorithm: signerAlg });
+    const signer = s.generateSignerKey(this.signerLabel(), signerId, signerAlg);
     const signerSpki = s.publicKeySpki(signer.publicKey ?? signer.key);
     const keyid = keyidOf(signerSpki);
     const signerAttrs = s.readAttributes(signer.key);
-    const signerProblems = attributeChecks(signerAttrs, { label: this.signerLabel(), idHex: signerId.toString('hex'), algorithm: 'ec-p384', extractable: false });
+    const signerProblems = attributeChecks(signerAttrs, { label: this.signerLabel(), idHex: signerId.toString('hex'), algorithm: signerAlg, extractable: false, quirks: this.quirks });
     if (signerProblems.some((c) => !c.ok)) this.fail('signer', `signer key attributes: ${signerProblems.find((c) => !c.ok)!.detail}`);
     writeNewFile(path.join(this.bundleDir, 'keys', `${keyid}.pub.pem`), toPem(signerSpki));
     this.signer = { ...signer, spki: signerSpki, keyid };
@@ -370,7 +404,7 @@ export class Ceremony {
     };
 
     this.step = 'verification';
-    const checks = attributeChecks(attrs, { label: this.plan.key.label, idHex: rootId.toString('hex'), algorithm: alg, extractable: true });
+    const checks = attributeChecks(attrs, { label: this.plan.key.label, idHex: rootId.toString('hex'), algorithm: alg, extractable: true, quirks: this.quirks });
     const scheme = rootSignatureScheme(alg);
     if (scheme && spki) {
       const msg = pae(DSSE_KEYCHECK_TYPE, Buffer.from(JSON.stringify({ ceremonyId: this.plan.id, purpose: 'key-verification', nonce: s.random(16).toString('hex') })));
@@ -378,7 +412,7 @@ export class Ceremony {
       const ok = verifySignature(spki, msg, sig);
       checks.push({ name: 'signature', ok, detail: ok ? `${scheme} signature over a domain-separated message verifies with the public key` : `${scheme} signature does not verify with the public key` });
     } else {
-      checks.push({ name: 'kcv', ok: /^[0-9a-f]{6}$/.test(kcv ?? ''), detail: `key check value ${kcv} computed in the token with AES-CMAC` });
+      checks.push({ name: 'kcv', ok: /^[0-9a-f]{6}$/.test(kcv ?? ''), detail: `key check value ${kcv} computed in the token with ${this.capabilities?.kcv === 'ecb' ? 'AES-CMAC from two AES-ECB encryptions (no CKM_AES_CMAC)' : 'AES-CMAC'}` });
     }
     this.record('key.verified', { checks });
     const bad = checks.find((c) => !c.ok);
@@ -623,14 +657,14 @@ export class Ceremony {
     this.step = 'signing';
     // The signer must still answer before the transcript is closed: a token lost here is recorded
     // as an abort, not left as a 'completed' transcript that can never be signed.
-    s.sign(this.signer!.key, SIGNER_SCHEME, pae(DSSE_KEYCHECK_TYPE, Buffer.from(JSON.stringify({ ceremonyId: this.plan.id, purpose: 'signer-check', nonce: s.random(16).toString('hex') }))));
+    s.sign(this.signer!.key, signerSchemeOf(this.signer!.spki), pae(DSSE_KEYCHECK_TYPE, Buffer.from(JSON.stringify({ ceremonyId: this.plan.id, purpose: 'signer-check', nonce: s.random(16).toString('hex') }))));
     const w = this.writer!;
     this.record('ceremony.completed', { chainHead: w.head, eventCount: w.count });
     w.close();
     writeNewFile(path.join(this.bundleDir, 'report.html'), renderReport(this.events, { plan: this.plan }));
 
     const signers: EnvelopeSigner[] = [
-      { role: 'ceremony', spki: this.signer!.spki, sign: (msg) => s.sign(this.signer!.key, SIGNER_SCHEME, msg) },
+      { role: 'ceremony', spki: this.signer!.spki, sign: (msg) => s.sign(this.signer!.key, signerSchemeOf(this.signer!.spki), msg) },
     ];
     const scheme = rootSignatureScheme(this.plan.key.algorithm as RootKey['algorithm']);
     if (scheme && this.root!.spki) signers.push({ role: 'root', spki: this.root!.spki, sign: (msg) => s.sign(this.root!.key, scheme, msg) });

@@ -41,6 +41,10 @@ export const planSchema = z.strictObject({
     module: nonEmpty,
     tokenLabel: nonEmpty.optional(),
     tokenSerial: nonEmpty.optional(),
+    /** Only where label and serial both repeat (NSS, tpm2-pkcs11): the decimal slot id hsm list shows. */
+    slot: z.number().int().min(0).optional(),
+    /** C_Initialize reserved string, e.g. NSS softoken's "configdir='sql:DIR' certPrefix='' keyPrefix='' secmod='secmod.db' flags=". */
+    initArgs: z.string().max(4096, 'must be at most 4096 characters').optional(),
   }),
   key: z.strictObject({
     label: z.string().min(1, 'must not be empty').max(64, 'must be at most 64 characters'),
@@ -134,7 +138,8 @@ export function checkPlanObject(
   if (admins !== 1) add('participants', `must have exactly one administrator (found ${admins})`);
   if (!plan.participants.some((p) => p.role === 'witness')) add('participants', 'must have at least one witness');
 
-  if (!plan.hsm.tokenLabel && !plan.hsm.tokenSerial) add('hsm', 'needs tokenLabel or tokenSerial to find the token');
+  if (!plan.hsm.tokenLabel)
+    add('hsm.tokenLabel', plan.hsm.tokenSerial ? 'is required: a token is never picked by serial alone (several modules give every token the same serial)' : 'is required to find the token');
   // The HSM module is a system library (/usr/lib/...), loaded, never copied into the bundle: an
   // absolute path (and a distribution's symlinks to it) is fine, and its SHA-256 is recorded at
   // preflight. A relative module path follows the plan's path rule like every other path.

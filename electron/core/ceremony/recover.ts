@@ -19,8 +19,8 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { KeyriteError, OperationError, UsageError } from '../errors.ts';
-import { endSession, HsmError, judgeMechanisms, openModule } from '../hsm/index.ts';
-import type { HsmModule, HsmSession, KeyAttributes, KeyRef, RootKey, TokenInfo } from '../hsm/types.ts';
+import { endSession, exactSelector, HsmError, judgeMechanisms, openModule, selectOn } from '../hsm/index.ts';
+import type { HsmModule, HsmSession, KeyAttributes, KeyRef, ModuleOptions, RootKey, TokenInfo, TokenSelectedBy } from '../hsm/types.ts';
 import { ShareCollector } from '../shares/index.ts';
 import { keyidOf, pae, RECOVERIES_DIR, RECOVERY_PREDICATE_TYPE, signBundle, verifySignature, type EnvelopeSigner } from '../transcript/dsse.ts';
 import type { EventData, EventType, TranscriptEvent } from '../transcript/events.ts';
@@ -29,9 +29,12 @@ import { makeNewDir, toPem, writeNewFile } from '../util/files.ts';
 import { APP_NAME, APP_VERSION } from '../version.ts';
 import { runningCode } from '../code.ts';
 import { hostRecord } from './host.ts';
-import { attributeChecks, flagCheck, keyIdentity, rootSignatureScheme, sealProblem, SIGNER_SCHEME } from './key-checks.ts';
+import { attributeChecks, flagCheck, keyIdentity, rootSignatureScheme, sealProblem, signerSchemeOf } from './key-checks.ts';
 import { loadRecoveryBundle, type BundleVerification, type RecoveryBundle } from './recovery-bundle.ts';
 import { aesKcvSoftware } from './recovery-kcv.ts';
+import { describeDiffs, enforceUsage, wantedUsage } from './usage-flags.ts';
+import { judgeCapabilities, refusals } from '../hsm/capabilities.ts';
+import { proveCapabilities, type AttributeQuirk } from '../hsm/capability-probe.ts';
 
 export type { BundleVerification } from './recovery-bundle.ts';
 
@@ -44,6 +47,12 @@ export interface RecoveryOpenOptions {
   module: string;
   tokenLabel: string;
   tokenSerial?: string;
+  /** Decimal slot id, only where label and serial both repeat. */
+  tokenSlot?: string;
+  /** C_Initialize reserved string (--module-args), e.g. for NSS softoken. */
+  moduleArgs?: string;
+  /** Replaces core/hsm's openModule (tests of tokens that misbehave). */
+  openModule?: (path: string, opts?: ModuleOptions) => HsmModule;
   /** Label for the restored key; default: the ceremony's label. */
   label?: string;
   /** Go ahead on a bundle that does not verify; recorded in the recovery transcript. */
@@ -133,6 +142,10 @@ export class Recovery {
   private step = 'shares';
   private created: KeyRef[] = [];
   private finished = false;
+  /** Provenance attributes the target token reports wrongly on its own keys (proven at restore, before anything is made). */
+  private quirks: AttributeQuirk[] = [];
+  /** How the target token was told apart (hsm.selected). */
+  selectedBy: TokenSelectedBy = 'label';
 
   private constructor(bundle: RecoveryBundle, module: HsmModule, token: TokenInfo, opts: RecoveryOpenOptions) {
     this.bundle = bundle;
@@ -162,10 +175,12 @@ export class Recovery {
     if (opts.label !== undefined && opts.label.trim() === '') throw new UsageError('recover: --label must not be empty');
     const bundle = loadRecoveryBundle(opts.bundle, { forceUnverified: opts.forceUnverified });
     if (!existsSync(opts.module)) throw new UsageError(`PKCS#11 module ${opts.module} does not exist`);
-    const module = openModule(opts.module);
+    const module = (opts.openModule ?? openModule)(opts.module, { initArgs: opts.moduleArgs });
     try {
-      const token = module.findToken({ label: opts.tokenLabel, serial: opts.tokenSerial });
-      return new Recovery(bundle, module, token, opts);
+      const { token, selectedBy } = selectOn(module, { label: opts.tokenLabel, serial: opts.tokenSerial, slotId: opts.tokenSlot });
+      const rec = new Recovery(bundle, module, token, opts);
+      rec.selectedBy = selectedBy;
+      return rec;
     } catch (err) {
       module.close();
       throw err;
@@ -248,7 +263,7 @@ export class Recovery {
     if (this.finished) throw new OperationError('this recovery is over; start a new one');
     if (!this.module) throw new OperationError('this recovery was closed');
     if (this.session) return;
-    const session = this.module.login({ serial: this.info.token.serialNumber }, pin);
+    const session = this.module.login(exactSelector(this.info.token), pin);
     try {
       this.refuseIfTaken(session);
     } catch (err) {
@@ -267,10 +282,9 @@ export class Recovery {
     if (this.finished) throw new OperationError('this recovery is over; start a new one');
     if (!this.module) throw new OperationError('this recovery was closed');
     this.checkBackupKey(passphrase);
-    const token = this.info.token;
     // A wrong PIN or a taken label leaves the checked backup key in memory, so the team can try
     // again without entering the shares again; close() wipes it.
-    const session = this.session ?? this.module.login({ serial: token.serialNumber }, pin);
+    const session = this.session ?? this.module.login(exactSelector(this.info.token), pin);
     this.session = session;
     try {
       this.refuseIfTaken(session);
@@ -305,6 +319,14 @@ export class Recovery {
       throw new OperationError(`${tok} already has an object with the root's CKA_ID ${this.bundle.key.id} (labelled '${byId[0].label}'); nothing was changed`);
     if (!s.kwpMechanism())
       throw new HsmError('mechanism-missing', `${tok} has neither CKM_AES_KEY_WRAP_KWP nor CKM_AES_KEY_WRAP_PAD, so it cannot unwrap the backup (RFC 5649); nothing was changed`);
+    // The same proofs as a ceremony's login, with throwaway session objects: this token must unwrap the root's kind of key.
+    const alg = this.bundle.key.algorithm;
+    const caps = judgeCapabilities(this.module!.mechanisms(exactSelector(this.info.token)), alg);
+    if (!caps.ok) throw new HsmError('mechanism-missing', `${tok} cannot take this recovery: ${refusals(caps)}; nothing was changed`);
+    const proof = proveCapabilities(s, alg, caps);
+    const failed = proof.checks.find((c) => !c.ok);
+    if (failed) throw new HsmError('refused', `${tok} cannot take this recovery: ${failed.name}: ${failed.detail}; nothing was changed`);
+    this.quirks = proof.quirks;
   }
 
   private record<T extends EventType>(type: T, data: EventData[T], actor = 'system'): TranscriptEvent {
@@ -337,9 +359,10 @@ export class Recovery {
     });
     const m = this.module!.info;
     this.record('hsm.selected', {
-      module: { path: m.path, sha256: m.sha256, manufacturer: m.manufacturer, library: m.library, libraryVersion: m.libraryVersion, cryptokiVersion: m.cryptokiVersion },
-      token: { label: t.label, manufacturer: t.manufacturer, model: t.model, serialNumber: t.serialNumber, firmware: t.firmware, flags: t.flags },
-      mechanisms: judgeMechanisms(this.module!.mechanisms({ serial: t.serialNumber }), this.bundle.key.algorithm),
+      module: { path: m.path, sha256: m.sha256, manufacturer: m.manufacturer, library: m.library, libraryVersion: m.libraryVersion, cryptokiVersion: m.cryptokiVersion, ...(m.initArgs !== undefined ? { initArgs: m.initArgs } : {}) },
+      token: { label: t.label, manufacturer: t.manufacturer, model: t.model, serialNumber: t.serialNumber, firmware: t.firmware, flags: t.flags, slotId: t.slotId, selectedBy: this.selectedBy },
+      mechanisms: judgeMechanisms(this.module!.mechanisms(exactSelector(t)), this.bundle.key.algorithm),
+      capabilities: judgeCapabilities(this.module!.mechanisms(exactSelector(t)), this.bundle.key.algorithm, { tokenFlags: t.flags }).rows,
     });
     this.record('hsm.logged-in', { tokenLabel: t.label, tokenSerial: s.token.serialNumber });
     for (const u of this.used) {
@@ -370,10 +393,19 @@ export class Recovery {
     this.record('recovery.kek-destroyed', {});
 
     this.step = 'verification';
+    // Usage flags exactly the ceremony's, corrected where the token ignored the template, else refused (and removed by abort()).
+    const corrected = enforceUsage(s, root.key, wantedUsage(key.attributes as Partial<KeyAttributes> | undefined, alg));
     const attrs = s.readAttributes(root.key);
     const { kcv, spki, fields } = keyIdentity(s, root);
     const data: EventData['key.recovered'] = { label, id: key.id, algorithm: alg, token: { label: t.label, serialNumber: t.serialNumber }, attributes: { ...attrs }, ...fields };
     const checks = recoveredAttributeChecks(attrs, { label, idHex: key.id, algorithm: alg });
+    checks.push({
+      name: 'usage flags',
+      ok: true,
+      detail: corrected.length
+        ? `the token ignored the unwrap template for ${describeDiffs(corrected)}; corrected with C_SetAttributeValue and read back equal to the ceremony's`
+        : "every usage flag (sign, verify, encrypt, decrypt, wrap, unwrap, derive) equals the ceremony's",
+    });
     const scheme = rootSignatureScheme(alg);
     if (alg === 'aes-256') {
       const ok = kcv === key.kcv;
@@ -409,19 +441,20 @@ export class Recovery {
     this.step = 'signer';
     const signerLabel = `keyrite-recovery-signer:${this.bundle.ceremonyId}:${path.basename(this.dir!)}`;
     const signerId = s.random(16);
-    this.record('key.generating', { role: 'signer', label: signerLabel, id: signerId.toString('hex'), algorithm: 'ec-p384' });
-    const signer = s.generateSignerKey(signerLabel, signerId);
+    const signerAlg = judgeCapabilities(this.module!.mechanisms(exactSelector(t)), alg).signer ?? 'ec-p384';
+    this.record('key.generating', { role: 'signer', label: signerLabel, id: signerId.toString('hex'), algorithm: signerAlg });
+    const signer = s.generateSignerKey(signerLabel, signerId, signerAlg);
     this.created.push(signer.key);
     if (signer.publicKey) this.created.push(signer.publicKey);
     const signerSpki = s.publicKeySpki(signer.publicKey ?? signer.key);
     const signerAttrs = s.readAttributes(signer.key);
-    const signerBad = attributeChecks(signerAttrs, { label: signerLabel, idHex: signerId.toString('hex'), algorithm: 'ec-p384', extractable: false }).find((c) => !c.ok);
+    const signerBad = attributeChecks(signerAttrs, { label: signerLabel, idHex: signerId.toString('hex'), algorithm: signerAlg, extractable: false, quirks: this.quirks }).find((c) => !c.ok);
     if (signerBad) throw new OperationError(`recovery signer key attributes: ${signerBad.detail}`);
     const keyid = keyidOf(signerSpki);
     writeNewFile(path.join(this.dir!, 'keys', `${keyid}.pub.pem`), toPem(signerSpki));
     this.record('signer.generated', { role: 'ceremony', label: signerLabel, id: signerId.toString('hex'), keyid, spki: signerSpki.toString('base64'), attributes: { ...signerAttrs } });
 
-    const signers: EnvelopeSigner[] = [{ role: 'ceremony', spki: signerSpki, sign: (m) => s.sign(signer.key, SIGNER_SCHEME, m) }];
+    const signers: EnvelopeSigner[] = [{ role: 'ceremony', spki: signerSpki, sign: (m) => s.sign(signer.key, signerSchemeOf(signerSpki), m) }];
     if (scheme && spki) {
       writeNewFile(path.join(this.dir!, 'keys', `${keyidOf(spki)}.pub.pem`), toPem(spki));
       signers.push({ role: 'root', spki, sign: (m) => s.sign(root.key, scheme, m) });

@@ -10,7 +10,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { KeyriteError, OperationError, UsageError } from '../errors.ts';
 import { openModule as realOpenModule } from '../hsm/module.ts';
-import type { HsmModule, HsmSession, KeyRef, RootAlgorithm } from '../hsm/types.ts';
+import type { HsmModule, HsmSession, KeyRef, ModuleOptions, RootAlgorithm, TokenSelectedBy } from '../hsm/types.ts';
+import { exactSelector, HsmError, selectOn, selectorOf } from '../hsm/index.ts';
 import { renderReport } from '../sheets/index.ts';
 import { sha256Hex } from '../transcript/chain.ts';
 import {
@@ -27,7 +28,7 @@ import type { TranscriptEvent } from '../transcript/events.ts';
 // verify's envelope checks are the only ones an unsigned bundle may fail; any other failure is damage.
 import { ENVELOPE_CHECKS, verifyBundle } from '../verify/index.ts';
 import { writeNewFile } from '../util/files.ts';
-import { rootSignatureScheme, SIGNER_SCHEME } from './key-checks.ts';
+import { rootSignatureScheme, signerSchemeOf } from './key-checks.ts';
 import { planSchema } from './plan.ts';
 import { ceremonyPredicate } from './statement.ts';
 import { readCeremonyJournal } from './status.ts';
@@ -37,8 +38,10 @@ export interface SignOptions {
   pin: () => Promise<string>;
   /** Module file to use instead of the one hsm.selected names (another machine). */
   modulePath?: string;
+  /** C_Initialize arguments instead of the ones hsm.selected recorded (--module-args). */
+  moduleArgs?: string;
   /** Replaces core/hsm's openModule (fault-injection tests). */
-  openModule?: (path: string) => HsmModule;
+  openModule?: (path: string, opts?: ModuleOptions) => HsmModule;
 }
 
 export interface SignResult {
@@ -160,7 +163,8 @@ export async function signCompletedCeremony(bundleDir: string, opts: SignOptions
     throw new OperationError(`${reportFile} is not the report this transcript renders (a write cut short?); move it out of the bundle and run \`keyrite ceremony sign\` again to write it afresh`);
 
   const sel = events.find((e) => e.type === 'hsm.selected');
-  const tok = (sel?.data.token ?? {}) as { label?: string; serialNumber?: string };
+  const tok = (sel?.data.token ?? {}) as { label?: string; serialNumber?: string; slotId?: string; selectedBy?: TokenSelectedBy };
+  const initArgs = opts.moduleArgs ?? (sel?.data.module as { initArgs?: string } | undefined)?.initArgs;
   const modulePath = opts.modulePath ?? str((sel?.data.module as { path?: string } | undefined)?.path);
   if (!sel || !tok.serialNumber || !modulePath) throw new OperationError(`ceremony '${id}': the transcript names no token (hsm.selected)`);
   const tokenName = `token '${str(tok.label)}' (serial ${tok.serialNumber})`;
@@ -169,13 +173,19 @@ export async function signCompletedCeremony(bundleDir: string, opts: SignOptions
   let module: HsmModule | undefined;
   let session: HsmSession | undefined;
   try {
-    module = (opts.openModule ?? realOpenModule)(modulePath);
-    if (!module.tokens().some((t) => t.serialNumber === tok.serialNumber))
-      throw new OperationError(`${tokenName} is not in module ${modulePath}: insert it (or give --module PATH), then run \`keyrite ceremony sign\` again`);
-    session = module.login({ serial: tok.serialNumber }, pin);
+    module = (opts.openModule ?? realOpenModule)(modulePath, { initArgs });
+    let found;
+    try {
+      found = selectOn(module, selectorOf({ label: str(tok.label), serialNumber: tok.serialNumber, slotId: tok.slotId, selectedBy: tok.selectedBy })).token;
+    } catch (err) {
+      if (err instanceof HsmError && err.code === 'token-not-found')
+        throw new OperationError(`${tokenName} is not in module ${modulePath}: insert it (or give --module PATH), then run \`keyrite ceremony sign\` again`, { cause: err });
+      throw err;
+    }
+    session = module.login(exactSelector(found), pin);
     const s = session;
     const signerKey = findRecordedKey(s, signer, tokenName, 'without the ceremony signer this bundle cannot be signed');
-    const signers: EnvelopeSigner[] = [{ role: 'ceremony', spki: signer.spki, sign: (msg) => s.sign(signerKey, SIGNER_SCHEME, msg) }];
+    const signers: EnvelopeSigner[] = [{ role: 'ceremony', spki: signer.spki, sign: (msg) => s.sign(signerKey, signerSchemeOf(signer.spki), msg) }];
     if (root) {
       const rootKey = findRecordedKey(s, root, tokenName, `verify requires the signature of a ${rootInfo.algorithm} root, so this bundle cannot be signed without it`);
       signers.push({ role: 'root', spki: root.spki, sign: (msg) => s.sign(rootKey, root.scheme, msg) });

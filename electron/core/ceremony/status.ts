@@ -10,6 +10,7 @@ import { sha256Hex } from '../transcript/chain.ts';
 import { ENVELOPE_FILE, TRANSCRIPT_FILE } from '../transcript/dsse.ts';
 import type { TranscriptEvent } from '../transcript/events.ts';
 import { readTranscript } from '../transcript/read.ts';
+import type { TokenSelectedBy } from '../hsm/types.ts';
 import { notAKeyriteBundle } from '../util/bundle-dir.ts';
 
 export type PhaseState = 'done' | 'started' | 'failed' | 'not done' | 'not planned';
@@ -43,7 +44,7 @@ export interface CeremonyStatus {
   phases: Phase[];
   keys: AnnouncedKey[];
   /** The token the transcript names (hsm.selected). */
-  token?: { modulePath: string; label: string; serialNumber: string };
+  token?: { modulePath: string; label: string; serialNumber: string; slotId?: string; selectedBy?: TokenSelectedBy; initArgs?: string };
   aborted?: { seq: number; step: string; reason: string };
   /** Whether transcript.dsse.json exists. */
   signed: boolean;
@@ -136,9 +137,11 @@ export function ceremonyStatus(bundleDir: string): CeremonyStatus {
         modulePath: str((sel.data.module as Record<string, unknown>)?.path),
         label: str((sel.data.token as Record<string, unknown>)?.label),
         serialNumber: str((sel.data.token as Record<string, unknown>)?.serialNumber),
+        ...recordedSelection(sel.data as Record<string, unknown>),
       }
     : undefined;
-  if (token) add('token selected', 'done', `token '${token.label}' serial ${token.serialNumber} in ${token.modulePath} (${at(sel!)})`);
+  if (token)
+    add('token selected', 'done', `token '${token.label}' serial ${token.serialNumber}${token.slotId !== undefined ? ` slot ${token.slotId}` : ''} in ${token.modulePath} (${at(sel!)})`);
   else add('token selected', 'not done', '');
   const login = first('hsm.logged-in');
   phase('logged in', login, undefined, () => `logged in to token '${str(login?.data.tokenLabel)}'`);
@@ -265,4 +268,15 @@ export function formatStatus(s: CeremonyStatus): string {
     );
   }
   return out.join('\n') + '\n';
+}
+
+/** Slot, how the token was told apart, and the module's initialisation arguments, as hsm.selected recorded them. */
+function recordedSelection(data: Record<string, unknown>): { slotId?: string; selectedBy?: TokenSelectedBy; initArgs?: string } {
+  const t = (data.token ?? {}) as Record<string, unknown>;
+  const m = (data.module ?? {}) as Record<string, unknown>;
+  const out: { slotId?: string; selectedBy?: TokenSelectedBy; initArgs?: string } = {};
+  if (typeof t.slotId === 'string') out.slotId = t.slotId;
+  if (t.selectedBy === 'label' || t.selectedBy === 'label+serial' || t.selectedBy === 'label+serial+slot') out.selectedBy = t.selectedBy;
+  if (typeof m.initArgs === 'string') out.initArgs = m.initArgs;
+  return out;
 }

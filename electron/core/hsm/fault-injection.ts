@@ -9,7 +9,8 @@
 import pkcs11js from 'pkcs11js';
 import { HsmError } from './errors.ts';
 import { openModule as realOpenModule } from './module.ts';
-import type { HsmModule, HsmSession } from './types.ts';
+import { UNDERLYING_SESSION } from './session.ts';
+import type { HsmModule, HsmSession, ModuleOptions } from './types.ts';
 
 /** The faults a token can show mid-ceremony, with their CKR values (PKCS#11 2.40). */
 export const FAULTS = {
@@ -48,7 +49,7 @@ export interface FaultSpec {
 
 export interface FaultInjector {
   /** Use instead of core/hsm's openModule. */
-  openModule: (path: string) => HsmModule;
+  openModule: (path: string, opts?: ModuleOptions) => HsmModule;
   /** Set once the fault has fired: the C_* function and the layer call it failed. */
   readonly fired: { fn: string; method?: string } | undefined;
   /** C_* calls made through the module so far. */
@@ -143,14 +144,15 @@ export function faultInjector(spec: FaultSpec): FaultInjector {
   const wrapSession = (session: HsmSession): HsmSession =>
     new Proxy(session, {
       get(target, prop, receiver) {
+        if (prop === UNDERLYING_SESSION) return target;
         const value = Reflect.get(target, prop, receiver) as unknown;
         if (typeof value !== 'function' || typeof prop !== 'string') return value;
         return (...args: unknown[]) => layerCall(prop, args, () => (value as (...a: unknown[]) => unknown).apply(target, args));
       },
     });
 
-  const openModule = (path: string): HsmModule => {
-    const real = realOpenModule(path);
+  const openModule = (path: string, opts?: ModuleOptions): HsmModule => {
+    const real = realOpenModule(path, opts);
     // The graphene Module inside core/hsm's module object, and the pkcs11js binding inside it.
     const lib = (real as unknown as { mod?: { lib?: Lib } }).mod?.lib;
     if (!lib) {
@@ -163,6 +165,7 @@ export function faultInjector(spec: FaultSpec): FaultInjector {
       info: real.info,
       tokens: () => real.tokens(),
       findToken: (sel) => real.findToken(sel),
+      selectToken: (sel) => real.selectToken!(sel),
       mechanisms: (sel) => real.mechanisms(sel),
       login: (sel, pin) => wrapSession(layerCall('login', [sel], () => real.login(sel, pin))),
       close: () => {

@@ -8,6 +8,7 @@ import type { HsmSession, KwpInfo, RootAlgorithm } from './types.ts';
 export * from './types.ts';
 export { HsmError, toHsmError, ckrName } from './errors.ts';
 export { openModule, tokenFlagNames } from './module.ts';
+export { selectToken, selectOn, selectorOf, exactSelector } from './select.ts';
 export { judgeMechanisms, mechanismName, CKM, type MechanismNeed } from './mechanisms.ts';
 export { ecdsaRawToDer, algorithmOfSpki, trimDer } from './encoding.ts';
 

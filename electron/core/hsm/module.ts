@@ -5,10 +5,12 @@ import { UsageError } from '../errors.ts';
 import { ckrName, HsmError, pkcs11Call, toHsmError } from './errors.ts';
 import { mechanismFlagNames, mechanismName } from './mechanisms.ts';
 import { GrapheneSession } from './session.ts';
-import type { HsmModule, HsmSession, MechanismInfo, ModuleInfo, TokenInfo, TokenSelector } from './types.ts';
+import { selectToken } from './select.ts';
+import type { HsmModule, HsmSession, MechanismInfo, ModuleInfo, ModuleOptions, TokenInfo, TokenSelectedBy, TokenSelector } from './types.ts';
 
 /** PKCS#11 pads these fields with spaces (and some tokens with NULs). */
 export const trimPadded = (s: string | undefined) => (s ?? '').replace(/[\s\0]+$/, '');
+const CKF_OS_LOCKING_OK = 2;
 const version = (v: { major: number; minor: number } | undefined) => (v ? `${v.major}.${v.minor}` : '');
 
 /** Slot ids are CK_ULONG in a little-endian buffer; shown in decimal only. */
@@ -23,13 +25,6 @@ export function tokenFlagNames(flags: number): string[] {
     if (typeof bit === 'number' && (flags & bit) === bit) out.push(name);
   }
   return out;
-}
-
-function describeSelector(sel: TokenSelector): string {
-  const parts: string[] = [];
-  if (sel.label !== undefined) parts.push(`labelled '${sel.label}'`);
-  if (sel.serial !== undefined) parts.push(`with serial ${sel.serial}`);
-  return parts.join(' ') || '(no label or serial given)';
 }
 
 class GrapheneModule implements HsmModule {
@@ -71,27 +66,20 @@ class GrapheneModule implements HsmModule {
     return this.slotsWithTokens().map((s) => s.info);
   }
 
-  /** Tokens are found by label and/or serial, never by slot index: slot ids change after init-token. */
-  private findSlot(sel: TokenSelector): { slot: graphene.Slot; info: TokenInfo } {
-    if (sel.label === undefined && sel.serial === undefined) throw new UsageError('a token label or serial is required');
+  /** Tokens are found by label, narrowed by serial then slot (select.ts); never by serial alone. */
+  private findSlot(sel: TokenSelector): { slot: graphene.Slot; info: TokenInfo; selectedBy: TokenSelectedBy } {
     const all = this.slotsWithTokens();
-    const matches = all.filter(
-      (s) => (sel.label === undefined || s.info.label === sel.label) && (sel.serial === undefined || s.info.serialNumber === sel.serial),
+    const { token, selectedBy } = selectToken(
+      all.map((s) => s.info),
+      sel,
+      this.info.path,
     );
-    if (matches.length === 0) {
-      const known = all.filter((s) => s.info.label !== '').map((s) => `'${s.info.label}' (${s.info.serialNumber})`);
-      throw new HsmError(
-        'token-not-found',
-        `no token ${describeSelector(sel)} in module ${this.info.path}${known.length ? `; tokens: ${known.join(', ')}` : '; it has no initialised tokens'}`,
-      );
-    }
-    if (matches.length > 1) {
-      throw new HsmError(
-        'token-ambiguous',
-        `${matches.length} tokens are ${describeSelector(sel)} in module ${this.info.path}; give the serial (${matches.map((m) => m.info.serialNumber).join(', ')})`,
-      );
-    }
-    return matches[0];
+    return { ...all.find((s) => s.info === token)!, selectedBy };
+  }
+
+  selectToken(selector: TokenSelector): { token: TokenInfo; selectedBy: TokenSelectedBy } {
+    const { info, selectedBy } = this.findSlot(selector);
+    return { token: info, selectedBy };
   }
 
   findToken(selector: TokenSelector): TokenInfo {
@@ -133,7 +121,7 @@ class GrapheneModule implements HsmModule {
         throw toHsmError(err, ctx);
       }
     }
-    const mechanisms = () => this.mechanisms({ serial: info.serialNumber, label: info.label });
+    const mechanisms = () => this.mechanisms({ label: info.label, serial: info.serialNumber, slotId: info.slotId });
     return new GrapheneSession(session, info, mechanisms);
   }
 
@@ -148,7 +136,7 @@ class GrapheneModule implements HsmModule {
  * A library is loaded and C_Initialize'd once per process however often it is opened: C_Finalize by
  * one user would otherwise close every other user's sessions. The last close() finalises it.
  */
-const loaded = new Map<string, { mod: graphene.Module; users: number }>();
+const loaded = new Map<string, { mod: graphene.Module; users: number; initArgs?: string }>();
 
 function release(mod: graphene.Module): void {
   for (const [key, entry] of loaded) {
@@ -168,10 +156,13 @@ function release(mod: graphene.Module): void {
   }
 }
 
-function load(path: string): graphene.Module {
+function load(path: string, initArgs: string | undefined): graphene.Module {
   const key = realpathSync(path);
   const entry = loaded.get(key);
   if (entry) {
+    // One library, one C_Initialize per process: other parameters would need a C_Finalize under its other users.
+    if (entry.initArgs !== initArgs)
+      throw new HsmError('module-load', `module ${path} is already open in this process with other initialisation arguments; close it first`, { exitCode: 2 });
     entry.users++;
     return entry.mod;
   }
@@ -183,7 +174,8 @@ function load(path: string): graphene.Module {
     throw new HsmError('module-load', `module ${path} is not a PKCS#11 library (${reason})`, { exitCode: 2, cause: err });
   }
   try {
-    mod.initialize();
+    // pkcs11js passes libraryParameters as CK_C_INITIALIZE_ARGS.pReserved (NSS's convention); OS locking as usual.
+    mod.initialize(initArgs !== undefined ? { libraryParameters: initArgs, flags: CKF_OS_LOCKING_OK } : undefined);
   } catch (err) {
     try {
       mod.close();
@@ -191,10 +183,16 @@ function load(path: string): graphene.Module {
       /* nothing to release */
     }
     const ckr = ckrName(err);
-    const hint = /softhsm/i.test(path) ? '; check SOFTHSM2_CONF and its token directory' : '';
+    const hint = /softhsm/i.test(path)
+      ? '; check SOFTHSM2_CONF and its token directory'
+      : ckr === 'CKR_ARGUMENTS_BAD' && initArgs === undefined
+        ? "; this module may need initialisation arguments: give --module-args STRING (plan: hsm.initArgs), e.g. for NSS softoken \"configdir='sql:DIR' certPrefix='' keyPrefix='' secmod='secmod.db' flags=\""
+        : initArgs !== undefined
+          ? '; check the initialisation arguments (--module-args / hsm.initArgs)'
+          : '';
     throw new HsmError('module-load', `module ${path} could not be initialised (${ckr ?? String((err as Error)?.message).split('\n')[0]})${hint}`, { ckr, cause: err });
   }
-  loaded.set(key, { mod, users: 1 });
+  loaded.set(key, { mod, users: 1, initArgs });
   return mod;
 }
 
@@ -203,12 +201,14 @@ function load(path: string): graphene.Module {
  * HsmError 'module-load' (exit 2) when it is not a PKCS#11 library. The SHA-256 is of the file as read
  * just before loading, for the transcript.
  */
-export function openModule(path: string): HsmModule {
+export function openModule(path: string, opts: ModuleOptions = {}): HsmModule {
   if (!existsSync(path) || !statSync(path).isFile()) throw new UsageError(`module ${path}: no such file`);
   const sha256 = createHash('sha256').update(readFileSync(path)).digest('hex');
-  const mod = load(path);
+  const initArgs = opts.initArgs === '' ? undefined : opts.initArgs;
+  const mod = load(path, initArgs);
   const info: ModuleInfo = {
     path,
+    ...(initArgs !== undefined ? { initArgs } : {}),
     sha256,
     manufacturer: trimPadded(mod.manufacturerID),
     library: trimPadded(mod.libraryDescription),

@@ -3,6 +3,9 @@ import * as graphene from 'graphene-pk11';
 import type { ITemplate, MechanismType } from 'graphene-pk11';
 import { HsmError, pkcs11Call, toHsmError, type HsmErrorContext } from './errors.ts';
 import { CKM, mechanismName } from './mechanisms.ts';
+import { kcvPath, rsaSignPath, type SignerAlgorithm } from './capabilities.ts';
+import { kcvFromEcb } from './kcv-ecb.ts';
+import { sha256DigestInfo } from './rsa-digestinfo.ts';
 import {
   curveOfParams,
   ecSpki,
@@ -25,6 +28,7 @@ import {
 } from './templates.ts';
 import type {
   HsmSession,
+  KeyAttributeChanges,
   KeyAttributes,
   KeyRef,
   KwpInfo,
@@ -39,6 +43,9 @@ import type {
 } from './types.ts';
 
 type GKey = graphene.SessionObject;
+
+const CKM_AES_ECB = 0x1081;
+const CKM_RSA_PKCS = 0x0001;
 
 /** Read by number: graphene's names paramsEC/paramsECDSA share CKA_EC_PARAMS, so reading by name misses. */
 const CKA_EC_PARAMS = 0x180;
@@ -67,6 +74,16 @@ const RFC5649_IV = Buffer.from('a65959a6', 'hex');
 function nodeKwp(kek: Buffer, data: Buffer): Buffer {
   const c = createCipheriv('id-aes256-wrap-pad', kek, RFC5649_IV);
   return Buffer.concat([c.update(data), c.final()]);
+}
+
+/** A wrapper around a GrapheneSession (fault injection's Proxy) answers this with the session itself. */
+export const UNDERLYING_SESSION = Symbol.for('keyrite.underlyingSession');
+
+/** The GrapheneSession under any wrapper; throws for sessions not made by openModule. */
+export function underlyingSession(s: HsmSession): GrapheneSession {
+  const inner = (s as unknown as Record<symbol, unknown>)[UNDERLYING_SESSION] ?? s;
+  if (!(inner instanceof GrapheneSession)) throw new HsmError('refused', 'not a session opened by openModule');
+  return inner;
 }
 
 function handleOf(ref: KeyRef): GKey {
@@ -206,10 +223,20 @@ export class GrapheneSession implements HsmSession {
     return this.runKeyGen(rootKeyGen(algorithm, placement), placement, algorithm);
   }
 
-  generateSignerKey(label: string, id: Buffer): RootKey {
+  generateSignerKey(label: string, id: Buffer, algorithm: SignerAlgorithm = 'ec-p384'): RootKey {
     this.refuseExistingLabel(label);
     const placement = { label, id, token: true };
-    return this.runKeyGen(signerKeyGen(placement), placement, 'signer');
+    return { ...this.runKeyGen(signerKeyGen(placement, algorithm), placement, 'signer'), algorithm };
+  }
+
+  /**
+   * A throwaway session object (never on the token) made with the same templates as the real key:
+   * capability-probe.ts proves on it what the ceremony will do. RSA sizes can be smaller (rsaBits).
+   */
+  generateSessionKey(role: 'root' | 'signer', algorithm: RootAlgorithm, label: string, opts: { rsaBits?: number } = {}): RootKey {
+    const placement = { label, id: Buffer.from(label), token: false };
+    if (role === 'signer') return { ...this.runKeyGen(signerKeyGen(placement, algorithm as SignerAlgorithm), placement, 'signer'), algorithm };
+    return this.runKeyGen(rootKeyGen(algorithm, placement, opts), placement, algorithm);
   }
 
   readAttributes(key: KeyRef): KeyAttributes {
@@ -277,6 +304,15 @@ export class GrapheneSession implements HsmSession {
   }
 
   aesKcv(key: KeyRef): string {
+    // Same judgement as the capability table (capabilities.ts): CMAC, else the same CMAC from AES-ECB.
+    if (kcvPath(this.mechanisms()) === 'ecb') {
+      const k = handleOf(key) as graphene.Key;
+      return this.call(
+        `compute the KCV of '${key.label}'`,
+        () => kcvFromEcb((block) => this.session.createCipher({ name: CKM_AES_ECB, params: null }, k).once(block, Buffer.alloc(32)).subarray(0, 16)),
+        'CKM_AES_ECB',
+      );
+    }
     const mac = this.call(
       `compute the KCV of '${key.label}'`,
       () => this.session.createSign({ name: CKM.AES_CMAC, params: null }, handleOf(key) as graphene.Key).once(Buffer.alloc(16)),
@@ -297,6 +333,8 @@ export class GrapheneSession implements HsmSession {
         return ecdsaRawToDer(raw);
       }
       case 'rsa-pkcs1-sha256':
+        if (rsaSignPath(this.mechanisms()) === 'digestinfo')
+          return this.call(operation, () => this.session.createSign({ name: CKM_RSA_PKCS, params: null }, k).once(sha256DigestInfo(data)), 'CKM_RSA_PKCS');
         return this.call(operation, () => this.session.createSign({ name: CKM.SHA256_RSA_PKCS, params: null }, k).once(data), 'CKM_SHA256_RSA_PKCS');
       case 'ed25519':
         return this.call(operation, () => this.session.createSign({ name: CKM.EDDSA, params: null }, k).once(data), 'CKM_EDDSA');
@@ -321,7 +359,8 @@ export class GrapheneSession implements HsmSession {
         value,
         wrap: usage.wrap ?? false,
         unwrap: usage.unwrap ?? false,
-        encrypt: usage.encrypt ?? false,
+        // sign is there for the KCV: where the KCV comes from AES-ECB (no CMAC), that needs encrypt.
+        encrypt: usage.encrypt ?? (usage.sign === true && kcvPath(this.mechanisms()) === 'ecb'),
         decrypt: usage.decrypt ?? false,
         sign: usage.sign ?? false,
         verify: usage.sign ?? false,
@@ -533,9 +572,9 @@ export class GrapheneSession implements HsmSession {
     );
   }
 
-  setAttributes(key: KeyRef, attrs: { extractable?: boolean }): void {
+  setAttributes(key: KeyRef, attrs: KeyAttributeChanges): void {
     const t: ITemplate = {};
-    if (attrs.extractable !== undefined) t.extractable = attrs.extractable;
+    for (const [k, v] of Object.entries(attrs)) if (v !== undefined) t[k] = v;
     if (Object.keys(t).length === 0) return;
     this.call(`change the attributes of '${key.label}'`, () => handleOf(key).setAttribute(t));
   }

@@ -128,27 +128,40 @@ export function rootKeyGen(algorithm: RootAlgorithm, p: Placement, opts: { rsaBi
   };
 }
 
-/** The ceremony signer: EC P-384, never extractable, sign only, not modifiable. */
-export function signerKeyGen(p: Placement): KeyGenPlan {
+/**
+ * The transcript signer: never extractable, sign only, not modifiable. EC P-384 by preference;
+ * P-256 or RSA-3072 where the token has no P-384 (capabilities.ts).
+ */
+export function signerKeyGen(p: Placement, algorithm: 'ec-p384' | 'ec-p256' | 'rsa-3072' = 'ec-p384'): KeyGenPlan {
+  const rsa = algorithm === 'rsa-3072';
+  const privateKey: ITemplate = {
+    class: CKO.PRIVATE_KEY,
+    keyType: rsa ? CKK.RSA : CKK.EC,
+    token: p.token,
+    private: true,
+    sensitive: true,
+    extractable: false,
+    modifiable: false,
+    label: p.label,
+    id: p.id,
+    sign: true,
+    decrypt: false,
+    unwrap: false,
+    derive: false,
+  };
+  if (rsa) {
+    return {
+      mechanism: { name: CKM.RSA_PKCS_KEY_PAIR_GEN, params: null },
+      mechanismName: 'CKM_RSA_PKCS_KEY_PAIR_GEN',
+      publicKey: { ...publicAttrs(p), keyType: CKK.RSA, modulusBits: 3072, publicExponent: RSA_EXPONENT, verify: true, encrypt: false, wrap: false },
+      privateKey,
+    };
+  }
   return {
     mechanism: { name: CKM.EC_KEY_PAIR_GEN, params: null },
     mechanismName: 'CKM_EC_KEY_PAIR_GEN',
-    publicKey: { ...publicAttrs(p), keyType: CKK.EC, paramsEC: EC_PARAMS.p384, verify: true, encrypt: false, wrap: false, derive: false },
-    privateKey: {
-      class: CKO.PRIVATE_KEY,
-      keyType: CKK.EC,
-      token: p.token,
-      private: true,
-      sensitive: true,
-      extractable: false,
-      modifiable: false,
-      label: p.label,
-      id: p.id,
-      sign: true,
-      decrypt: false,
-      unwrap: false,
-      derive: false,
-    },
+    publicKey: { ...publicAttrs(p), keyType: CKK.EC, paramsEC: ecParamsOf(algorithm), verify: true, encrypt: false, wrap: false, derive: false },
+    privateKey,
   };
 }
 

@@ -26,6 +26,8 @@ export type HsmErrorCode =
 
 export interface ModuleInfo {
   path: string;
+  /** The C_Initialize reserved string, when one was given. */
+  initArgs?: string;
   /** Lowercase hex SHA-256 of the module file, as loaded. */
   sha256: string;
   manufacturer: string;
@@ -47,9 +49,21 @@ export interface TokenInfo {
   flags: string[];
 }
 
+/** A token is named by label, narrowed by serial, then by slot (SPEC §2); never by serial alone. */
 export interface TokenSelector {
   label?: string;
   serial?: string;
+  /** Decimal slot id: only where label and serial both repeat (NSS, tpm2-pkcs11). */
+  slotId?: string;
+}
+
+/** What it took to tell the chosen token from the others with the same label (hsm.selected). */
+export type TokenSelectedBy = 'label' | 'label+serial' | 'label+serial+slot';
+
+/** Options of C_Initialize. */
+export interface ModuleOptions {
+  /** The reserved string (pReserved) some modules need, e.g. NSS softoken's "configdir='sql:DIR' ...". */
+  initArgs?: string;
 }
 
 export interface MechanismInfo {
@@ -123,6 +137,13 @@ export interface KeyAttributes {
   ecParams?: string;
 }
 
+/** What C_SetAttributeValue may change: sealing, and usage flags a token ignored in an unwrap template. */
+export type KeyAttributeChanges = Partial<Record<'extractable' | UsageFlag, boolean>>;
+
+/** The usage flags compared after a recovery. */
+export type UsageFlag = 'sign' | 'verify' | 'encrypt' | 'decrypt' | 'wrap' | 'unwrap' | 'derive';
+export const USAGE_FLAGS: readonly UsageFlag[] = ['sign', 'verify', 'encrypt', 'decrypt', 'wrap', 'unwrap', 'derive'];
+
 export type SignatureScheme =
   | 'ecdsa-sha256' // P-256: SHA-256 then CKM_ECDSA, DER output
   | 'ecdsa-sha384' // P-384: SHA-384 in software then CKM_ECDSA (raw r||s), DER output
@@ -143,8 +164,10 @@ export interface KwpInfo {
 export interface HsmModule {
   readonly info: ModuleInfo;
   tokens(): TokenInfo[];
-  /** Exactly one token matching the label and/or serial, else HsmError token-not-found / token-ambiguous. */
+  /** Exactly one token matching the label, serial and slot, else HsmError token-not-found / token-ambiguous. */
   findToken(selector: TokenSelector): TokenInfo;
+  /** findToken, and what it took to tell the token apart (recorded in hsm.selected). */
+  selectToken?(selector: TokenSelector): { token: TokenInfo; selectedBy: TokenSelectedBy };
   mechanisms(token: TokenSelector): MechanismInfo[];
   /** Opens an R/W session on the token and logs in as user. */
   login(token: TokenSelector, pin: string): HsmSession;
@@ -166,8 +189,8 @@ export interface HsmSession {
    * token objects too, with the same label and id.
    */
   generateRootKey(algorithm: RootAlgorithm, label: string, id: Buffer): RootKey;
-  /** The per-ceremony EC P-384 transcript signer: token objects, private key non-extractable, sign only. */
-  generateSignerKey(label: string, id: Buffer): RootKey;
+  /** The per-ceremony transcript signer (EC P-384, or the fallback capabilities.ts chose): token objects, private key non-extractable, sign only. */
+  generateSignerKey(label: string, id: Buffer, algorithm?: 'ec-p384' | 'ec-p256' | 'rsa-3072'): RootKey;
   readAttributes(key: KeyRef): KeyAttributes;
   /** SPKI DER of a public key object (or of the public half of a pair). */
   publicKeySpki(key: KeyRef): Buffer;
@@ -197,8 +220,8 @@ export interface HsmSession {
   hasRsaAesKeyWrap(hash: OaepHash): boolean;
   wrapRsaAesNative(wrappingKey: KeyRef, key: KeyRef, hash: OaepHash): Buffer;
 
-  /** C_SetAttributeValue, e.g. { extractable: false } to seal the root after export. */
-  setAttributes(key: KeyRef, attrs: { extractable?: boolean }): void;
+  /** C_SetAttributeValue, e.g. { extractable: false } to seal the root after export, or usage flags after a recovery. */
+  setAttributes(key: KeyRef, attrs: KeyAttributeChanges): void;
   destroy(key: KeyRef): void;
   /** Destroys every object with this label and id (abort, cleanup); returns how many. */
   destroyObjects(query: { label?: string; idHex?: string }): number;

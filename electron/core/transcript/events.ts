@@ -51,10 +51,14 @@ export interface EventData {
   /** A plan step acknowledged by the participants it names. `method` is "prompt", "app" or "ack-all" (rehearsal). */
   'step.acknowledged': { step: string; text: string; by: string[]; method: string };
   'hsm.selected': {
-    module: { path: string; sha256: string; manufacturer: string; library: string; libraryVersion?: string; cryptokiVersion?: string };
-    token: { label: string; manufacturer: string; model: string; serialNumber: string; firmware: string; flags?: string[] };
+    /** initArgs: the C_Initialize reserved string, when the module needed one (not secret: paths and flags). */
+    module: { path: string; sha256: string; manufacturer: string; library: string; libraryVersion?: string; cryptokiVersion?: string; initArgs?: string };
+    /** slotId and selectedBy: how the token was told apart (label, then serial, then slot); later commands find it the same way. */
+    token: { label: string; manufacturer: string; model: string; serialNumber: string; firmware: string; flags?: string[]; slotId?: string; selectedBy?: 'label' | 'label+serial' | 'label+serial+slot' };
     /** Mechanisms the ceremony needs, each with whether the token offers it. */
     mechanisms: { name: string; type: string; needed: string; present: boolean }[];
+    /** Which path each capability took on this token (capabilities.ts): native, fallback or refused. */
+    capabilities?: { capability: string; path: 'native' | 'fallback' | 'refused'; mechanism: string; detail: string }[];
   };
   /** Preflight results; recorded once the transcript exists. */
   'preflight.passed': { checks: { name: string; ok: boolean; detail: string }[] };

@@ -142,7 +142,10 @@ export function checkEnvelope(ctx: FolderContext, list: Checklist, predicateType
     } catch {
       scheme = 'unknown';
     }
-    if (scheme !== 'ecdsa-sha384') fail(`the ceremony signer ${short(c[0].keyid)} is not an EC P-384 key`);
+    // EC P-384, or the fallback hsm.selected records for a token without it (P-256, RSA >= 3072 bits).
+    const fallback = signerFallbackOf(eventsOf(ctx, 'hsm.selected')[0]?.data);
+    const allowed = scheme === 'ecdsa-sha384' || (fallback && (scheme === 'ecdsa-sha256' || (scheme === 'rsa-pkcs1-sha256' && rsaBits(c[0].key) >= 3072)));
+    if (!allowed) fail(`the ceremony signer ${short(c[0].keyid)} is not an EC P-384 key${fallback ? ', nor the P-256 or RSA-3072 fallback hsm.selected records' : ''}`);
     const gen = eventsOf(ctx, 'signer.generated');
     if (gen.length === 0) fail('no signer.generated event records the ceremony signer');
     if (gen.length > 1) fail(`signer.generated appears ${gen.length} times; expected once`);
@@ -151,7 +154,8 @@ export function checkEnvelope(ctx: FolderContext, list: Checklist, predicateType
     if (g.data.keyid !== c[0].keyid || !spkiOk) {
       fail(`the ceremony signer ${short(c[0].keyid)} is not the key signer.generated recorded (seq ${g.seq}, ${short(String(g.data.keyid))})`);
     }
-    return `ceremony signer ${c[0].keyid} (EC P-384), recorded by signer.generated (seq ${g.seq}), signed`;
+    const kind = scheme === 'ecdsa-sha384' ? 'EC P-384' : scheme === 'ecdsa-sha256' ? 'EC P-256, the fallback hsm.selected records' : 'RSA, the fallback hsm.selected records';
+    return `ceremony signer ${c[0].keyid} (${kind}), recorded by signer.generated (seq ${g.seq}), signed`;
   });
 
   /**
@@ -268,4 +272,14 @@ function parseStatement(payload: Buffer, predicateType: string, where: string): 
       raw: pr,
     },
   };
+}
+
+/** Whether hsm.selected records that the token had no usable EC P-384, so the signer took a fallback (core/hsm/capabilities.ts). */
+function signerFallbackOf(data: unknown): boolean {
+  const caps = (data as { capabilities?: unknown } | undefined)?.capabilities;
+  return Array.isArray(caps) && caps.some((r) => isObject(r) && r.capability === 'signer' && r.path === 'fallback');
+}
+
+function rsaBits(key: KeyObject): number {
+  return key.asymmetricKeyType === 'rsa' ? (key.asymmetricKeyDetails?.modulusLength ?? 0) : 0;
 }
