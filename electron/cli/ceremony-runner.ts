@@ -143,25 +143,35 @@ export async function runHeadlessCeremony(opts: HeadlessRunOptions, io: CliIO): 
   // Signals to the process become a recorded stop (docs/decisions.md, "On the day, at the terminal").
   const stops = io.watchStops?.();
   const checkStop = () => stops?.check();
+  // A stop before the bundle exists has nowhere to be recorded: it says so.
+  const notBegun = (err: unknown) => {
+    try {
+      checkStop();
+    } catch (stop) {
+      if (stop === err) return new OperationError(`${(err as Error).message} before the ceremony began; no bundle was created, so there is nothing to record it in`);
+    }
+    return err;
+  };
   try {
     const report = ceremony.preflight();
     Ceremony.assertPreflight(report);
     log(`preflight passed: token '${report.token!.label}' (serial ${report.token!.serialNumber})`);
     const admin = plan.participants.find((p) => p.role === 'administrator')!.id;
-    const networkAck = await acknowledgeNetwork(opts, io, admin, log);
-    const pin = await readPin();
-    ceremony.login(pin);
+    let networkAck: string | undefined;
     let passphrase: string | undefined;
-    if (plan.backup.passphrase) {
-      passphrase = await readPassphrase!();
-      // Typed: asked twice, since a typo would bind every share to a passphrase nobody knows.
-      if (!opts.passphraseEnv && (await io.promptSecret('SLIP-39 passphrase again: ')) !== passphrase)
-        throw new UsageError('the two passphrases differ; nothing was created, start again');
-    }
     try {
+      networkAck = await acknowledgeNetwork(opts, io, admin, log);
+      const pin = await readPin();
+      ceremony.login(pin);
+      if (plan.backup.passphrase) {
+        passphrase = await readPassphrase!();
+        // Typed: asked twice, since a typo would bind every share to a passphrase nobody knows.
+        if (!opts.passphraseEnv && (await io.promptSecret('SLIP-39 passphrase again: ')) !== passphrase)
+          throw new UsageError('the two passphrases differ; nothing was created, start again');
+      }
       checkStop();
     } catch (err) {
-      throw new OperationError(`${(err as Error).message} before the ceremony began; no bundle was created, so there is nothing to record it in`);
+      throw notBegun(err);
     }
     ceremony.begin();
     log(`bundle: ${ceremony.bundleDir}`);

@@ -5,7 +5,8 @@ process supervisor would. Prints what the terminal showed, then a line
 hung (then it kills what is left and exits 3).
 Usage: tty-stop.py SIGNAL WHERE PIN -- COMMAND...
   SIGNAL  INT | TERM
-  WHERE   step (the step acknowledgement) | words (the first custodian's word prompt)
+  WHERE   pin (the PIN prompt, before the bundle exists) | step (the step acknowledgement) |
+          words (the first custodian's word prompt)
 The signal goes to the process started (node itself, or `npx`, which wraps it)."""
 import os, pty, re, select, signal, sys, time
 
@@ -82,7 +83,25 @@ def leftovers():
             found.append(p)
     return found
 
-before_steps()
+if where == 'pin':
+    # Only the network acknowledgement (if this machine is online); the signal comes at the PIN prompt.
+    end = time.time() + 90
+    while time.time() < end and not re.search(rb'PIN for token [^:]*: ', buf):
+        m = re.search(rb'type "connected"[^:]*: ', buf)
+        if m:
+            buf = buf[:m.start()] + b'<answered>' + buf[m.end():]
+            os.write(fd, b'connected\n')
+            continue
+        if select.select([fd], [], [], 0.5)[0]:
+            try:
+                d = os.read(fd, 4096)
+            except OSError:
+                break
+            if not d:
+                break
+            buf += d
+else:
+    before_steps()
 if where == 'words':
     buf = buf.replace(b'to record one): ', b'<asked>', 1)
     os.write(fd, b'yes\n')

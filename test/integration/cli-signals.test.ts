@@ -6,7 +6,7 @@
  * that nothing could be recorded.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ceremonyStatus, formatStatus } from '../../electron/core/ceremony/status.ts';
@@ -19,7 +19,7 @@ beforeAll(() => {
 });
 afterAll(() => env.sandbox.dispose());
 
-function stopRun(id: string, signal: 'INT' | 'TERM', where: 'step' | 'words', via: 'node' | 'npx') {
+function stopRun(id: string, signal: 'INT' | 'TERM', where: 'pin' | 'step' | 'words', via: 'node' | 'npx') {
   const plan = writePlan(env, { id, algorithm: 'ec-p256' });
   const out = path.join(env.work, `out-${id}`);
   const sheets = path.join(env.work, `sheets-${id}`);
@@ -61,6 +61,14 @@ describe('a signal at a prompt is a recorded stop', () => {
     expect(aborted.type).toBe('ceremony.aborted');
     expect(aborted.data.reason).toContain('stopped by SIGINT');
     expect(aborted.data.step).toBe('steps');
+  }, 180_000);
+
+  it('kill -TERM at the PIN prompt, before the bundle exists: says plainly that nothing could be recorded', () => {
+    const { screen } = stopRun('sig-pin', 'TERM', 'pin', 'node');
+    expect(screen).toContain('SIGTERM received');
+    expect(screen).toMatch(/keyrite: error: stopped by SIGTERM sent to the keyrite process before the ceremony began; no bundle was created, so there is nothing to record it in/);
+    expect(screen).toMatch(/STOPPED exit=1 leftover=\n/);
+    expect(existsSync(path.join(env.work, 'out-sig-pin', 'sig-pin'))).toBe(false);
   }, 180_000);
 
   it('SIGINT to the npx wrapper: the prompt does not hang, the abort is recorded, no process is left', () => {
