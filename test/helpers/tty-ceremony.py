@@ -11,7 +11,7 @@ bin_, plan, out, sheets, pin = sys.argv[1:6]
 pid, fd = pty.fork()
 if pid == 0:
     os.execv('/usr/bin/env',
-             ['env', 'node', bin_, 'ceremony', 'run', '--plan', plan, '--out', out, '--shares-out', sheets])
+             ['env', 'node', bin_, 'ceremony', 'run', '--rehearsal', '--plan', plan, '--out', out, '--shares-out', sheets])
 buf = b''
 PROMPT = b'type the 33 words of your share: '
 
@@ -93,7 +93,7 @@ for i in range(2000):
         continue
     n, again = int(m.group(1)), m.group(2)
     buf = buf[:m.start()] + b'<' + m.group(0).rstrip(b': ') + b'>' + buf[m.end():]
-    files = files or sorted(glob.glob(os.path.join(sheets, '*.txt')))
+    files = sorted(glob.glob(os.path.join(sheets, '*.txt')))  # written one custodian at a time
     done = buf.count(b'confirmed (typed)')
     words = open(files[done]).read().strip().split()
     if again:

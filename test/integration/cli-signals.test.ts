@@ -23,7 +23,7 @@ function stopRun(id: string, signal: 'INT' | 'TERM', where: 'pin' | 'step' | 'wo
   const plan = writePlan(env, { id, algorithm: 'ec-p256' });
   const out = path.join(env.work, `out-${id}`);
   const sheets = path.join(env.work, `sheets-${id}`);
-  const args = ['ceremony', 'run', '--plan', plan, '--out', out, '--shares-out', sheets];
+  const args = ['ceremony', 'run', '--rehearsal', '--plan', plan, '--out', out, '--shares-out', sheets];
   const cmd = via === 'node' ? ['node', path.resolve('bin/keyrite.mjs'), ...args] : ['npx', '--no-install', 'keyrite', ...args];
   const screen = execFileSync('python3', [path.resolve('test/helpers/tty-stop.py'), signal, where, PIN, '--', ...cmd], {
     env: { ...process.env, SOFTHSM2_CONF: env.sandbox.confPath },

@@ -58,6 +58,8 @@ it('a ceremony typed at a terminal: no echo, check values enforced, typed confir
   const net = events.filter((e) => e.type === 'exception.recorded' && e.data.step === 'network');
   expect(net).toHaveLength(live.length ? 1 : 0);
   if (live.length) expect(screen).toContain('WARNING: network interface');
-  expect(events.find((e) => e.type === 'ceremony.started').data.rehearsal).toBe(false);
+  // Sheets written to files: only a rehearsal may do that (production prints, test/integration/printing-cups.test.ts).
+  expect(events.find((e) => e.type === 'ceremony.started').data.rehearsal).toBe(true);
+  expect(screen).toContain('REHEARSAL');
   expect(verifyBundle(bundle).valid).toBe(true);
 });
