@@ -28,7 +28,7 @@ function setup(id: string, steps = false) {
   const outDir = path.join(env.work, `out-${id}`);
   const sharesOut = path.join(env.work, `shares-${id}`);
   mkdirSync(sharesOut, { recursive: true });
-  const base: HeadlessRunOptions = { planFile, outDir, sharesOut, confirmFrom: sharesOut, ackAll: false, frontEnd: 'cli', pin: PIN, quiet: true, networkInterfaces: online };
+  const base: HeadlessRunOptions = { planFile, outDir, sharesOut, confirmFrom: sharesOut, rehearsal: true, ackAll: false, frontEnd: 'cli', pin: PIN, quiet: true, networkInterfaces: online };
   const events = () => readFileSync(path.join(outDir, id, 'transcript.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
   return { base, outDir, events, bundle: path.join(outDir, id) };
 }

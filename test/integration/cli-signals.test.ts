@@ -46,7 +46,7 @@ describe('a signal at a prompt is a recorded stop', () => {
     expect(aborted.data.step).toBe('confirm');
     // verify and status name the same step as the transcript does; status no longer offers to record the abort.
     const bundle = path.join(env.work, 'out-sig-term', 'sig-term');
-    expect(verifyBundle(bundle).verdict).toMatch(/^INCOMPLETE: aborted at step 'confirm' \(after backup.kek-wiped\): stopped by SIGTERM/);
+    expect(verifyBundle(bundle).verdict).toMatch(/^INCOMPLETE: aborted at step 'confirm' \(after share.printed\): stopped by SIGTERM/);
     const status = formatStatus(ceremonyStatus(bundle));
     expect(status).toContain("aborted at step 'confirm'");
     expect(status).not.toContain('records the abort');
