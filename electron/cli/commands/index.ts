@@ -42,7 +42,7 @@ export const commands: CommandEntry[] = [
   { name: 'shares combine', summary: 'Recover a secret from SLIP-39 mnemonics (stdin)', load: async () => (await import('./shares.ts')).sharesCombineCommand },
   {
     name: 'shares inspect',
-    summary: 'Describe SLIP-39 mnemonics (stdin) without recovering the secret',
+    summary: 'Describe SLIP-39 mnemonics (FILE or stdin) without recovering the secret',
     load: async () => (await import('./shares.ts')).sharesInspectCommand,
   },
   { name: 'plan check', summary: 'Validate a ceremony plan without touching any HSM', load: async () => (await import('./plan-check.ts')).planCheck },

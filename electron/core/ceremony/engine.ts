@@ -332,7 +332,8 @@ export class Ceremony {
     if (this.session) this.recordLogin();
     publishBundle(staging, this.bundleDir);
     this.state = 'begun';
-    this.step = 'begun';
+    // Check-ins and the plan's steps come next; a stop now is recorded at step 'steps'.
+    this.step = 'steps';
   }
 
   /**
@@ -364,13 +365,13 @@ export class Ceremony {
   }
 
   /** A note or an exception (a deviation from the plan), by a participant, into the transcript and the report. */
-  addNote(text: string, actor: string, kind: 'note' | 'exception' = 'note'): void {
+  addNote(text: string, actor: string, kind: 'note' | 'exception' = 'note', step: string = this.step): void {
     if (!this.writer || this.writer.closed) throw new OperationError('notes can be added only while a ceremony is running');
     if (!this.plan.participants.some((p) => p.id === actor)) throw new OperationError(`'${actor}' is not a participant of this plan`);
     const t = text.trim();
     if (!t) throw new OperationError('a note needs some text');
     if (kind === 'note') this.record('note.added', { text: t }, actor);
-    else this.record('exception.recorded', { text: t, step: this.step }, actor);
+    else this.record('exception.recorded', { text: t, step }, actor);
   }
 
   /** Steps not yet acknowledged, in order. */
@@ -515,6 +516,7 @@ export class Ceremony {
   async shareSheet(index: number, paper: 'A4' | 'Letter' = 'A4'): Promise<{ html: string; text: string; fileBase: string }> {
     this.expect('backed-up', 'confirmed');
     const sh = this.shareAt(index);
+    this.step = 'print';
     const mnemonic = this.mnemonics[index];
     if (!mnemonic) throw new OperationError(`the words of ${sh.custodian}'s share are no longer in memory (printing is over)`);
     const html = await renderShareSheet({
@@ -571,6 +573,9 @@ export class Ceremony {
       this.wipeKek();
       this.record('backup.kek-wiped', {});
     }
+    // A printed sheet is confirmed next: a stop at a custodian's prompt is a stop at 'confirm',
+    // whichever custodian it is (the first one's prompt used to say 'print').
+    this.step = 'confirm';
   }
 
   private wipeKek(): void {

@@ -175,6 +175,10 @@ export function checkPlanObject(
       else seen.set(c, where);
     });
   });
+  // A custodian who holds no share would sign the report as a custodian of nothing: a slip in the plan.
+  plan.participants.forEach((p, i) => {
+    if (p.role === 'custodian' && !seen.has(p.id)) add(`participants[${i}]`, `custodian '${p.id}' is in no backup group (add them to a group, or give them another role)`);
+  });
   if (plan.backup.groupThreshold > plan.backup.groups.length)
     add('backup.groupThreshold', `is ${plan.backup.groupThreshold} but there are ${plan.backup.groups.length} group(s)`);
 

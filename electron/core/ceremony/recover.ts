@@ -258,8 +258,28 @@ export class Recovery {
   }
 
   /**
+   * Logs in to the target token and checks that the key can be restored there (label and CKA_ID
+   * free, RFC 5649 unwrap), before any share is asked for: a wrong PIN or a taken label then costs
+   * the team nothing. The session is kept for restore(). Changes nothing on the token.
+   */
+  login(pin: string): void {
+    if (this.finished) throw new OperationError('this recovery is over; start a new one');
+    if (!this.module) throw new OperationError('this recovery was closed');
+    if (this.session) return;
+    const session = this.module.login(exactSelector(this.info.token), pin);
+    try {
+      this.refuseIfTaken(session);
+    } catch (err) {
+      endSession(session);
+      throw err;
+    }
+    this.session = session;
+  }
+
+  /**
    * Restores the root key into the token and writes the signed recovery record. Before anything on
    * the token changes: the backup key's KCV is checked, and the target label and CKA_ID must be free.
+   * Uses the session of an earlier login(), if any.
    */
   restore(pin: string, passphrase?: string): RecoveryOutcome {
     if (this.finished) throw new OperationError('this recovery is over; start a new one');
@@ -267,7 +287,7 @@ export class Recovery {
     this.checkBackupKey(passphrase);
     // A wrong PIN or a taken label leaves the checked backup key in memory, so the team can try
     // again without entering the shares again; close() wipes it.
-    const session = this.module.login(exactSelector(this.info.token), pin);
+    const session = this.session ?? this.module.login(exactSelector(this.info.token), pin);
     this.session = session;
     try {
       this.refuseIfTaken(session);
