@@ -297,12 +297,12 @@ export class Recovery {
     const byId = s.findObjects({ idHex: this.bundle.key.id });
     if (byId.length)
       throw new OperationError(`${tok} already has an object with the root's CKA_ID ${this.bundle.key.id} (labelled '${byId[0].label}'); nothing was changed`);
-    if (!s.kwpMechanism())
-      throw new HsmError('mechanism-missing', `${tok} has neither CKM_AES_KEY_WRAP_KWP nor CKM_AES_KEY_WRAP_PAD, so it cannot unwrap the backup (RFC 5649); nothing was changed`);
     // The same proofs as a ceremony's login, with throwaway session objects: this token must unwrap the root's kind of key.
     const alg = this.bundle.key.algorithm;
     const caps = judgeCapabilities(this.module!.mechanisms(exactSelector(this.info.token)), alg);
     if (!caps.ok) throw new HsmError('mechanism-missing', `${tok} cannot take this recovery: ${refusals(caps)}; nothing was changed`);
+    if (!s.kwpMechanism())
+      throw new HsmError('mechanism-missing', `${tok} has neither CKM_AES_KEY_WRAP_KWP nor CKM_AES_KEY_WRAP_PAD, so it cannot unwrap the backup (RFC 5649); nothing was changed`);
     const proof = proveCapabilities(s, alg, caps);
     const failed = proof.checks.find((c) => !c.ok);
     if (failed) throw new HsmError('refused', `${tok} cannot take this recovery: ${failed.name}: ${failed.detail}; nothing was changed`);
