@@ -121,6 +121,12 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
     process.exit(2);
   }
   const t0 = performance.now();
+  try {
+    await import('esbuild');
+  } catch {
+    console.error('keyrite: error: esbuild is not installed, so the CLI cannot be compiled: run `npm ci` with the dev dependencies (not --omit=dev)');
+    process.exit(1);
+  }
   if (want('cli')) await buildCli();
   if (want('main')) await buildMain();
   console.error(`build: ${targets.length ? targets.join(' ') : 'cli main'} compiled in ${Math.round(performance.now() - t0)} ms`);

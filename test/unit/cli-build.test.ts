@@ -91,6 +91,10 @@ describe('the compiled CLI', () => {
     expect(verifyChunk).toBeDefined();
     expect([...staticClosure(verifyChunk).external].filter((m) => !m.startsWith('node:'))).toEqual([]);
     expect([...staticClosure('keyrite.mjs').external].filter((m) => !m.startsWith('node:'))).toEqual([]);
+    // Nor zod (the policy file's reader, loaded only with --policy): it alone costs about a bare Node start.
+    const loaded = [...staticClosure(verifyChunk).files].map((f) => readFileSync(path.join(DIST, f), 'utf8'));
+    expect(loaded.filter((t) => t.includes('// node_modules/zod/'))).toEqual([]);
+    expect(loaded.some((t) => t.includes('// electron/core/verify/index.ts'))).toBe(true);
   });
 
   it('a command that needs the HSM still loads it (the chunk graph is not simply cut off)', () => {

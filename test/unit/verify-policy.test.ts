@@ -10,7 +10,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CliIO } from '../../electron/cli/command.ts';
 import { main } from '../../electron/cli/keyrite.ts';
-import { parsePolicy, verifyBundle, type Policy } from '../../electron/core/verify/index.ts';
+import { verifyBundle, type Policy } from '../../electron/core/verify/index.ts';
+import { parsePolicy } from '../../electron/core/verify/policy-file.ts';
 import { makeSoftwareBundle, type SoftwareBundle } from '../helpers/bundle-fixture.ts';
 import { cosign, newCosigner, rerun, statementDigest, type Cosigner } from '../helpers/cosign-fixture.ts';
 

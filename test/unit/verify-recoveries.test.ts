@@ -14,7 +14,8 @@ import { main } from '../../electron/cli/keyrite.ts';
 import { sha256Hex } from '../../electron/core/transcript/chain.ts';
 import { RECOVERY_PREDICATE_TYPE, signBundle, softwareSigner, TRANSCRIPT_FILE, writeSignerPublicKey } from '../../electron/core/transcript/dsse.ts';
 import { TranscriptWriter } from '../../electron/core/transcript/writer.ts';
-import { parsePolicy, verifyBundle } from '../../electron/core/verify/index.ts';
+import { verifyBundle } from '../../electron/core/verify/index.ts';
+import { parsePolicy } from '../../electron/core/verify/policy-file.ts';
 import { addRecovery, makeSoftwareBundle, rewriteTranscript, type SoftwareBundle } from '../helpers/bundle-fixture.ts';
 import { cosign, newCosigner, rerun } from '../helpers/cosign-fixture.ts';
 

@@ -53,7 +53,7 @@ export const commands: CommandEntry[] = [
   },
   {
     name: 'hsm list',
-    summary: 'PKCS#11 modules, their tokens and the ceremony mechanisms each offers',
+    summary: 'PKCS#11 modules, their tokens and what each can do in a ceremony',
     load: async () => (await import('./hsm-list.ts')).hsmListCommand,
   },
   {

@@ -30,7 +30,7 @@ import { conclude } from './verdict.ts';
 
 export type { CheckStatus, VerifyCheck } from './checklist.ts';
 export type { RecoveryVerifyResult } from './recoveries.ts';
-export { loadPolicy, parsePolicy, type Policy } from './policy.ts';
+export type { Policy } from './policy.ts';
 export { COMPLETENESS_CHECKS, ENVELOPE_CHECKS } from './verdict.ts';
 
 export interface VerifyResult {
