@@ -32,7 +32,7 @@ import { hostRecord } from './host.ts';
 import { attributeChecks, flagCheck, keyIdentity, rootSignatureScheme, sealProblem, signerSchemeOf } from './key-checks.ts';
 import { loadRecoveryBundle, type BundleVerification, type RecoveryBundle } from './recovery-bundle.ts';
 import { aesKcvSoftware } from './recovery-kcv.ts';
-import { describeDiffs, enforceUsage, wantedUsage } from './usage-flags.ts';
+import { describeDiffs, enforceUsage, wantedPublicUsage, wantedUsage } from './usage-flags.ts';
 import { judgeCapabilities, refusals } from '../hsm/capabilities.ts';
 import { proveCapabilities, type AttributeQuirk } from '../hsm/capability-probe.ts';
 
@@ -375,6 +375,7 @@ export class Recovery {
     this.step = 'verification';
     // Usage flags exactly the ceremony's, corrected where the token ignored the template, else refused (and removed by abort()).
     const corrected = enforceUsage(s, root.key, wantedUsage(key.attributes as Partial<KeyAttributes> | undefined, alg));
+    if (root.publicKey) corrected.push(...enforceUsage(s, root.publicKey, wantedPublicUsage(alg)));
     const attrs = s.readAttributes(root.key);
     const { kcv, spki, fields } = keyIdentity(s, root);
     const data: EventData['key.recovered'] = { label, id: key.id, algorithm: alg, token: { label: t.label, serialNumber: t.serialNumber }, attributes: { ...attrs }, ...fields };
