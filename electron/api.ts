@@ -150,6 +150,7 @@ export interface TokenSummary {
 }
 
 export interface RecoveryStartOptions {
+  /** Handles: the bundle folder (chooseFolder) and the module (chooseModule / listModules). */
   bundle: string;
   module: string;
   tokenLabel: string;
@@ -195,26 +196,41 @@ export type ApiEvent =
   | { type: 'progress'; step: string; message: string; done?: boolean }
   | { type: 'transcript'; entry: TimelineEntry };
 
+/**
+ * A file, folder or module the user chose in one of main's dialogs (or from the discovered module
+ * list). The renderer names no path: it holds this opaque handle and shows `name` (the last part
+ * of the path); main alone knows the path.
+ */
+export interface Chosen {
+  handle: string;
+  name: string;
+}
+
 export interface KeyriteApi {
-  // Start / files
-  choosePlanFile(): Promise<Result<string | null>>;
-  chooseFolder(purpose: 'bundle' | 'output'): Promise<Result<string | null>>;
+  // Start / files (main's dialogs; null when cancelled)
+  choosePlanFile(): Promise<Result<Chosen | null>>;
+  chooseFolder(purpose: 'bundle' | 'output'): Promise<Result<Chosen | null>>;
+  /** A PKCS#11 library chosen in main's file dialog. */
+  chooseModule(): Promise<Result<Chosen | null>>;
+  /** The PKCS#11 modules found in the usual places on this machine. */
+  listModules(): Promise<Result<Chosen[]>>;
   airgapStatus(): Promise<Result<NetworkStatus>>;
   wordList(): Promise<Result<string[]>>;
 
   // Plan
   /**
-   * `planDir` resolves the plan's file references only when it is the folder of a plan opened or
-   * saved in this session; otherwise (or '') they come back in `unchecked`.
+   * `plan` (a handle of a plan opened or saved in this session, or '') resolves the plan's file
+   * references in that plan's folder; without it they come back in `unchecked`.
    */
-  validatePlanText(text: string, planDir: string): Promise<Result<PlanCheck>>;
+  validatePlanText(text: string, plan: string): Promise<Result<PlanCheck>>;
   /**
-   * Writes a new plan file, never over an existing one. Main accepts only an absolute path to a
-   * `.json` file in an existing folder. In Electron `file` is only the suggestion of a save dialog
-   * shown by main; null when that dialog was cancelled.
+   * Writes a new plan file, never over an existing one, where the user picks in main's save dialog
+   * (`fileName` is only its suggested name). Main accepts only a `.json` file in an existing folder.
+   * Null when the dialog was cancelled.
    */
-  savePlan(file: string, text: string): Promise<Result<{ file: string } | null>>;
-  openPlan(file: string, outDir: string, rehearsal: boolean): Promise<Result<PlanSummary>>;
+  savePlan(fileName: string, text: string): Promise<Result<Chosen | null>>;
+  /** `plan` and `out` are handles (`out` '' for next to the plan). */
+  openPlan(plan: string, out: string, rehearsal: boolean): Promise<Result<PlanSummary>>;
 
   // Ceremony
   preflight(): Promise<Result<PreflightSummary>>;
@@ -226,6 +242,11 @@ export interface KeyriteApi {
   generate(): Promise<Result<GenerationSummary>>;
   backup(passphrase?: string): Promise<Result<ShareSlot[]>>;
   listPrinters(): Promise<Result<PrinterSummary[]>>;
+  /**
+   * The printer checks (docs/printing.md) for a queue from listPrinters, recorded as printer.checked.
+   * A production ceremony needs a queue that passed before its key is generated.
+   */
+  checkPrinter(queue: string): Promise<Result<{ ok: boolean; checks: CheckItem[] }>>;
   /**
    * Prints custodian `index`'s sheet in main; returns only where it went. The printer must be one
    * listPrinters() returns. A share already confirmed is printed again only with `reprintReason`,
@@ -240,9 +261,11 @@ export interface KeyriteApi {
   abort(reason: string): Promise<Result<{ state: string; advice: string }>>;
 
   // Verify
-  verifyBundle(dir: string): Promise<Result<VerifySummary>>;
+  /** `bundle`: a handle from chooseFolder('bundle'). */
+  verifyBundle(bundle: string): Promise<Result<VerifySummary>>;
 
   // Recover
+  /** `module`: a handle from chooseModule or listModules. */
   listTokens(module: string): Promise<Result<TokenSummary[]>>;
   recoverStart(options: RecoveryStartOptions): Promise<Result<RecoveryPlanInfo>>;
   recoverAddShare(words: string): Promise<Result<RecoveryProgress>>;
@@ -259,6 +282,8 @@ export type ApiMethod = Exclude<keyof KeyriteApi, 'onEvent'>;
 export const API_METHODS = [
   'choosePlanFile',
   'chooseFolder',
+  'chooseModule',
+  'listModules',
   'airgapStatus',
   'wordList',
   'validatePlanText',
@@ -272,6 +297,7 @@ export const API_METHODS = [
   'generate',
   'backup',
   'listPrinters',
+  'checkPrinter',
   'printSheet',
   'confirmShare',
   'testRecovery',

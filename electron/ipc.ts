@@ -36,22 +36,31 @@ import { allWords } from './core/shares/index.ts';
 import { readTranscript } from './core/transcript/read.ts';
 import { verifyBundle } from './core/verify/index.ts';
 import { rehearsalPdfName, type SheetPrinter } from './print.ts';
+import { assertPrinter } from './core/printing/checks.ts';
 import { startRecovery, type RecoverySession } from './recovery.ts';
+import { Handles } from './handles.ts';
+import { assertLooksLikePlan, readChosenFile } from './safe-read.ts';
+import { discoverModules } from './core/hsm/discover.ts';
 import { summarizeEvent } from './timeline.ts';
 
 export interface HandlerDeps {
   printer: SheetPrinter;
   /** Pushes an event to the renderer. */
   emit(event: ApiEvent): void;
-  /** Native file dialogs (Electron); absent in tests, where the renderer's text field is used. */
+  /**
+   * Main's own file dialogs (Electron's; a scripted stand-in in tests): the only source of the
+   * files, folders and modules the app opens. Without them nothing can be chosen.
+   */
   dialogs?: {
-    chooseFile(title: string): Promise<string | null>;
+    chooseFile(title: string, kind: 'plan' | 'module'): Promise<string | null>;
     chooseFolder(title: string): Promise<string | null>;
     /** A native save dialog; `defaultPath` is only a suggestion the user can change. */
     chooseSaveFile(title: string, defaultPath: string): Promise<string | null>;
   };
   /** The auditor's bundle check (`keyrite verify`). */
   verify(dir: string): VerifyReport | Promise<VerifyReport>;
+  /** PKCS#11 modules found on this machine (default: the places `keyrite hsm list` looks). */
+  modules?: () => string[];
 }
 
 type VerifyReport = { valid: boolean; verdict?: string; checks: CheckItem[]; warnings?: string[] };
@@ -61,7 +70,10 @@ export type Handlers = { [M in ApiMethod]: Handler<M> };
 
 // ---- argument schemas ---------------------------------------------------------------------------
 
-const filePath = z.string().min(1).max(4096);
+const handle = z.string().regex(/^[0-9a-f]{32}$/, 'a handle from one of the app\'s choosers');
+const optHandle = z.union([handle, z.literal('')]);
+/** A bare file name (the save dialog's suggestion), never a path. */
+const fileName = z.string().max(255).regex(/^[^/\\\u0000-\u001f]*$/, 'a file name without folders');
 const id = z.string().min(1).max(64);
 const secretText = z.string().min(1).max(1024);
 
@@ -69,11 +81,13 @@ const secretText = z.string().min(1).max(1024);
 export const ARG_SCHEMAS: { [M in ApiMethod]: z.ZodType<Parameters<KeyriteApi[M]>> } = {
   choosePlanFile: z.tuple([]),
   chooseFolder: z.tuple([z.enum(['bundle', 'output'])]),
+  chooseModule: z.tuple([]),
+  listModules: z.tuple([]),
   airgapStatus: z.tuple([]),
   wordList: z.tuple([]),
-  validatePlanText: z.tuple([z.string().max(1_000_000), z.string().max(4096)]),
-  savePlan: z.tuple([filePath, z.string().max(1_000_000)]),
-  openPlan: z.tuple([filePath, z.string().max(4096), z.boolean()]),
+  validatePlanText: z.tuple([z.string().max(1_000_000), optHandle]),
+  savePlan: z.tuple([fileName, z.string().max(1_000_000)]),
+  openPlan: z.tuple([handle, optHandle, z.boolean()]),
   preflight: z.tuple([]),
   begin: z.tuple([]),
   checkIn: z.tuple([id]),
@@ -82,6 +96,7 @@ export const ARG_SCHEMAS: { [M in ApiMethod]: z.ZodType<Parameters<KeyriteApi[M]
   generate: z.tuple([]),
   backup: z.tuple([secretText.optional()]),
   listPrinters: z.tuple([]),
+  checkPrinter: z.tuple([z.string().min(1).max(512)]),
   printSheet: z.tuple([
     z.number().int().min(0).max(255),
     z.union([z.strictObject({ printer: z.string().min(1).max(512) }), z.strictObject({ pdf: z.literal(true) })]),
@@ -92,12 +107,12 @@ export const ARG_SCHEMAS: { [M in ApiMethod]: z.ZodType<Parameters<KeyriteApi[M]
   runExports: z.tuple([]),
   finish: z.tuple([]),
   abort: z.tuple([z.string().trim().min(1).max(2000)]),
-  verifyBundle: z.tuple([filePath]),
-  listTokens: z.tuple([filePath]),
+  verifyBundle: z.tuple([handle]),
+  listTokens: z.tuple([handle]),
   recoverStart: z.tuple([
     z.strictObject({
-      bundle: filePath,
-      module: filePath,
+      bundle: handle,
+      module: handle,
       tokenLabel: z.string().min(1).max(32),
       tokenSerial: z.string().min(1).max(32).optional(),
       label: z.string().trim().min(1).max(256).optional(),
@@ -244,8 +259,10 @@ export function createHandlers(deps: HandlerDeps): Handlers {
   let recovery: RecoverySession | undefined;
   /** Opened as a rehearsal: the only case where PDF "printing" is allowed. */
   let rehearsalRun = false;
-  /** Folders of plans opened or saved in this session: the only ones validatePlanText looks into. */
-  const planFolders = new Set<string>();
+  /** The CUPS queue that passed its checks in this ceremony. */
+  let checkedQueue: string | undefined;
+  /** What the user chose in main's dialogs (or the module list); the page holds only the handles. */
+  const chosen = new Handles();
 
   const current = (): Ceremony => {
     if (!ceremony) throw new OperationError('no ceremony is open; open a plan first');
@@ -257,10 +274,19 @@ export function createHandlers(deps: HandlerDeps): Handlers {
 
   const handlers: Handlers = {
     async choosePlanFile() {
-      return ok(deps.dialogs ? await deps.dialogs.chooseFile('Choose the ceremony plan (plan.json)') : null);
+      const f = deps.dialogs ? await deps.dialogs.chooseFile('Choose the ceremony plan (plan.json)', 'plan') : null;
+      return ok(f ? chosen.add('plan', path.resolve(f)) : null);
     },
     async chooseFolder(purpose) {
-      return ok(deps.dialogs ? await deps.dialogs.chooseFolder(purpose === 'bundle' ? 'Choose the ceremony bundle folder' : 'Choose where the bundle is written') : null);
+      const d = deps.dialogs ? await deps.dialogs.chooseFolder(purpose === 'bundle' ? 'Choose the ceremony bundle folder' : 'Choose where the bundle is written') : null;
+      return ok(d ? chosen.add('folder', path.resolve(d)) : null);
+    },
+    async chooseModule() {
+      const f = deps.dialogs ? await deps.dialogs.chooseFile('Choose the PKCS#11 module (a .so library)', 'module') : null;
+      return ok(f ? chosen.add('module', path.resolve(f)) : null);
+    },
+    async listModules() {
+      return ok((deps.modules ?? discoverModules)().map((m) => chosen.add('module', m)));
     },
     async airgapStatus() {
       return ok(airgapStatus());
@@ -270,7 +296,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       return ok([...allWords()]);
     },
 
-    async validatePlanText(text, planDir) {
+    async validatePlanText(text, planHandle) {
       let raw: unknown;
       try {
         raw = JSON.parse(text);
@@ -278,8 +304,8 @@ export function createHandlers(deps: HandlerDeps): Handlers {
         return ok({ valid: false, problems: [{ path: '(plan)', message: `not valid JSON: ${(err as Error).message}` }] });
       }
       // The renderer must not learn whether files exist in folders the user never chose.
-      const dir = planDir.trim() && path.isAbsolute(planDir.trim()) ? path.resolve(planDir.trim()) : undefined;
-      if (dir === undefined || !planFolders.has(dir)) return ok(checkWithoutFiles(raw));
+      if (planHandle === '') return ok(checkWithoutFiles(raw));
+      const dir = path.dirname(chosen.path(planHandle, 'plan', 'plan'));
       const { plan, problems } = checkPlanObject(raw, dir);
       return ok({ valid: Boolean(plan) && problems.length === 0, problems });
     },
@@ -288,25 +314,29 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       try {
         raw = JSON.parse(text);
       } catch {
-        throw new UsageError(`plan ${shownPath(suggested)}: not valid JSON`);
+        throw new UsageError(`plan ${shownPath(suggested || 'plan.json')}: not valid JSON`);
       }
-      // In the app the user picks the file in main's own dialog; the renderer's path is a suggestion.
-      const chosen = deps.dialogs ? await deps.dialogs.chooseSaveFile('Save the ceremony plan', suggested) : suggested;
-      if (chosen === null) return ok(null);
-      const file = checkPlanSavePath(chosen);
+      // The user picks the file in main's own dialog; the page only suggests a name.
+      const picked = deps.dialogs ? await deps.dialogs.chooseSaveFile('Save the ceremony plan', suggested) : null;
+      if (picked === null) return ok(null);
+      const file = checkPlanSavePath(picked);
       const { plan, problems } = checkPlanObject(raw, path.dirname(file));
       if (!plan || problems.length) throw new PlanError(shownPath(file), problems);
       writeNewFile(file, text.endsWith('\n') ? text : `${text}\n`);
-      planFolders.add(path.dirname(file));
-      return ok({ file });
+      return ok(chosen.add('plan', file));
     },
-    async openPlan(file, outDir, rehearsal) {
+    async openPlan(planHandle, outHandle, rehearsal) {
+      const file = chosen.path(planHandle, 'plan', 'plan');
+      const outDir = outHandle ? chosen.path(outHandle, 'folder', 'bundle folder') : '';
+      // No link, a size cap, and nothing of a file that is not a plan is echoed back.
+      assertLooksLikePlan(file, readChosenFile(file));
       if (ceremony && ceremony.state !== 'loaded' && ceremony.state !== 'preflighted' && ceremony.state !== 'completed' && ceremony.state !== 'aborted')
         throw new OperationError(`ceremony '${ceremony.plan.id}' is still running; stop it before opening another plan`);
       ceremony?.close();
       ceremony = undefined;
       checkedIn = [];
       acknowledged = [];
+      checkedQueue = undefined;
       const out = outDir.trim() || path.dirname(path.resolve(file));
       const c = Ceremony.load(file, {
         outDir: out,
@@ -316,7 +346,6 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       });
       ceremony = c;
       rehearsalRun = rehearsal;
-      planFolders.add(path.dirname(path.resolve(c.loaded.file)));
       const p = c.plan;
       const name = (pid: string) => p.participants.find((x) => x.id === pid)?.name ?? pid;
       const summary: PlanSummary = {
@@ -362,6 +391,9 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       return ok({ checks: checks.map((c) => ({ name: c.name, ok: c.ok, detail: c.detail })) });
     },
     async generate() {
+      // The CLI checks its printer in preflight; the app, on the checks screen. Either way, before the key exists.
+      if (!rehearsalRun && checkedQueue === undefined)
+        throw new OperationError('check the printer first (on the checks screen): a production ceremony prints its sheets on a checked local printer, checked before the key is made');
       progress('generate', 'Generating the keys inside the HSM. This can take a minute for RSA keys.');
       const r = current().generate();
       progress('generate', 'Keys generated and checked.', true);
@@ -375,6 +407,16 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     },
     async listPrinters() {
       return ok(await deps.printer.listPrinters());
+    },
+    async checkPrinter(queue) {
+      const c = current();
+      const names = (await deps.printer.listPrinters()).map((p) => p.name);
+      if (!names.includes(queue)) throw new UsageError(`printer ${shownPath(queue)} is not one of this machine's printers (${names.length ? names.map(shownPath).join(', ') : 'none found'}); choose one from the list`);
+      const r = await deps.printer.checkPrinter(queue);
+      c.recordPrinterCheck(r);
+      const passed = r.checks.every((x) => x.ok);
+      checkedQueue = passed ? queue : undefined;
+      return ok({ ok: passed, checks: r.checks.map((x) => ({ name: x.name, ok: x.ok, detail: x.detail })) });
     },
     async printSheet(index, target, reprintReason) {
       const c = current();
@@ -398,11 +440,20 @@ export function createHandlers(deps: HandlerDeps): Handlers {
         const sheet = await c.shareSheet(index);
         const file = path.join(path.dirname(c.bundleDir), `${c.plan.id}-rehearsal-shares`, rehearsalPdfName(sheet.fileBase));
         output = await deps.printer.printToPdf(sheet.html, file);
+        c.markPrinted(index, { kind: 'file', file: output });
       } else {
+        // The queue's checks (core/printing) before its first sheet: recorded as printer.checked, refused with the fix.
+        if (checkedQueue !== target.printer) {
+          const r = await deps.printer.checkPrinter(target.printer);
+          c.recordPrinterCheck(r);
+          assertPrinter(r);
+          checkedQueue = target.printer;
+        }
         const sheet = await c.shareSheet(index);
-        output = await deps.printer.print(sheet.html, target.printer);
+        const job = await deps.printer.print(sheet.html, target.printer);
+        c.markPrinted(index, { kind: 'printer', queue: target.printer, jobId: job.jobId, spoolClean: job.spoolClean });
+        output = target.printer;
       }
-      c.markPrinted(index, output);
       return ok({ output });
     },
     async confirmShare(index, words) {
@@ -438,8 +489,8 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       return ok({ state: c.state, advice });
     },
 
-    async verifyBundle(dir) {
-      const abs = path.resolve(dir);
+    async verifyBundle(bundle) {
+      const abs = chosen.path(bundle, 'folder', 'bundle');
       const report = await deps.verify(abs);
       const file = path.join(abs, 'transcript.jsonl');
       const timeline = existsSync(file) ? readTranscript(file).events.map(summarizeEvent) : [];
@@ -448,7 +499,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     },
 
     async listTokens(module) {
-      const m = openModule(module);
+      const m = openModule(chosen.path(module, 'module', 'PKCS#11 module'));
       try {
         return ok(m.tokens().map((t) => ({ label: t.label, serialNumber: t.serialNumber, manufacturer: t.manufacturer, model: t.model, initialized: t.flags.includes('TOKEN_INITIALIZED') })));
       } finally {
@@ -457,7 +508,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     },
     async recoverStart(options) {
       recovery?.cancel();
-      recovery = startRecovery(options, (ev) => deps.emit({ type: 'transcript', entry: summarizeEvent(ev) }));
+      recovery = startRecovery({ ...options, bundle: chosen.path(options.bundle, 'folder', 'bundle'), module: chosen.path(options.module, 'module', 'PKCS#11 module') }, (ev) => deps.emit({ type: 'transcript', entry: summarizeEvent(ev) }));
       return ok(recovery.info);
     },
     async recoverAddShare(words) {

@@ -68,8 +68,9 @@ export const ready = app.whenReady().then(async () => {
     printer: createElectronPrinter((options) => new BrowserWindow(options)),
     emit,
     dialogs: {
-      async chooseFile(title) {
-        const r = await dialog.showOpenDialog(win, { title, properties: ['openFile'], filters: [{ name: 'Ceremony plan', extensions: ['json'] }] });
+      async chooseFile(title, kind) {
+        const filters = kind === 'plan' ? [{ name: 'Ceremony plan', extensions: ['json'] }] : [{ name: 'PKCS#11 module', extensions: ['so', 'dylib', 'dll'] }];
+        const r = await dialog.showOpenDialog(win, { title, properties: ['openFile'], filters });
         return r.canceled ? null : (r.filePaths[0] ?? null);
       },
       async chooseFolder(title) {
@@ -77,7 +78,7 @@ export const ready = app.whenReady().then(async () => {
         return r.canceled ? null : (r.filePaths[0] ?? null);
       },
       async chooseSaveFile(title, defaultPath) {
-        // The renderer's path is only the dialog's starting point; ipc.ts checks what the user picks.
+        // The renderer's file name is only the dialog's suggestion; ipc.ts checks what the user picks.
         const r = await dialog.showSaveDialog(win, {
           title,
           defaultPath: defaultPath || undefined,

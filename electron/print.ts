@@ -1,21 +1,28 @@
 /**
  * Printing share sheets and reports. A sheet holds share words, so it never passes through the
  * renderer: main loads its HTML into a hidden, sandboxed window with no preload and no script
- * allowed by its CSP, waits for fonts and images, prints silently to the chosen printer, and
- * destroys the window. PDF output exists for rehearsals only and the file name says so.
+ * allowed by its CSP, waits for fonts and images, renders it to PDF in memory (Chromium's
+ * printToPDF) and destroys the window. The PDF goes to a CUPS queue through core/printing (the
+ * same checks, `lp` on standard input and spool check as the CLI). PDF files exist for rehearsals
+ * only and the file name says so.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { BrowserWindowConstructorOptions, PrinterInfo, WebContentsPrintOptions } from 'electron';
 import type { PrinterSummary } from './api.ts';
 import { OperationError } from './core/errors.ts';
+import { checkPrinter, deviceIsLocal, spoolDirFor, type PrinterCheckResult } from './core/printing/checks.ts';
+import { listQueues } from './core/printing/cups.ts';
+import { printPdf, type PrintedJob } from './core/printing/print-job.ts';
 import { PRINT_CSP, printWindowOptions } from './security.ts';
 
 /** What the ceremony handlers need from a printer; the test printer implements the same thing. */
 export interface SheetPrinter {
   listPrinters(): Promise<PrinterSummary[]>;
-  /** Prints to the named printer; resolves to the name recorded in the transcript. */
-  print(html: string, deviceName: string): Promise<string>;
+  /** The checks before the first sheet (core/printing); a failed check is in the result, not thrown. */
+  checkPrinter(queue: string): Promise<PrinterCheckResult>;
+  /** Prints on a checked CUPS queue; resolves to the job and whether the spool was clean after it. */
+  print(html: string, queue: string): Promise<{ jobId: number; spoolClean: boolean }>;
   /** Rehearsals only: writes a PDF and resolves to its path. */
   printToPdf(html: string, file: string): Promise<string>;
 }
@@ -56,8 +63,31 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([p, t]).finally(() => clearTimeout(timer));
 }
 
-export function createElectronPrinter(newWindow: PrintWindowFactory, opts: { timeoutMs?: number } = {}): SheetPrinter {
+export interface CupsAccess {
+  list(): Promise<PrinterSummary[]>;
+  check(queue: string): Promise<PrinterCheckResult>;
+  send(queue: string, pdf: Buffer): Promise<PrintedJob>;
+}
+
+/** This machine's CUPS through core/printing (the app's environment: CUPS_SERVER etc.). */
+export function systemCups(env: NodeJS.ProcessEnv = process.env): CupsAccess {
+  return {
+    async list() {
+      return (await listQueues({ env })).map((q) => ({
+        name: q.name,
+        displayName: q.name,
+        description: `${q.deviceUri || 'no device'}${deviceIsLocal(q.deviceUri) ? '' : ' (not a local printer: refused for share sheets)'}`,
+        isDefault: false,
+      }));
+    },
+    check: (queue) => checkPrinter(queue, { env }),
+    send: (queue, pdf) => printPdf(queue, pdf, { env, spoolDir: spoolDirFor(env) }),
+  };
+}
+
+export function createElectronPrinter(newWindow: PrintWindowFactory, opts: { timeoutMs?: number; cups?: CupsAccess } = {}): SheetPrinter {
   const timeoutMs = opts.timeoutMs ?? PRINT_TIMEOUT_MS;
+  const cups = opts.cups ?? systemCups();
 
   async function withSheet<T>(html: string, what: string, use: (win: PrintWindowLike) => Promise<T>): Promise<T> {
     const win = newWindow(printWindowOptions());
@@ -77,30 +107,18 @@ export function createElectronPrinter(newWindow: PrintWindowFactory, opts: { tim
   }
 
   return {
-    async listPrinters() {
-      const win = newWindow(printWindowOptions());
-      try {
-        const list = await withTimeout(win.webContents.getPrintersAsync(), timeoutMs, 'listing printers');
-        return list.map((p) => ({
-          name: p.name,
-          displayName: p.displayName || p.name,
-          description: p.description ?? '',
-          isDefault: Boolean((p as PrinterInfo & { isDefault?: boolean }).isDefault ?? (p.options as Record<string, string> | undefined)?.['printer-is-default'] === 'true'),
-        }));
-      } finally {
-        if (!win.isDestroyed()) win.destroy();
-      }
-    },
+    listPrinters: () => cups.list(),
+    checkPrinter: (queue) => cups.check(queue),
 
-    print(html, deviceName) {
-      return withSheet(html, `printing to ${deviceName}`, (win) =>
-        new Promise<string>((resolve, reject) => {
-          win.webContents.print({ silent: true, deviceName, printBackground: true, color: false, copies: 1 }, (success, failureReason) => {
-            if (success) resolve(deviceName);
-            else reject(new OperationError(`printer ${deviceName} did not print the sheet: ${failureReason || 'no reason given'}`));
-          });
-        }),
-      );
+    async print(html, queue) {
+      // The PDF exists only in this Buffer; it is wiped once lp has it.
+      const pdf = await withSheet(html, `rendering the sheet for ${queue}`, (win) => win.webContents.printToPDF({ printBackground: true, pageSize: 'A4' }));
+      try {
+        const job = await cups.send(queue, pdf);
+        return { jobId: job.jobId, spoolClean: job.spoolClean };
+      } finally {
+        pdf.fill(0);
+      }
     },
 
     printToPdf(html, file) {

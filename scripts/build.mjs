@@ -22,8 +22,8 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-/** Packages never bundled into the CLI: native code, loaded from node_modules. */
-export const CLI_EXTERNAL = ['graphene-pk11', 'pkcs11js'];
+/** Packages never bundled into the CLI, loaded from node_modules: native code, and playwright-core (it finds its own files at run time; used only to print sheets). */
+export const CLI_EXTERNAL = ['graphene-pk11', 'pkcs11js', 'playwright-core'];
 
 const sourceUrls = {
   name: 'keyrite-source-urls',

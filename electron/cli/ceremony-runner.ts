@@ -6,12 +6,16 @@ import { KeyriteError, OperationError, UsageError } from '../core/errors.ts';
 import { shareSheetFileBase } from '../core/sheets/index.ts';
 import type { TranscriptEvent } from '../core/transcript/events.ts';
 import { writeNewFile } from '../core/util/files.ts';
+import { chromiumPdfRenderer, CupsSheetPrinter, findChromium } from '../core/printing/index.ts';
 import { secretSource, type CliIO } from './command.ts';
 
 export interface HeadlessRunOptions {
   planFile: string;
   outDir: string;
-  sharesOut: string;
+  /** Rehearsals only: where sheets are written as files (they hold the words). */
+  sharesOut?: string;
+  /** The CUPS queue the sheets are printed on (required in production). */
+  printer?: string;
   confirmFrom?: string;
   ackAll: boolean;
   frontEnd: FrontEnd;
@@ -19,13 +23,17 @@ export interface HeadlessRunOptions {
   pin?: string;
   pinEnv?: string;
   passphraseEnv?: string;
-  /** Demo runs are rehearsals whatever their flags. */
+  /** `--rehearsal` (and demo): the only way to get share files, --confirm-from and --ack-all. */
   rehearsal?: boolean;
   quiet?: boolean;
   /** Replaces core/hsm's openModule (fault-injection tests). */
   openModule?: CeremonyOptions['openModule'];
   /** --module-args: C_Initialize parameters when the plan has no hsm.initArgs. */
   moduleArgs?: string;
+  /** Test seam: handed each KEK buffer (fault-injection tests check it is zeroed). */
+  kekProbe?: CeremonyOptions['kekProbe'];
+  /** Renders a sheet's HTML to PDF in memory; default: headless Chromium (core/printing). */
+  renderPdf?: (html: string) => Promise<Buffer>;
 }
 
 export interface HeadlessRunResult {
@@ -57,8 +65,12 @@ function describe(ev: TranscriptEvent): string | undefined {
       return `backup key split into ${(d.shares as unknown[]).length} SLIP-39 shares`;
     case 'backup.wrapped':
       return `root key wrapped under the backup key with ${d.mechanism}`;
+    case 'printer.checked':
+      return `printer '${d.queue}' (${d.deviceUri}) checked: ${(d.checks as { name: string }[]).map((c) => c.name).join(', ')}`;
     case 'share.printed':
-      return `sheet for ${d.custodian} (group ${d.group}, member ${d.member}) written`;
+      return d.kind === 'printer'
+        ? `sheet for ${d.custodian} (group ${d.group}, member ${d.member}) printed on '${d.output}' (job ${d.jobId}; spool ${d.spoolClean ? 'clean' : 'NOT clean'})`
+        : `sheet for ${d.custodian} (group ${d.group}, member ${d.member}) written to a REHEARSAL file`;
     case 'backup.kek-wiped':
       return 'backup key wiped from memory';
     case 'share.confirmed':
@@ -94,8 +106,22 @@ function checkDirFree(dir: string, what: string, names: string[]): void {
  * shares confirmed from a terminal or (rehearsals) from files. Every input is checked before the
  * token is touched; a failure after the bundle exists is recorded in the transcript as an abort.
  */
+/** SPEC §1: files, --confirm-from and --ack-all only in rehearsals; production prints on a CUPS queue. */
+export function checkRunMode(o: { rehearsal: boolean; sharesOut?: string; printer?: string; confirmFrom?: string; ackAll: boolean }): void {
+  if (!o.rehearsal) {
+    const only = o.sharesOut !== undefined ? '--shares-out' : o.confirmFrom !== undefined ? '--confirm-from' : o.ackAll ? '--ack-all' : undefined;
+    if (only) throw new UsageError(`ceremony run: ${only} is for rehearsals only; add --rehearsal (the bundle then says REHEARSAL), or print with --printer QUEUE`);
+    if (o.printer === undefined) throw new UsageError('ceremony run: --printer QUEUE is required: share sheets are printed on a CUPS queue (a rehearsal may write files with --rehearsal --shares-out DIR)');
+  } else {
+    if (o.sharesOut === undefined && o.printer === undefined) throw new UsageError('ceremony run: --rehearsal: give --shares-out DIR (sheets as files) or --printer QUEUE');
+    if (o.sharesOut !== undefined && o.printer !== undefined) throw new UsageError('ceremony run: give --shares-out or --printer, not both');
+    if (o.printer !== undefined && o.confirmFrom !== undefined) throw new UsageError('ceremony run: --confirm-from reads the sheet files that --shares-out writes; printed sheets are confirmed by typing');
+  }
+}
+
 export async function runHeadlessCeremony(opts: HeadlessRunOptions, io: CliIO): Promise<HeadlessRunResult> {
-  const rehearsal = opts.rehearsal ?? (Boolean(opts.confirmFrom) || opts.ackAll);
+  const rehearsal = opts.rehearsal ?? false;
+  checkRunMode({ ...opts, rehearsal });
   const log = (line: string) => {
     if (!opts.quiet) io.stdout(`${line}\n`);
   };
@@ -105,6 +131,7 @@ export async function runHeadlessCeremony(opts: HeadlessRunOptions, io: CliIO): 
     rehearsal,
     openModule: opts.openModule,
     moduleArgs: opts.moduleArgs,
+    kekProbe: opts.kekProbe,
     onEvent: (ev) => {
       const line = describe(ev);
       if (line) log(`  ${ev.time.slice(11, 19)}  ${line}`);
@@ -115,13 +142,16 @@ export async function runHeadlessCeremony(opts: HeadlessRunOptions, io: CliIO): 
   // Everything the run will need, checked before any HSM is opened.
   const order = custodianOrder(plan);
   const bases = order.map((o) => shareSheetFileBase(o.group, o.member, o.custodian));
-  // Shares are never in the bundle (docs/bundle.md), not even as rehearsal files.
-  const inside = path.relative(ceremony.bundleDir, path.resolve(opts.sharesOut));
-  if (inside === '' || (!inside.startsWith('..') && !path.isAbsolute(inside)))
-    throw new UsageError(`--shares-out ${opts.sharesOut} is inside the bundle folder ${ceremony.bundleDir}; shares are never in the bundle`);
-  checkDirFree(opts.sharesOut, 'shares folder', bases.flatMap((b) => [`${b}.html`, `${b}.txt`]));
-  // A rehearsal that confirms from the sheets it writes: the folder is made here.
-  if (opts.confirmFrom !== undefined && path.resolve(opts.confirmFrom) === path.resolve(opts.sharesOut)) mkdirSync(opts.sharesOut, { recursive: true });
+  const sharesOut = opts.sharesOut;
+  if (sharesOut !== undefined) {
+    // Shares are never in the bundle (docs/bundle.md), not even as rehearsal files.
+    const inside = path.relative(ceremony.bundleDir, path.resolve(sharesOut));
+    if (inside === '' || (!inside.startsWith('..') && !path.isAbsolute(inside)))
+      throw new UsageError(`--shares-out ${sharesOut} is inside the bundle folder ${ceremony.bundleDir}; shares are never in the bundle`);
+    checkDirFree(sharesOut, 'shares folder', bases.flatMap((b) => [`${b}.html`, `${b}.txt`]));
+    // A rehearsal that confirms from the sheets it writes: the folder is made here.
+    if (opts.confirmFrom !== undefined && path.resolve(opts.confirmFrom) === path.resolve(sharesOut)) mkdirSync(sharesOut, { recursive: true });
+  }
   if (opts.confirmFrom !== undefined) {
     if (!existsSync(opts.confirmFrom) || !statSync(opts.confirmFrom).isDirectory()) throw new UsageError(`--confirm-from ${opts.confirmFrom}: no such folder`);
   } else if (!io.stdinIsTTY) {
@@ -134,10 +164,18 @@ export async function runHeadlessCeremony(opts: HeadlessRunOptions, io: CliIO): 
   // Both checked here (variable set, or a terminal to ask at), before any HSM is opened.
   const readPassphrase = plan.backup.passphrase ? secretSource(io, cmd, 'passphrase-env', opts.passphraseEnv, 'SLIP-39 passphrase') : undefined;
 
+  const pdf = opts.printer !== undefined && !opts.renderPdf ? chromiumPdfRenderer(io.env) : undefined;
+  const printer = opts.printer !== undefined ? new CupsSheetPrinter(opts.printer, opts.renderPdf ?? ((html) => pdf!.render(html)), { env: io.env }) : undefined;
   try {
     const report = ceremony.preflight();
     Ceremony.assertPreflight(report);
     log(`preflight passed: token '${report.token!.label}' (serial ${report.token!.serialNumber})`);
+    if (printer) {
+      if (pdf && !findChromium(io.env)) throw new OperationError('printing share sheets needs Chromium to render them, and none was found (install the chromium package, or set KEYRITE_CHROMIUM to its path)');
+      // Before any key exists (SPEC §5): a queue that would keep or send the words is refused here.
+      await printer.check((r) => ceremony.recordPrinterCheck(r));
+      log(`printer '${printer.queue}' passed its checks`);
+    }
     const pin = await readPin();
     ceremony.login(pin);
     let passphrase: string | undefined;
@@ -167,15 +205,20 @@ export async function runHeadlessCeremony(opts: HeadlessRunOptions, io: CliIO): 
       ceremony.generate();
       const shares = ceremony.backup(passphrase);
       const sheets: string[] = [];
+      // One custodian at a time: their sheet goes out, they confirm it, then the next sheet.
       for (const sh of shares) {
         const sheet = await ceremony.shareSheet(sh.index);
-        const html = path.join(opts.sharesOut, `${sheet.fileBase}.html`);
-        writeNewFile(html, sheet.html, 0o600);
-        writeNewFile(path.join(opts.sharesOut, `${sheet.fileBase}.txt`), sheet.text, 0o600);
-        sheets.push(html);
-        ceremony.markPrinted(sh.index, path.relative(opts.outDir, html) || html);
-      }
-      for (const sh of shares) {
+        if (printer) {
+          const job = await printer.print(sheet.html);
+          sheets.push(`${printer.queue} job ${job.jobId}`);
+          ceremony.markPrinted(sh.index, { kind: 'printer', queue: printer.queue, jobId: job.jobId, spoolClean: job.spoolClean });
+        } else {
+          const html = path.join(sharesOut!, `${sheet.fileBase}.html`);
+          writeNewFile(html, sheet.html, 0o600);
+          writeNewFile(path.join(sharesOut!, `${sheet.fileBase}.txt`), sheet.text, 0o600);
+          sheets.push(html);
+          ceremony.markPrinted(sh.index, { kind: 'file', file: path.relative(opts.outDir, html) || html });
+        }
         if (opts.confirmFrom !== undefined) {
           const f = path.join(opts.confirmFrom, `${bases[sh.index]}.txt`);
           let text: string;
@@ -219,5 +262,6 @@ export async function runHeadlessCeremony(opts: HeadlessRunOptions, io: CliIO): 
     }
   } finally {
     ceremony.close();
+    await pdf?.close();
   }
 }

@@ -1,17 +1,18 @@
-import { useRef, useState } from 'react';
-import type { RecoveryPlanInfo, RecoveryProgress, RecoveryResult, TokenSummary } from '../../electron/api.ts';
+import { useEffect, useRef, useState } from 'react';
+import type { Chosen, RecoveryPlanInfo, RecoveryProgress, RecoveryResult, TokenSummary } from '../../electron/api.ts';
+import { Chooser } from '../components/Chooser.tsx';
 import { call, keyrite } from '../bridge.ts';
 import { Busy, ErrorBox, Field, Screen, useAction } from '../components/ui.tsx';
 import { WordEntry } from '../components/WordEntry.tsx';
 import { useUi } from '../store.ts';
 
-const DEFAULT_MODULE = '/usr/lib/softhsm/libsofthsm2.so';
-
 /** Restores the root key into a token: bundle and token, then shares one by one, then the PIN. */
 export function Recover() {
   const { go, progress: progressText } = useUi();
-  const [bundle, setBundle] = useState('');
-  const [module, setModule] = useState(DEFAULT_MODULE);
+  const [bundle, setBundle] = useState<Chosen>();
+  /** Modules found by main, plus any chosen in its file dialog; `module` is the selected handle. */
+  const [modules, setModules] = useState<Chosen[]>([]);
+  const [module, setModule] = useState('');
   const [tokens, setTokens] = useState<TokenSummary[]>();
   /** The chosen token's serial number (labels can repeat). */
   const [serial, setSerial] = useState('');
@@ -24,6 +25,15 @@ export function Recover() {
   const pass = useRef<HTMLInputElement>(null);
   const act = useAction();
   const token = tokens?.find((t) => t.serialNumber === serial);
+  useEffect(() => {
+    void keyrite()
+      .listModules()
+      .then((r) => {
+        if (!r.ok) return;
+        setModules(r.value);
+        setModule((m) => m || r.value[0]?.handle || '');
+      });
+  }, []);
 
   const back = (
     <button
@@ -66,8 +76,8 @@ export function Recover() {
               setInfo(
                 await call(
                   keyrite().recoverStart({
-                    bundle: bundle.trim(),
-                    module: module.trim(),
+                    bundle: bundle!.handle,
+                    module,
                     tokenLabel: token.label,
                     ...(token.serialNumber ? { tokenSerial: token.serialNumber } : {}),
                     ...(label.trim() ? { label: label.trim() } : {}),
@@ -78,17 +88,33 @@ export function Recover() {
           }}
         >
           <Field label="Bundle folder">
-            <div className="row">
-              <input name="bundle" value={bundle} onChange={(e) => setBundle(e.target.value)} autoFocus />
-              <button type="button" className="secondary" onClick={() => void act.run(async () => { const d = await call(keyrite().chooseFolder('bundle')); if (d) setBundle(d); })}>
-                Browse…
-              </button>
-            </div>
+            <Chooser name="bundle" value={bundle} button="Choose the bundle folder…" onChoose={() => void act.run(async () => { const d = await call(keyrite().chooseFolder('bundle')); if (d) setBundle(d); })} />
           </Field>
           <Field label="PKCS#11 module" hint="The HSM vendor's library file (PKCS#11 is the standard way programs talk to HSMs).">
             <div className="row">
-              <input name="module" value={module} onChange={(e) => setModule(e.target.value)} />
-              <button type="button" className="secondary" onClick={() => void act.run(async () => setTokens(await call(keyrite().listTokens(module.trim()))))}>
+              <select name="module" value={module} onChange={(e) => setModule(e.target.value)}>
+                {modules.length ? null : <option value="">— none found; choose one —</option>}
+                {modules.map((m) => (
+                  <option key={m.handle} value={m.handle}>
+                    {m.name}
+                  </option>
+                ))}
+              </select>
+              <button
+                type="button"
+                className="secondary"
+                onClick={() =>
+                  void act.run(async () => {
+                    const m = await call(keyrite().chooseModule());
+                    if (!m) return;
+                    setModules((list) => (list.some((x) => x.handle === m.handle) ? list : [...list, m]));
+                    setModule(m.handle);
+                  })
+                }
+              >
+                Choose another module…
+              </button>
+              <button type="button" className="secondary" disabled={!module} onClick={() => void act.run(async () => setTokens(await call(keyrite().listTokens(module))))}>
                 Find tokens
               </button>
             </div>
@@ -113,7 +139,7 @@ export function Recover() {
           </Field>
           <ErrorBox error={act.error} />
           <div className="actions">
-            <button type="submit" disabled={act.busy || !bundle.trim() || !token}>
+            <button type="submit" disabled={act.busy || !bundle || !token}>
               Start entering shares
             </button>
             {back}

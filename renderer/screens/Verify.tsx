@@ -1,5 +1,6 @@
 import { useState } from 'react';
-import type { VerifySummary } from '../../electron/api.ts';
+import type { Chosen, VerifySummary } from '../../electron/api.ts';
+import { Chooser } from '../components/Chooser.tsx';
 import { call, keyrite } from '../bridge.ts';
 import { Checklist, ErrorBox, Field, Screen, useAction } from '../components/ui.tsx';
 import { useUi } from '../store.ts';
@@ -7,7 +8,7 @@ import { useUi } from '../store.ts';
 /** The auditor's view: the checklist of `keyrite verify` and the transcript as a readable timeline. */
 export function Verify() {
   const { go } = useUi();
-  const [dir, setDir] = useState('');
+  const [dir, setDir] = useState<Chosen>();
   const [report, setReport] = useState<VerifySummary>();
   const act = useAction();
   return (
@@ -15,19 +16,14 @@ export function Verify() {
       <form
         onSubmit={(e) => {
           e.preventDefault();
-          void act.run(async () => setReport(await call(keyrite().verifyBundle(dir.trim()))));
+          void act.run(async () => setReport(await call(keyrite().verifyBundle(dir!.handle))));
         }}
       >
         <Field label="Bundle folder">
-          <div className="row">
-            <input name="bundle" value={dir} onChange={(e) => setDir(e.target.value)} autoFocus />
-            <button type="button" className="secondary" onClick={() => void act.run(async () => { const d = await call(keyrite().chooseFolder('bundle')); if (d) setDir(d); })}>
-              Browse…
-            </button>
-          </div>
+          <Chooser name="bundle" value={dir} button="Choose the bundle folder…" onChoose={() => void act.run(async () => { const d = await call(keyrite().chooseFolder('bundle')); if (d) setDir(d); })} />
         </Field>
         <div className="actions">
-          <button type="submit" disabled={act.busy || !dir.trim()}>
+          <button type="submit" disabled={act.busy || !dir}>
             Verify
           </button>
           <button type="button" className="link" onClick={() => go('start')}>

@@ -18,7 +18,7 @@ import { createSoftHsmSandbox, type SoftHsmSandbox } from '../../electron/core/h
 import { launchChromium } from '../helpers/chromium.ts';
 import type { Result } from '../../electron/api.ts';
 import type { Handlers } from '../../electron/ipc.ts';
-import { APP_TEST_ORIGIN, buildRenderer, createTestPrinter, installBridge, type Bridge, type TestPrinter } from '../helpers/bridge.ts';
+import { APP_TEST_ORIGIN, buildRenderer, createScriptedDialogs, createTestPrinter, installBridge, type Bridge, type ScriptedDialogs, type TestPrinter } from '../helpers/bridge.ts';
 
 const OUT = path.resolve('test-output/app');
 const PIN = 'Pin-7391-xq';
@@ -33,6 +33,7 @@ let page: Page;
 let paper: Page;
 let bridge: Bridge;
 let printer: TestPrinter;
+let dialogs: ScriptedDialogs;
 let handlers: Handlers;
 let planFile: string;
 let bundleDir = '';
@@ -112,7 +113,8 @@ beforeAll(async () => {
   printer = createTestPrinter();
   // Loaded after SOFTHSM2_CONF is set; the same handlers Electron's ipcMain calls.
   const { createHandlers, coreVerify } = await import('../../electron/ipc.ts');
-  handlers = createHandlers({ printer, emit: bridge.emit, verify: coreVerify });
+  dialogs = createScriptedDialogs();
+  handlers = createHandlers({ printer, emit: bridge.emit, verify: coreVerify, dialogs, modules: () => [hsm.module] });
   bridge.attach(handlers);
   await page.goto(`${APP_TEST_ORIGIN}/index.html`);
 }, 120_000);
@@ -137,15 +139,24 @@ describe.sequential('desktop app, end to end', () => {
     await screenshot('plan-editor');
     await page.getByRole('button', { name: 'Open an existing plan' }).click();
 
-    await page.locator('input[name=plan]').fill(planFile);
-    await page.locator('input[name=out]').fill(path.join(work, 'bundles'));
+    // Files come from main's dialogs; the page holds handles and shows names.
+    dialogs.answer(planFile, path.join(work, 'bundles'));
+    await page.getByRole('button', { name: 'Choose the plan file…' }).click();
+    await page.getByRole('button', { name: 'Choose the output folder…' }).click();
+    await expect.poll(() => page.getByTestId('chosen-plan').textContent()).toBe(path.basename(planFile));
+    await expect.poll(() => page.getByTestId('chosen-out').textContent()).toBe('bundles');
     await screenshot('plan');
-    await page.keyboard.press('Enter');
+    await page.getByRole('button', { name: 'Open plan' }).click();
 
     await page.getByTestId('preflight-checks').waitFor();
     await expect.poll(() => page.getByTestId('interfaces').textContent()).toContain('lo');
     const online = page.locator('input[name=accept-online]');
     if (await online.count()) await online.check();
+    // A production ceremony cannot start until its printer passed the checks (before any key exists).
+    expect(await page.getByRole('button', { name: 'Start the ceremony' }).isDisabled()).toBe(true);
+    expect(await ipc('generate')).toMatchObject({ ok: false });
+    await page.getByRole('button', { name: 'Check the printer' }).click();
+    await expect.poll(() => page.getByTestId('printer-checks').textContent()).toContain('the e2e test printer');
     await screenshot('preflight');
     await page.getByRole('button', { name: 'Start the ceremony' }).click();
 
@@ -237,7 +248,11 @@ describe.sequential('desktop app, end to end', () => {
     expect(JSON.parse(out)).toMatchObject({ valid: true });
     const transcript = readFileSync(path.join(bundleDir, 'transcript.jsonl'), 'utf8');
     expect(transcript).toContain('"frontEnd":"desktop"');
-    expect(transcript).toContain('Test printer (e2e paper tray)');
+    // Printed on the queue (its name, not a display name), after its checks were recorded.
+    const checkedAt = transcript.indexOf('"type":"printer.checked"');
+    expect(checkedAt).toBeGreaterThan(0);
+    expect(transcript.indexOf('"kind":"printer"')).toBeGreaterThan(checkedAt);
+    expect(transcript).toContain('"output":"test-printer"');
     const events = transcript.trim().split('\n').map((l) => JSON.parse(l) as { type: string; data: Record<string, unknown> });
     const reprint = events.findIndex((e) => e.type === 'exception.recorded' && String(e.data.text).startsWith('reprint'));
     expect(events[reprint].data.text).toBe("reprint of Carol One's share (group 1, member 1): The first sheet was torn.");
@@ -247,8 +262,9 @@ describe.sequential('desktop app, end to end', () => {
   it('verifies that bundle on the Verify screen', async () => {
     await page.reload();
     await page.getByRole('button', { name: /Verify a bundle/ }).click();
-    await page.locator('input[name=bundle]').fill(bundleDir);
-    await page.keyboard.press('Enter');
+    dialogs.answer(bundleDir);
+    await page.getByRole('button', { name: 'Choose the bundle folder…' }).click();
+    await page.getByRole('button', { name: 'Verify', exact: true }).click();
     await expect.poll(() => page.getByTestId('verify-verdict').textContent()).toContain('The bundle is valid');
     expect(await page.getByTestId('timeline').locator('li').count()).toBeGreaterThan(20);
     await expect.poll(() => page.getByTestId('timeline').textContent()).toContain('Share of group 1, member 2 (c2) confirmed');
@@ -258,8 +274,10 @@ describe.sequential('desktop app, end to end', () => {
   it('recovers the root key into a second token from two of the printed shares', async () => {
     await page.reload();
     await page.getByRole('button', { name: /Recover from shares/ }).click();
-    await page.locator('input[name=bundle]').fill(bundleDir);
-    await page.locator('input[name=module]').fill(hsm.module);
+    dialogs.answer(bundleDir);
+    await page.getByRole('button', { name: 'Choose the bundle folder…' }).click();
+    // The module comes from the list main discovered (here: the SoftHSM library).
+    await expect.poll(() => page.locator('select[name=module] option').allTextContents()).toEqual([path.basename(hsm.module)]);
     await page.getByRole('button', { name: 'Find tokens' }).click();
     // Tokens are chosen by serial number (labels can repeat).
     const serial = await page.locator('select[name=token] option', { hasText: /^recovery \(/ }).getAttribute('value');
@@ -298,8 +316,9 @@ describe.sequential('desktop app, end to end', () => {
     const startOn = async (tokenLabel: string, label: string) => {
       await page.reload();
       await page.getByRole('button', { name: /Recover from shares/ }).click();
-      await page.locator('input[name=bundle]').fill(bundleDir);
-      await page.locator('input[name=module]').fill(hsm.module);
+      dialogs.answer(bundleDir);
+      await page.getByRole('button', { name: 'Choose the bundle folder…' }).click();
+      await expect.poll(() => page.locator('select[name=module] option').count()).toBe(1);
       await page.getByRole('button', { name: 'Find tokens' }).click();
       const serial = await page.locator('select[name=token] option', { hasText: new RegExp(`^${tokenLabel} \\(`) }).getAttribute('value');
       await page.locator('select[name=token]').selectOption(serial!);
@@ -335,7 +354,12 @@ describe.sequential('desktop app, end to end', () => {
   });
 
   it('closes a recovery after a failure the team cannot retry', async () => {
-    expect(await ipc('recoverStart', { bundle: bundleDir, module: hsm.module, tokenLabel: 'recovery', label: 'e2e-root-again' })).toMatchObject({ ok: true, value: { targetLabel: 'e2e-root-again' } });
+    // A path from the page is refused before anything is opened: only handles from main's choosers.
+    expect(await ipc('recoverStart', { bundle: bundleDir, module: hsm.module, tokenLabel: 'recovery' })).toMatchObject({ ok: false, error: { code: 'usage', message: expect.stringMatching(/^recoverStart: invalid arguments \(0\.bundle: a handle from one of the app's choosers; 0\.module: a handle/) } });
+    dialogs.answer(bundleDir);
+    const bundle = ((await ipc('chooseFolder', 'bundle')) as { value: { handle: string } }).value.handle;
+    const module = ((await ipc('listModules')) as { value: { handle: string }[] }).value[0].handle;
+    expect(await ipc('recoverStart', { bundle, module, tokenLabel: 'recovery', label: 'e2e-root-again' })).toMatchObject({ ok: true, value: { targetLabel: 'e2e-root-again' } });
     for (const m of [mnemonics[0], mnemonics[1]]) expect((await ipc('recoverAddShare', m)).ok).toBe(true);
     // The key is on that token already (same CKA_ID): final, so the session is closed and its module released.
     const failed = await ipc('recoverRestore', RECOVERY_PIN);
@@ -347,12 +371,16 @@ describe.sequential('desktop app, end to end', () => {
     const file = writePlan(work, 'e2e-stopped-2026', 'e2e-stopped-2026', { passphrase: true });
     await page.reload();
     await page.getByRole('button', { name: /Run a ceremony/ }).click();
-    await page.locator('input[name=plan]').fill(file);
-    await page.locator('input[name=out]').fill(path.join(work, 'bundles'));
-    await page.keyboard.press('Enter');
+    dialogs.answer(file, path.join(work, 'bundles'));
+    await page.getByRole('button', { name: 'Choose the plan file…' }).click();
+    await page.getByRole('button', { name: 'Choose the output folder…' }).click();
+    await expect.poll(() => page.getByTestId('chosen-out').textContent()).toBe('bundles');
+    await page.getByRole('button', { name: 'Open plan' }).click();
     await page.getByTestId('preflight-checks').waitFor();
     const online = page.locator('input[name=accept-online]');
     if (await online.count()) await online.check();
+    await page.getByRole('button', { name: 'Check the printer' }).click();
+    await page.getByTestId('printer-checks').waitFor();
     await page.getByRole('button', { name: 'Start the ceremony' }).click();
     await page.getByTestId('screen-checkin').waitFor();
     for (const name of ['Ada Admin', 'Wes Witness', 'Carol One', 'Carl Two', 'Cleo Three']) await page.getByRole('button', { name: `Check in ${name}` }).click();

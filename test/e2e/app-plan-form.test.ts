@@ -27,7 +27,7 @@ import {
   VAULT_HASHES,
   type ExportKind,
 } from '../../renderer/screens/ceremony/PlanFormModel.ts';
-import { APP_TEST_ORIGIN, buildRenderer, createTestPrinter, installBridge, type Bridge } from '../helpers/bridge.ts';
+import { APP_TEST_ORIGIN, buildRenderer, createScriptedDialogs, createTestPrinter, installBridge, type Bridge } from '../helpers/bridge.ts';
 import { launchChromium } from '../helpers/chromium.ts';
 
 const OUT = path.resolve('test-output/app');
@@ -38,6 +38,7 @@ let hsm: SoftHsmSandbox;
 let browser: Browser;
 let page: Page;
 let bridge: Bridge;
+const dialogs = createScriptedDialogs();
 
 const shot = (name: string) => page.screenshot({ path: path.join(OUT, `plan-form-${name}.png`), fullPage: true });
 const field = (id: string) => page.locator(`#pf-${id}`);
@@ -57,7 +58,7 @@ beforeAll(async () => {
   page = await (await browser.newContext({ viewport: { width: 1100, height: 900 } })).newPage();
   bridge = await installBridge(page, rendererDir);
   const { createHandlers, coreVerify } = await import('../../electron/ipc.ts');
-  bridge.attach(createHandlers({ printer: createTestPrinter(), emit: bridge.emit, verify: coreVerify }));
+  bridge.attach(createHandlers({ printer: createTestPrinter(), emit: bridge.emit, verify: coreVerify, dialogs }));
   await page.goto(`${APP_TEST_ORIGIN}/index.html`);
 }, 120_000);
 
@@ -169,15 +170,18 @@ describe.sequential('writing a new plan in the app', () => {
 
     // Where the plan goes. A name that is taken is refused, and the file is left alone.
     writeFileSync(path.join(work, 'taken.json'), 'not a plan\n');
-    await page.getByLabel('Folder for the plan').fill(work);
+    // The folder is picked in main's save dialog (scripted here); the page only suggests a name.
     // Only a .json file: a plan written as, say, a shell start-up file would be run by the shell.
     await page.getByLabel('File name').fill('.profile');
-    await page.locator('input[name=out]').fill(path.join(work, 'bundles'));
+    dialogs.answer(path.join(work, 'bundles'));
+    await page.getByRole('button', { name: 'Choose the output folder…' }).click();
+    await expect.poll(() => page.getByTestId('chosen-out').textContent()).toBe('bundles');
+    dialogs.answer(path.join(work, '.profile'));
     await page.getByRole('button', { name: 'Save plan and continue' }).click();
     await expect.poll(() => page.locator('.error').textContent()).toContain('the file name must end in .json');
     expect(existsSync(path.join(work, '.profile'))).toBe(false);
     await page.getByLabel('File name').fill('taken.json');
-    await page.locator('input[name=out]').fill(path.join(work, 'bundles'));
+    dialogs.answer(path.join(work, 'taken.json'));
     await expect.poll(() => page.getByTestId('plan-form-summary').textContent()).toContain('✓ The plan is complete');
     await shot('3-filled');
     await page.getByRole('button', { name: 'Save plan and continue' }).click();
@@ -185,7 +189,9 @@ describe.sequential('writing a new plan in the app', () => {
     expect(readFileSync(path.join(work, 'taken.json'), 'utf8')).toBe('not a plan\n');
 
     await page.getByLabel('File name').fill('form-plan.json');
+    dialogs.answer(path.join(work, 'form-plan.json'));
     await page.getByLabel('File name').press('Enter');
+    expect(dialogs.asked.filter((a) => a.kind === 'save').map((a) => a.suggestion)).toEqual(['.profile', 'taken.json', 'form-plan.json']);
     await page.getByTestId('preflight-checks').waitFor();
     await expect.poll(() => page.getByTestId('preflight-checks').textContent()).toMatch(/ceremony/);
     await shot('4-preflight');

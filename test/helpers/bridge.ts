@@ -11,7 +11,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { API_METHODS, type ApiEvent, type PrinterSummary } from '../../electron/api.ts';
-import { dispatch, type Handlers } from '../../electron/ipc.ts';
+import { dispatch, type HandlerDeps, type Handlers } from '../../electron/ipc.ts';
 import type { SheetPrinter } from '../../electron/print.ts';
 import { resolveAppFile } from '../../electron/security.ts';
 
@@ -120,10 +120,14 @@ export function createTestPrinter(): TestPrinter {
     async listPrinters() {
       return [TEST_PRINTER];
     },
+    // The e2e paper tray stands in for a checked local queue; real CUPS is tested in test/integration/printing-cups.test.ts.
+    async checkPrinter(queue) {
+      return { queue, deviceUri: 'file:/dev/null', checks: [{ name: 'queue', ok: queue === TEST_PRINTER.name, detail: 'the e2e test printer' }] };
+    },
     async print(html, deviceName) {
       if (deviceName !== TEST_PRINTER.name) throw new Error(`no printer named ${deviceName}`);
       sheets.push({ printer: deviceName, html });
-      return TEST_PRINTER.displayName;
+      return { jobId: sheets.length, spoolClean: true };
     },
     async printToPdf(_html, file) {
       throw new Error(`the test printer does not write PDFs (${path.basename(file)})`);
@@ -136,4 +140,32 @@ export async function buildRenderer(outDir: string): Promise<string> {
   const { build } = await import('vite');
   await build({ configFile: path.resolve('vite.config.ts'), logLevel: 'warn', build: { outDir, emptyOutDir: true } });
   return outDir;
+}
+
+/**
+ * main's dialogs, scripted by the test: each dialog the app opens takes the next answer the test
+ * queued (a path, or null for "cancelled"). The page still never names a path: it asks main to
+ * open a dialog and receives a handle, exactly as in Electron.
+ */
+export interface ScriptedDialogs extends NonNullable<HandlerDeps['dialogs']> {
+  answer(...paths: (string | null)[]): void;
+  /** Every dialog opened: its kind, title and (save dialogs) the suggested name. */
+  asked: { kind: string; title: string; suggestion?: string }[];
+}
+
+export function createScriptedDialogs(): ScriptedDialogs {
+  const queue: (string | null)[] = [];
+  const asked: ScriptedDialogs['asked'] = [];
+  const next = (kind: string, title: string, suggestion?: string) => {
+    asked.push({ kind, title, ...(suggestion !== undefined ? { suggestion } : {}) });
+    if (!queue.length) throw new Error(`test: no answer queued for the ${kind} dialog '${title}'`);
+    return Promise.resolve(queue.shift()!);
+  };
+  return {
+    asked,
+    answer: (...paths) => void queue.push(...paths),
+    chooseFile: (title, kind) => next(`file:${kind}`, title),
+    chooseFolder: (title) => next('folder', title),
+    chooseSaveFile: (title, suggestion) => next('save', title, suggestion),
+  };
 }

@@ -123,6 +123,7 @@ export async function runCeremony(env: TokenEnv, o: PlanOptions & { passphraseVa
       sharesOut,
       confirmFrom: sharesOut,
       ackAll: true,
+      rehearsal: true,
       frontEnd: 'cli',
       pin: PIN,
       passphraseEnv: o.passphrase ? 'TEST_PASSPHRASE' : undefined,

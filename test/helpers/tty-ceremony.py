@@ -8,7 +8,7 @@ bin_, plan, out, sheets, pin = sys.argv[1:6]
 pid, fd = pty.fork()
 if pid == 0:
     os.execv('/usr/bin/env',
-             ['env', 'node', bin_, 'ceremony', 'run', '--plan', plan, '--out', out, '--shares-out', sheets])
+             ['env', 'node', bin_, 'ceremony', 'run', '--rehearsal', '--plan', plan, '--out', out, '--shares-out', sheets])
 buf = b''
 PROMPT = b'type the 33 words of your share: '
 

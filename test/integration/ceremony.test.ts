@@ -164,7 +164,7 @@ describe('refusals before anything is created', () => {
       c.generate();
       const shares = c.backup();
       const first = await c.shareSheet(0);
-      for (const sh of shares) c.markPrinted(sh.index, 'test');
+      for (const sh of shares) c.markPrinted(sh.index, { kind: 'file', file: 'test' });
       const words = first.text.trim().split(' ');
       const typo = `${words[4].slice(0, -1)}${words[4].endsWith('x') ? 'q' : 'x'}z`;
       words[4] = typo;

@@ -34,7 +34,7 @@ function expectOneLineError(r: { stderr: string }, pattern: RegExp) {
 }
 
 function runArgs(planFile: string, out: string, extra: string[] = []) {
-  return ['ceremony', 'run', '--plan', planFile, '--out', out, '--shares-out', path.join(out, 'shares'), '--confirm-from', path.join(out, 'shares'), '--ack-all', '--pin-env', 'TEST_PIN', ...extra];
+  return ['ceremony', 'run', '--rehearsal', '--plan', planFile, '--out', out, '--shares-out', path.join(out, 'shares'), '--confirm-from', path.join(out, 'shares'), '--ack-all', '--pin-env', 'TEST_PIN', ...extra];
 }
 
 function outDir(name: string): string {
@@ -151,7 +151,7 @@ describe('CLI misuse', () => {
     const f = writePlan(env, { id: 'shares-inside', algorithm: 'ec-p256' });
     const out = outDir('inside');
     const inside = path.join(out, 'shares-inside', 'sheets');
-    const r = keyrite(['ceremony', 'run', '--plan', f, '--out', out, '--shares-out', inside, '--confirm-from', inside, '--ack-all', '--pin-env', 'TEST_PIN']);
+    const r = keyrite(['ceremony', 'run', '--rehearsal', '--plan', f, '--out', out, '--shares-out', inside, '--confirm-from', inside, '--ack-all', '--pin-env', 'TEST_PIN']);
     expect(r.code).toBe(2);
     expectOneLineError(r, /--shares-out .* is inside the bundle folder .*shares-inside; shares are never in the bundle/);
     expect(existsSync(path.join(out, 'shares-inside'))).toBe(false);

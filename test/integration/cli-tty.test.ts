@@ -40,6 +40,8 @@ it('a ceremony typed at a terminal: no echo, check values enforced, typed confir
   expect(events.filter((e) => e.type === 'share.confirmed').map((e) => e.data.method)).toEqual(['typed', 'typed', 'typed']);
   expect(events.find((e) => e.type === 'note.added')).toMatchObject({ actor: 'ada', data: { text: 'the witness arrived at 09:12' } });
   expect(events.find((e) => e.type === 'step.acknowledged').data.method).toBe('prompt');
-  expect(events.find((e) => e.type === 'ceremony.started').data.rehearsal).toBe(false);
+  // Sheets written to files: only a rehearsal may do that (production prints, test/integration/printing-cups.test.ts).
+  expect(events.find((e) => e.type === 'ceremony.started').data.rehearsal).toBe(true);
+  expect(screen).toContain('REHEARSAL');
   expect(verifyBundle(bundle).valid).toBe(true);
 });

@@ -222,7 +222,7 @@ describe('the ceremony refuses before any key is generated', () => {
     expect(check.stdout).toBe(`${file}: exports[0].wrappingKey: garbage.pem is not a DER or PEM SubjectPublicKeyInfo\n`);
     expect(check.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^keyrite: error: plan .*: 1 problem, first: exports\[0\]\.wrappingKey: garbage\.pem is not/)]);
     const before = session.listObjects().length;
-    const run = keyrite(['ceremony', 'run', '--plan', file, '--out', outDir, '--shares-out', path.join(outDir, 'shares'), '--ack-all', '--pin-env', 'TEST_PIN']);
+    const run = keyrite(['ceremony', 'run', '--rehearsal', '--plan', file, '--out', outDir, '--shares-out', path.join(outDir, 'shares'), '--ack-all', '--pin-env', 'TEST_PIN']);
     expect(run.status).toBe(2);
     expect(run.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^keyrite: error: plan .*: exports\[0\]\.wrappingKey: garbage\.pem is not a DER or PEM SubjectPublicKeyInfo$/)]);
     expect(session.listObjects().length).toBe(before);

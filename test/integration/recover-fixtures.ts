@@ -59,6 +59,7 @@ export async function runCeremony(
       sharesOut,
       confirmFrom: sharesOut,
       ackAll: true,
+      rehearsal: true,
       frontEnd: 'cli',
       pin: o.pin,
       passphraseEnv: o.passphrase !== undefined ? 'KR_TEST_PASSPHRASE' : undefined,

@@ -73,7 +73,7 @@ function runCeremony(n: number, kill?: { atLine: number; afterMs: number }): Pro
   const out = path.join(dir, 'out');
   const child = spawn(
     process.execPath,
-    [path.join(ROOT, 'bin/keyrite.mjs'), 'ceremony', 'run', '--plan', plan, '--out', out, '--shares-out', shares, '--confirm-from', shares, '--ack-all', '--pin-env', 'KEYRITE_PIN'],
+    [path.join(ROOT, 'bin/keyrite.mjs'), 'ceremony', 'run', '--rehearsal', '--plan', plan, '--out', out, '--shares-out', shares, '--confirm-from', shares, '--ack-all', '--pin-env', 'KEYRITE_PIN'],
     { cwd: ROOT, env: { ...process.env, SOFTHSM2_CONF: sandbox.confPath, KEYRITE_PIN: PIN }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   return new Promise((resolve, reject) => {

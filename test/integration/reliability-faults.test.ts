@@ -79,28 +79,44 @@ function setup(step: { exports?: boolean; seal?: boolean }) {
   return { id, plan, out, shares, bundle: path.join(out, id) };
 }
 
-/** Runs the headless ceremony (the CLI's own flow) with the fault; returns what it threw. */
-async function runWithFault(s: ReturnType<typeof setup>, spec: FaultSpec) {
+/** Runs the headless ceremony (the CLI's own flow) with the fault; returns what it threw and every KEK buffer the run held. */
+async function runWithFault(s: ReturnType<typeof setup>, spec: FaultSpec, o: { passphrase?: string } = {}) {
   const inj = faultInjector(spec);
+  const keks: { buffer: Uint8Array; where: string }[] = [];
   let thrown: unknown;
   try {
     await runHeadlessCeremony(
-      { planFile: s.plan, outDir: s.out, sharesOut: s.shares, confirmFrom: s.shares, ackAll: true, frontEnd: 'cli', pin: PIN, quiet: true, openModule: inj.openModule },
-      { stdout: () => {}, stderr: () => {}, readStdin: async () => '', stdinIsTTY: false, promptSecret: async () => '', prompt: async () => '', env: {}, cwd: work },
+      {
+        planFile: s.plan, outDir: s.out, sharesOut: s.shares, confirmFrom: s.shares, ackAll: true, frontEnd: 'cli', rehearsal: true, pin: PIN, quiet: true, openModule: inj.openModule,
+        passphraseEnv: o.passphrase !== undefined ? 'KR_PASS' : undefined,
+        kekProbe: (buffer, where) => keks.push({ buffer, where }),
+      },
+      { stdout: () => {}, stderr: () => {}, readStdin: async () => '', stdinIsTTY: false, promptSecret: async () => '', prompt: async () => '', env: { KR_PASS: o.passphrase }, cwd: work },
     );
   } catch (err) {
     thrown = err;
   }
-  return { thrown, fired: inj.fired };
+  return { thrown, fired: inj.fired, keks };
 }
+
+/** Every byte of every KEK buffer the run held is zero. */
+function expectWiped(keks: { buffer: Uint8Array; where: string }[]): void {
+  for (const k of keks) expect([...k.buffer].every((b) => b === 0), `KEK buffer (${k.where}) zeroed`).toBe(true);
+}
+
+/** Steps at which the backup key exists in memory. */
+const AFTER_BACKUP = new Set(['backup wrap', 'test recovery unwrap', 'export', 'seal', 'signing']);
 
 describe('token faults at every step stop the ceremony cleanly', () => {
   for (const step of STEPS) {
     for (const f of FAULT_LIST) {
       it(`${step.name} × ${f.ckr}`, async () => {
         const s = setup(step);
-        const { thrown, fired } = await runWithFault(s, { ckr: f.ckr, ...step.fault(s.id) });
+        const { thrown, fired, keks } = await runWithFault(s, { ckr: f.ckr, ...step.fault(s.id) });
         expect(fired, 'the fault fired').toBeDefined();
+        // The KEK (and the test recovery's combined KEK) is zeroed on this path too.
+        expect(keks.length > 0, 'a KEK was made before this fault').toBe(AFTER_BACKUP.has(step.name));
+        expectWiped(keks);
         // A KeyriteError with one line: what failed, then what to do.
         expect(thrown).toBeInstanceOf(KeyriteError);
         const msg = (thrown as KeyriteError).message;
@@ -189,7 +205,7 @@ describe('token faults at every step stop the ceremony cleanly', () => {
     const s = setup({});
     const probe = faultInjector({ ckr: 'CKR_DEVICE_REMOVED', callIndex: Number.MAX_SAFE_INTEGER });
     await runHeadlessCeremony(
-      { planFile: s.plan, outDir: s.out, sharesOut: s.shares, confirmFrom: s.shares, ackAll: true, frontEnd: 'cli', pin: PIN, quiet: true, openModule: probe.openModule },
+      { planFile: s.plan, outDir: s.out, sharesOut: s.shares, confirmFrom: s.shares, ackAll: true, frontEnd: 'cli', rehearsal: true, pin: PIN, quiet: true, openModule: probe.openModule },
       { stdout: () => {}, stderr: () => {}, readStdin: async () => '', stdinIsTTY: false, promptSecret: async () => '', prompt: async () => '', env: {}, cwd: work },
     );
     const total = probe.calls;
@@ -206,6 +222,98 @@ describe('token faults at every step stop the ceremony cleanly', () => {
         await abortCeremony(t.bundle, { pin: async () => PIN, confirm: async () => true });
       }
       expect(tokenObjects(sandbox.module, TOKEN, PIN, ceremonyLabels(t.id))).toEqual([]);
+    }
+  });
+});
+
+describe('the backup key (KEK) buffer is zeroed on every path', () => {
+  it('success: the KEK and the test recovery KEK are zeroed, and the imported KEK can wrap but not unwrap', async () => {
+    const s = setup({});
+    const probe = faultInjector({ ckr: 'CKR_DEVICE_REMOVED', callIndex: Number.MAX_SAFE_INTEGER });
+    const usages: Record<string, unknown>[] = [];
+    const openModule: typeof probe.openModule = (p) => {
+      const m = probe.openModule(p);
+      const login = m.login.bind(m);
+      m.login = (sel, pin) => {
+        const sess = login(sel, pin);
+        const importAesKey = sess.importAesKey.bind(sess);
+        sess.importAesKey = (value, label, usage) => {
+          if (label.startsWith('keyrite-kek')) usages.push({ label, ...usage });
+          return importAesKey(value, label, usage);
+        };
+        return sess;
+      };
+      return m;
+    };
+    const keks: { buffer: Uint8Array; where: string }[] = [];
+    await runHeadlessCeremony(
+      { planFile: s.plan, outDir: s.out, sharesOut: s.shares, confirmFrom: s.shares, ackAll: true, frontEnd: 'cli', rehearsal: true, pin: PIN, quiet: true, openModule, kekProbe: (buffer, where) => keks.push({ buffer, where }) },
+      { stdout: () => {}, stderr: () => {}, readStdin: async () => '', stdinIsTTY: false, promptSecret: async () => '', prompt: async () => '', env: {}, cwd: work },
+    );
+    expect(keks.map((k) => k.where)).toEqual(['backup', 'recovery-test']);
+    expectWiped(keks);
+    // Only the usage each side needs: the backup wraps (and signs for the KCV); the test recovery unwraps.
+    expect(usages).toEqual([
+      { label: `keyrite-kek:${s.id}`, wrap: true, sign: true },
+      { label: `keyrite-kek-test:${s.id}`, unwrap: true, sign: true },
+    ]);
+  });
+
+  it('a failed import of the KEK into the token', async () => {
+    const s = setup({});
+    const { thrown, fired, keks } = await runWithFault(s, { ckr: 'CKR_DEVICE_REMOVED', method: 'importAesKey', fn: 'C_CreateObject', match: (a) => a[1] === `keyrite-kek:${s.id}` });
+    expect(fired?.method).toBe('importAesKey');
+    expect(thrown).toBeInstanceOf(KeyriteError);
+    expect(keks).toHaveLength(1);
+    expectWiped(keks);
+    await abortCeremony(s.bundle, { pin: async () => PIN, confirm: async () => true });
+  });
+
+  it('a failed split (a passphrase SLIP-39 refuses)', async () => {
+    const dir = path.join(work, `split-${process.pid}`);
+    const id = `split-${process.pid}`;
+    const plan = writeSmallPlan(dir, { id, module: sandbox.module, tokenLabel: TOKEN, passphrase: true });
+    mkdirSync(path.join(dir, 'shares'));
+    const s = { id, plan, out: path.join(dir, 'out'), shares: path.join(dir, 'shares'), bundle: path.join(dir, 'out', id) };
+    const { thrown, keks } = await runWithFault(s, { ckr: 'CKR_DEVICE_REMOVED', callIndex: Number.MAX_SAFE_INTEGER }, { passphrase: 'naïve ünicode' });
+    expect((thrown as Error).message).toMatch(/passphrase must be printable ASCII/);
+    expect(keks).toHaveLength(1);
+    expectWiped(keks);
+    await abortCeremony(s.bundle, { pin: async () => PIN, confirm: async () => true });
+  });
+
+  it('a retry of the test recovery after a mistyped passphrase', async () => {
+    const dir = path.join(work, `retry-${process.pid}`);
+    const id = `retry-${process.pid}`;
+    const plan = writeSmallPlan(dir, { id, module: sandbox.module, tokenLabel: TOKEN, passphrase: true });
+    const keks: { buffer: Uint8Array; where: string }[] = [];
+    const c = Ceremony.load(plan, { outDir: path.join(dir, 'out'), frontEnd: 'desktop', rehearsal: true, kekProbe: (buffer, where) => keks.push({ buffer, where }) });
+    try {
+      Ceremony.assertPreflight(c.preflight());
+      c.login(PIN);
+      c.begin();
+      c.generate();
+      const shares = c.backup('right horse');
+      for (const sh of shares) {
+        const sheet = await c.shareSheet(sh.index);
+        c.markPrinted(sh.index, { kind: 'file', file: 'memory' });
+        c.confirmShare(sh.index, sheet.text, 'typed');
+      }
+      expectWiped(keks); // the backup KEK, once every sheet is out
+      let retryable = false;
+      try {
+        c.testRecovery('wrong horse');
+      } catch (err) {
+        retryable = (err as KeyriteError).retryable;
+      }
+      expect(retryable).toBe(true);
+      expect(keks.map((k) => k.where)).toEqual(['backup', 'recovery-test']);
+      expectWiped(keks); // the wrong combination's KEK
+      expect(c.testRecovery('right horse').ok).toBe(true);
+      expect(keks).toHaveLength(3);
+      expectWiped(keks);
+    } finally {
+      c.close();
     }
   });
 });

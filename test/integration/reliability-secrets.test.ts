@@ -77,7 +77,7 @@ async function ceremony(id: string, opts: { passphrase?: boolean; awsExport?: bo
   const out = path.join(dir, 'out');
   const env = { KR_PIN: PIN, KR_PASS: PASSPHRASE };
   const run = await runCli(
-    ['ceremony', 'run', '--plan', plan, '--out', out, '--shares-out', shares, '--confirm-from', shares, '--ack-all', '--pin-env', 'KR_PIN', ...(opts.passphrase ? ['--passphrase-env', 'KR_PASS'] : [])],
+    ['ceremony', 'run', '--rehearsal', '--plan', plan, '--out', out, '--shares-out', shares, '--confirm-from', shares, '--ack-all', '--pin-env', 'KR_PIN', ...(opts.passphrase ? ['--passphrase-env', 'KR_PASS'] : [])],
     env,
   );
   expect(run.stderr).toBe('');
@@ -110,7 +110,7 @@ describe('no secret outside the rehearsal share sheets', () => {
     mkdirSync(path.join(sdir, 'shares'));
     mkdirSync(path.join(sdir, 'empty'));
     // No --confirm-from files: the run stops after printing, with the words in memory.
-    const stopped = await runCli(['ceremony', 'run', '--plan', splan, '--out', path.join(sdir, 'out'), '--shares-out', path.join(sdir, 'shares'), '--confirm-from', path.join(sdir, 'empty'), '--ack-all', '--pin-env', 'KR_PIN'], plain.env);
+    const stopped = await runCli(['ceremony', 'run', '--rehearsal', '--plan', splan, '--out', path.join(sdir, 'out'), '--shares-out', path.join(sdir, 'shares'), '--confirm-from', path.join(sdir, 'empty'), '--ack-all', '--pin-env', 'KR_PIN'], plain.env);
     expect(stopped.code).toBe(1);
     expect(stopped.stderr).toMatch(/--confirm-from: .* does not exist .*: run `keyrite ceremony abort .*` to remove this ceremony's keys/);
     const abort = await runCli(['ceremony', 'abort', path.join(sdir, 'out', stoppedId), '--reason', 'secrets test', '--yes', '--pin-env', 'KR_PIN'], plain.env);

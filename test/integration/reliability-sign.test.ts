@@ -52,7 +52,7 @@ async function runWithFault(fault: (id: string) => FaultSpec | undefined, algori
   const spec = fault(id);
   const inj = spec && faultInjector(spec);
   await runHeadlessCeremony(
-    { planFile: plan, outDir: path.join(dir, 'out'), sharesOut: shares, confirmFrom: shares, ackAll: true, frontEnd: 'cli', pin: PIN, quiet: true, openModule: inj?.openModule },
+    { planFile: plan, outDir: path.join(dir, 'out'), sharesOut: shares, confirmFrom: shares, ackAll: true, frontEnd: 'cli', rehearsal: true, pin: PIN, quiet: true, openModule: inj?.openModule },
     silentIO,
   ).catch(() => undefined);
   if (inj) expect(inj.fired, 'the fault fired').toBeDefined();

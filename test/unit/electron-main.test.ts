@@ -139,7 +139,9 @@ describe('IPC', () => {
   it("writes a plan only where the user picks in main's save dialog, not at the path the page sends", async () => {
     const trusted = { senderFrame: { url: 'app://keyrite/index.html', parent: null } };
     const target = path.join(appPath, 'chosen-by-page.json');
-    const r = await fake.calls.ipc.get(`${IPC_PREFIX}savePlan`)!(trusted, target, '{"version": 1}');
+    // A path from the page is not even a valid argument: the page suggests a bare file name.
+    expect(await fake.calls.ipc.get(`${IPC_PREFIX}savePlan`)!(trusted, target, '{"version": 1}')).toMatchObject({ ok: false, error: { code: 'usage', message: expect.stringContaining('a file name without folders') } });
+    const r = await fake.calls.ipc.get(`${IPC_PREFIX}savePlan`)!(trusted, 'chosen-by-page.json', '{"version": 1}');
     // The fake dialog is cancelled: nothing is written, whatever the page asked for.
     expect(r).toEqual({ ok: true, value: null });
     expect(existsSync(target)).toBe(false);

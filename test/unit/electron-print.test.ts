@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { airgapStatus } from '../../electron/airgap.ts';
-import { createElectronPrinter, rehearsalPdfName, sheetDataUrl, type PrintWindowLike } from '../../electron/print.ts';
+import { createElectronPrinter, rehearsalPdfName, sheetDataUrl, type CupsAccess, type PrintWindowLike } from '../../electron/print.ts';
 import { disableCoreDumps, isAllowedRequest, printWindowOptions } from '../../electron/security.ts';
 import { summarizeEvent } from '../../electron/timeline.ts';
 
@@ -50,38 +50,63 @@ describe('print window', () => {
     expect(o.webPreferences?.preload).toBeUndefined();
   });
 
-  it('prints silently to the chosen printer, returns its name, and destroys the window', async () => {
+  /** A CUPS stand-in that keeps what it was sent (the real CUPS path: test/integration/printing-cups.test.ts). */
+  function fakeCups() {
+    const sent: { queue: string; pdf: Buffer; copy: string }[] = [];
+    const cups: CupsAccess = {
+      list: async () => [{ name: 'hp', displayName: 'hp', description: 'usb://HP/LaserJet', isDefault: false }],
+      check: async (queue) => ({ queue, deviceUri: 'usb://HP/LaserJet', checks: [{ name: 'queue', ok: true, detail: 'ok' }] }),
+      send: async (queue, pdf) => {
+        sent.push({ queue, pdf, copy: pdf.toString('latin1') });
+        return { jobId: 7, spoolClean: true, leftOver: [] };
+      },
+    };
+    return { sent, cups };
+  }
+
+  it('renders the sheet to PDF in memory, hands it to CUPS, wipes the buffer, and destroys the window', async () => {
     const { made, factory } = fakeWindows();
-    const p = createElectronPrinter(factory);
-    expect(await p.print('<html><head><title>s</title></head><body>words</body></html>', 'hp')).toBe('hp');
-    expect(made[0].printed).toMatchObject({ silent: true, deviceName: 'hp' });
+    const { sent, cups } = fakeCups();
+    const p = createElectronPrinter(factory, { cups });
+    expect(await p.print('<html><head><title>s</title></head><body>words</body></html>', 'hp')).toEqual({ jobId: 7, spoolClean: true });
+    expect(sent).toHaveLength(1);
+    expect(sent[0].queue).toBe('hp');
+    expect(sent[0].copy).toContain('%PDF');
+    // The Buffer the PDF was in is zeroed once CUPS has it.
+    expect(sent[0].pdf.every((b) => b === 0)).toBe(true);
+    expect(made[0].printed).toBeUndefined();
     expect(made[0].destroyed).toBe(true);
     expect(made[0].options.webPreferences.preload).toBeUndefined();
     const html = Buffer.from(made[0].url!.split(',')[1], 'base64').toString('utf8');
     expect(html).toMatch(/<head><meta http-equiv="Content-Security-Policy" content="default-src 'none'/);
   });
 
-  it('reports a failed print and still destroys the window', async () => {
-    const { made, factory } = fakeWindows({ printOk: false });
-    await expect(createElectronPrinter(factory).print('<p>x</p>', 'hp')).rejects.toThrow(/printer hp did not print the sheet: printer jammed/);
+  it('reports a failed hand-over to CUPS and still destroys the window', async () => {
+    const { made, factory } = fakeWindows();
+    const { cups } = fakeCups();
+    cups.send = async () => {
+      throw new Error("printer 'hp' refused the sheet: printer jammed");
+    };
+    await expect(createElectronPrinter(factory, { cups }).print('<p>x</p>', 'hp')).rejects.toThrow(/refused the sheet: printer jammed/);
     expect(made[0].destroyed).toBe(true);
   });
 
   it('gives up after the timeout and destroys the window', async () => {
     const { made, factory } = fakeWindows({ hang: true });
-    await expect(createElectronPrinter(factory, { timeoutMs: 50 }).print('<p>x</p>', 'hp')).rejects.toThrow(/did not finish within/);
+    await expect(createElectronPrinter(factory, { timeoutMs: 50, cups: fakeCups().cups }).print('<p>x</p>', 'hp')).rejects.toThrow(/did not finish within/);
     expect(made[0].destroyed).toBe(true);
   });
 
-  it('lists printers with the default marked', async () => {
-    const { factory, made } = fakeWindows();
-    expect(await createElectronPrinter(factory).listPrinters()).toEqual([{ name: 'hp', displayName: 'HP LaserJet', description: 'office', isDefault: true }]);
-    expect(made[0].destroyed).toBe(true);
+  it('lists the CUPS queues and checks a queue through core/printing', async () => {
+    const { factory } = fakeWindows();
+    const p = createElectronPrinter(factory, { cups: fakeCups().cups });
+    expect(await p.listPrinters()).toEqual([{ name: 'hp', displayName: 'hp', description: 'usb://HP/LaserJet', isDefault: false }]);
+    expect((await p.checkPrinter('hp')).deviceUri).toBe('usb://HP/LaserJet');
   });
 
   it('writes rehearsal PDFs with REHEARSAL in the name and never overwrites one', async () => {
     const { factory } = fakeWindows();
-    const p = createElectronPrinter(factory);
+    const p = createElectronPrinter(factory, { cups: fakeCups().cups });
     const file = path.join(tmp, 'pdf', rehearsalPdfName('share-1-1-c1'));
     expect(path.basename(file)).toBe('REHEARSAL-share-1-1-c1.pdf');
     expect(await p.printToPdf('<p>x</p>', file)).toBe(file);

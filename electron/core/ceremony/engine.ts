@@ -19,13 +19,14 @@ import { addAdvice, publishBundle, stagingDirFor, stopAdvice } from './crash-saf
 import { custodianOrder, loadPlan, type LoadedPlan, type Plan } from './plan.ts';
 import { attributeChecks, keyIdentity, rootSignatureScheme, sealProblem, signerSchemeOf } from './key-checks.ts';
 import { ceremonyPredicate } from './statement.ts';
+import type { PrinterCheckResult } from '../printing/checks.ts';
 
 export type FrontEnd = 'cli' | 'desktop' | 'demo';
 
 export interface CeremonyOptions {
   outDir: string;
   frontEnd: FrontEnd;
-  /** Rehearsals: demo, --confirm-from, --ack-all, PDF printing. Recorded in ceremony.started. */
+  /** Rehearsals: demo, `ceremony run --rehearsal`, the app's rehearsal mode. Recorded in ceremony.started. */
   rehearsal: boolean;
   /** Called after every event is on disk (progress for the CLI and the app). */
   onEvent?: (event: TranscriptEvent) => void;
@@ -33,7 +34,15 @@ export interface CeremonyOptions {
   openModule?: (path: string, opts?: ModuleOptions) => HsmModule;
   /** C_Initialize reserved string from the command line (--module-args); the plan's hsm.initArgs wins, and both must agree. */
   moduleArgs?: string;
+  /**
+   * Test seam (fault-injection tests): handed each buffer that holds a backup key (the KEK at backup,
+   * the combined KEK in the test recovery) so the test can check it is zeroed on every path.
+   */
+  kekProbe?: (buffer: Uint8Array, where: 'backup' | 'recovery-test') => void;
 }
+
+/** How a sheet went out: to a CUPS queue (with the spool check) or, in rehearsals only, to a file. */
+export type SheetOutput = { kind: 'printer'; queue: string; jobId: number; spoolClean: boolean } | { kind: 'file'; file: string };
 
 export interface Check {
   name: string;
@@ -116,6 +125,7 @@ export class Ceremony {
   private confirmed = new Map<number, string>();
   private step = 'loaded';
   private written: TranscriptEvent[] = [];
+  private printer?: PrinterCheckResult;
 
   private constructor(loaded: LoadedPlan, private readonly opts: CeremonyOptions) {
     this.loaded = loaded;
@@ -317,10 +327,20 @@ export class Ceremony {
       capabilities: this.capabilities?.rows.map((r) => ({ ...r })) ?? [],
     });
     this.record('preflight.passed', { checks: this.preflightChecks });
+    if (this.printer) this.record('printer.checked', this.printer);
     if (this.session) this.recordLogin();
     publishBundle(staging, this.bundleDir);
     this.state = 'begun';
     this.step = 'begun';
+  }
+
+  /**
+   * The CUPS queue's checks (core/printing), run before any key exists. Recorded as printer.checked
+   * (now, or when the transcript begins); a production sheet is printed only on a queue that passed.
+   */
+  recordPrinterCheck(r: PrinterCheckResult): void {
+    this.printer = { queue: r.queue, deviceUri: r.deviceUri, checks: r.checks.map((c) => ({ name: c.name, ok: c.ok, detail: c.detail })) };
+    if (this.writer && !this.writer.closed) this.record('printer.checked', this.printer);
   }
 
   checkIn(participantId: string): void {
@@ -433,16 +453,19 @@ export class Ceremony {
     this.step = 'backup';
     const kek = s.random(32);
     this.kek = kek;
+    this.opts.kekProbe?.(kek, 'backup');
     const b = this.plan.backup;
-    const split = splitSecret(kek, {
-      groupThreshold: b.groupThreshold,
-      groups: b.groups.map((g) => ({ threshold: g.threshold, count: g.custodians.length })),
-      passphrase: b.passphrase ? passphrase : undefined,
-      iterationExponent: b.iterationExponent,
-      extendable: b.extendable,
-    });
-    const kekRef = s.importAesKey(kek, `keyrite-kek:${this.plan.id}`, { wrap: true, unwrap: true, sign: true });
+    let kekRef: ReturnType<HsmSession['importAesKey']> | undefined;
     try {
+      const split = splitSecret(kek, {
+        groupThreshold: b.groupThreshold,
+        groups: b.groups.map((g) => ({ threshold: g.threshold, count: g.custodians.length })),
+        passphrase: b.passphrase ? passphrase : undefined,
+        iterationExponent: b.iterationExponent,
+        extendable: b.extendable,
+      });
+      // Only what the backup needs: wrap the root, and sign for the KCV (AES-CMAC). No unwrap, no decrypt.
+      kekRef = s.importAesKey(kek, `keyrite-kek:${this.plan.id}`, { wrap: true, sign: true });
       this.kekKcv = s.aesKcv(kekRef);
       const order = custodianOrder(this.plan);
       this.mnemonics = order.map((o) => split.groups[o.group - 1].mnemonics[o.member - 1]);
@@ -476,8 +499,12 @@ export class Ceremony {
         sha256: sha256Hex(wrapped),
         path: 'backup/root.wrapped',
       });
+    } catch (err) {
+      // A failed split, import or wrap: the key is wiped here, not only when the ceremony is closed.
+      this.wipeKek();
+      throw err;
     } finally {
-      s.destroy(kekRef);
+      if (kekRef) s.destroy(kekRef);
     }
     this.state = 'backed-up';
     return this.custodianShares;
@@ -520,18 +547,34 @@ export class Ceremony {
     return sh;
   }
 
-  /** Records that a sheet was printed; when every sheet is, the KEK buffer is zeroed. */
-  markPrinted(index: number, output: string): void {
+  /**
+   * Records how a sheet went out; when every sheet has, the KEK buffer is zeroed. A production
+   * ceremony takes only sheets printed on a checked queue whose spool was clean afterwards.
+   */
+  markPrinted(index: number, out: SheetOutput): void {
     this.expect('backed-up', 'confirmed');
     const sh = this.shareAt(index);
     this.step = 'print';
-    this.record('share.printed', { group: sh.group, member: sh.member, custodian: sh.custodian, output, rehearsal: this.opts.rehearsal });
+    if (!this.opts.rehearsal) {
+      if (out.kind !== 'printer') throw new OperationError('a production ceremony prints share sheets on paper; files are for rehearsals only');
+      if (!this.printer || this.printer.queue !== out.queue || !this.printer.checks.every((c) => c.ok))
+        throw new OperationError(`printer '${out.queue}' has not passed the printer checks; a production sheet is printed only on a checked queue`);
+    }
+    const base = { group: sh.group, member: sh.member, custodian: sh.custodian, rehearsal: this.opts.rehearsal };
+    if (out.kind === 'printer') this.record('share.printed', { ...base, output: out.queue, kind: 'printer', jobId: out.jobId, spoolClean: out.spoolClean });
+    else this.record('share.printed', { ...base, output: out.file, kind: 'file' });
+    if (out.kind === 'printer' && !out.spoolClean)
+      this.fail('print', `printer '${out.queue}': files of job ${out.jobId} (${sh.name}'s sheet) are still in the CUPS spool after printing; remove them and check PreserveJobFiles`);
     sh.printed = true;
     if (this.shares.every((x) => x.printed) && this.kek) {
-      this.kek.fill(0);
-      this.kek = undefined;
+      this.wipeKek();
       this.record('backup.kek-wiped', {});
     }
+  }
+
+  private wipeKek(): void {
+    this.kek?.fill(0);
+    this.kek = undefined;
   }
 
   /** A custodian re-enters (or scans) their share; it must match its check value. */
@@ -571,6 +614,7 @@ export class Ceremony {
     let failure: unknown;
     try {
       kek = combineMnemonics(used.map((u) => this.confirmed.get(u.index)!), b.passphrase ? passphrase : undefined);
+      this.opts.kekProbe?.(kek, 'recovery-test');
       const kekRef = s.importAesKey(Buffer.from(kek.buffer, kek.byteOffset, kek.byteLength), `keyrite-kek-test:${this.plan.id}`, { unwrap: true, sign: true });
       try {
         kekKcvOk = s.aesKcv(kekRef) === this.kekKcv;
@@ -699,8 +743,7 @@ export class Ceremony {
   }
 
   private closeSession(): void {
-    this.kek?.fill(0);
-    this.kek = undefined;
+    this.wipeKek();
     this.mnemonics = [];
     this.confirmed.clear();
     endSession(this.session);

@@ -358,8 +358,23 @@ export function renderReport(events: TranscriptEvent[], opts: ReportOptions = {}
     ['Wrapped key SHA-256', digest(wrappedEv.sha256)],
     ['Backup key wiped', wiped ? t(wiped.time) : val(undefined)],
   ]));
+  // Where the sheets went (SPEC §5): the CUPS queue, its device and each check before the first sheet.
+  for (const pc of all('printer.checked')) {
+    const d = obj(pc.data);
+    out.push(`<h3>Printer ${val(d.queue)}</h3>`);
+    out.push(kv([['Queue', `<span class="mono">${val(d.queue)}</span>`], ['Device', `<span class="mono">${val(d.deviceUri)}</span>`], ['Checked', t(pc.time)]]));
+    out.push(table(['Check', 'Result', 'Detail'], arr(d.checks).map(obj).map((c) => [val(c.name), passFail(c.ok), val(c.detail)])));
+  }
   const printed = all('share.printed');
   const confirmed = all('share.confirmed');
+  const printedCell = (e: TranscriptEvent): string => {
+    const d = obj(e.data);
+    if (d.kind === 'printer')
+      return `${t(e.time)} on <span class="mono">${val(d.output)}</span>, job ${val(d.jobId)}; spool ${d.spoolClean === true ? 'clean' : '<span class="fail">NOT CLEAN</span>'}${d.rehearsal === true ? ' (rehearsal)' : ''}`;
+    if (d.kind === 'file') return `${t(e.time)} <b>written to a file (rehearsal)</b>`;
+    // Bundles from before `kind`: the time, and the rehearsal flag.
+    return `${t(e.time)}${d.rehearsal === true ? ' (rehearsal file)' : ''}`;
+  };
   out.push(table(['Share', 'Custodian', 'Check value', 'Printed', 'Confirmed'], arr(split.shares).map(obj).map((s) => {
     const same = (e: TranscriptEvent) => obj(e.data).group === s.group && obj(e.data).member === s.member;
     const p = printed.find(same);
@@ -369,7 +384,7 @@ export function renderReport(events: TranscriptEvent[], opts: ReportOptions = {}
       ? `${t(c.time)} (${val(cd.method)})${cd.checkValue === s.checkValue ? '' : ' <span class="fail">CHECK VALUE DIFFERS</span>'}`
       : '<span class="fail">NOT CONFIRMED</span>';
     return [`${esc(str(s.group))}-${esc(str(s.member))}`, nameOf(s.custodian), `<span class="mono">${val(s.checkValue)}</span>`,
-      p ? `${t(p.time)}${obj(p.data).rehearsal === true ? ' (rehearsal file)' : ''}` : val(undefined), conf];
+      p ? printedCell(p) : val(undefined), conf];
   })));
 
   // ---- Exports ----

@@ -43,7 +43,7 @@ export interface EventData {
     host: { platform: string; arch: string; release?: string; hostname?: string; networkInterfaces: NetworkInterfaceRecord[] };
     /** "cli", "desktop" or "demo". */
     frontEnd: string;
-    /** True for rehearsals (demo, --confirm-from, --ack-all, PDF printing). */
+    /** True for rehearsals (`ceremony run --rehearsal`, demo, the app's rehearsal mode). */
     rehearsal: boolean;
     participants: { id: string; name: string; role: string }[];
   };
@@ -91,8 +91,14 @@ export interface EventData {
     shares: { group: number; member: number; custodian: string; checkValue: string }[];
   };
   'backup.wrapped': { mechanism: string; mechanismType: string; zeroPadsInput: boolean; wrapped: string; sha256: string; path: string };
-  /** A custodian's sheet was printed (desktop: printer name) or written (headless: file name, rehearsal). */
-  'share.printed': { group: number; member: number; custodian: string; output: string; rehearsal: boolean };
+  /**
+   * A custodian's sheet went out. `kind` says where: "printer" (a CUPS queue; `output` is its name)
+   * or "file" (rehearsals only; `output` is the file). Printed sheets record `spoolClean`: no file of
+   * the job was left in the CUPS spool once it had printed.
+   */
+  'share.printed': { group: number; member: number; custodian: string; output: string; rehearsal: boolean; kind?: 'printer' | 'file'; jobId?: number; spoolClean?: boolean };
+  /** The CUPS queue's checks before the first sheet (SPEC §5): queue, device URI, each check. */
+  'printer.checked': { queue: string; deviceUri: string; checks: { name: string; ok: boolean; detail: string }[] };
   /** `method`: "typed" (TTY or app), "scanned" (QR) or "file" (rehearsal --confirm-from). */
   'share.confirmed': { group: number; member: number; custodian: string; checkValue: string; method: string };
   /** The KEK buffer was overwritten with zeros after printing. */

@@ -5,28 +5,20 @@
  * exclusively (an existing file is never overwritten) and hands the file to the caller to open.
  */
 import { useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
-import type { PlanCheck } from '../../../electron/api.ts';
+import type { Chosen, PlanCheck } from '../../../electron/api.ts';
 import { call, keyrite } from '../../bridge.ts';
 import { ErrorBox, useAction } from '../../components/ui.tsx';
 import { FormCtx, TextInput, type PlanFormContext } from './PlanFormFields.tsx';
 import { anchorOf, controlId, emptyDraft, fieldPaths, isEmptinessMessage, planText, readablePath, type PlanDraft } from './PlanFormModel.ts';
 import { BackupSection, ExportsSection, HsmKeySection, ParticipantsSection, StepsSection } from './PlanFormSections.tsx';
 
-/** folder + name with the folder's own separator (the app also runs on Windows). */
-export function joinPath(folder: string, name: string): string {
-  const f = folder.trim();
-  const sep = f.includes('\\') && !f.includes('/') ? '\\' : '/';
-  return `${f.replace(/[\\/]+$/, '')}${sep}${name.trim()}`;
-}
-
 const SUMMARY_ID = 'pf-summary';
 
-export function PlanForm({ onSaved, children }: { onSaved(file: string): void; children?: ReactNode }) {
+export function PlanForm({ onSaved, children }: { onSaved(plan: Chosen): void; children?: ReactNode }) {
   const [draft, setDraft] = useState<PlanDraft>(emptyDraft);
   const [visited, setVisited] = useState<ReadonlySet<string>>(() => new Set());
   const [showAll, setShowAll] = useState(false);
   const [check, setCheck] = useState<{ text: string; dir: string; result: PlanCheck }>();
-  const [folder, setFolder] = useState('');
   const [fileName, setFileName] = useState('plan.json');
   const [note, setNote] = useState('');
   const save = useAction();
@@ -34,8 +26,9 @@ export function PlanForm({ onSaved, children }: { onSaved(file: string): void; c
   const seq = useRef(0);
 
   const text = useMemo(() => planText(draft), [draft]);
-  // Relative file paths in the plan (wrapping keys, import tokens) are checked against the chosen folder.
-  const dir = folder.trim() || '.';
+  // Relative file paths in the plan (wrapping keys, import tokens) are checked once the plan is saved
+  // in the folder the user picks in main's dialog; until then they are listed as unchecked.
+  const dir = '';
   const current = check !== undefined && check.text === text && check.dir === dir;
 
   // Checked as you type, a moment after the last key; a late answer for an older draft is dropped.
@@ -89,13 +82,13 @@ export function PlanForm({ onSaved, children }: { onSaved(file: string): void; c
   };
 
   const submit = () => {
-    if (!folder.trim() || !fileName.trim()) {
-      setNote('Say where to save the plan: a folder and a file name.');
-      document.getElementById(folder.trim() ? 'pf-save-name' : 'pf-save-folder')?.focus();
+    if (!fileName.trim()) {
+      setNote('Give the plan a file name; the folder is chosen in the save dialog.');
+      document.getElementById('pf-save-name')?.focus();
       return;
     }
     if (/[\\/]/.test(fileName)) {
-      setNote('The file name is only a name, without a folder; the folder goes in the box above it.');
+      setNote('The file name is only a name, without a folder; the folder is chosen in the save dialog.');
       document.getElementById('pf-save-name')?.focus();
       return;
     }
@@ -106,10 +99,10 @@ export function PlanForm({ onSaved, children }: { onSaved(file: string): void; c
       return;
     }
     // Main checks again before writing, whatever this screen last saw.
-    // In the app main shows its own save dialog (null: cancelled); the path here is its suggestion.
+    // Main shows its own save dialog (null: cancelled); the name here is only its suggestion.
     void save.run(async () => {
-      const saved = await call(keyrite().savePlan(joinPath(folder, fileName), text));
-      if (saved) onSaved(saved.file);
+      const saved = await call(keyrite().savePlan(fileName.trim(), text));
+      if (saved) onSaved(saved);
     });
   };
 
@@ -150,19 +143,12 @@ export function PlanForm({ onSaved, children }: { onSaved(file: string): void; c
 
         <section className="form-section save-section">
           <h2>Save the plan</h2>
-          <div className="field">
-            <label className="label" htmlFor="pf-save-folder">
-              Folder for the plan
-            </label>
-            <input id="pf-save-folder" name="plan-folder" data-enter-saves="1" value={folder} onChange={(e) => setFolder(e.target.value)} spellCheck={false} />
-            <span className="hint">Full path of an existing folder. Export files named above are looked for relative to it when the plan is saved.</span>
-          </div>
           <div className="field narrow">
             <label className="label" htmlFor="pf-save-name">
               File name
             </label>
             <input id="pf-save-name" name="plan-name" data-enter-saves="1" value={fileName} onChange={(e) => setFileName(e.target.value)} spellCheck={false} />
-            <span className="hint">Ends in .json. An existing file is never overwritten.</span>
+            <span className="hint">Ends in .json. The folder is chosen in the save dialog; export files named above are looked for relative to it. An existing file is never overwritten.</span>
           </div>
           {children}
           <Summary current={current} check={check?.result} problems={problems} anchor={(p) => anchorOf(p, known)} />

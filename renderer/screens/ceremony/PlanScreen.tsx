@@ -1,5 +1,6 @@
 import { useEffect, useState, type ReactNode } from 'react';
-import type { PlanCheck } from '../../../electron/api.ts';
+import type { Chosen, PlanCheck } from '../../../electron/api.ts';
+import { Chooser } from '../../components/Chooser.tsx';
 import { call, keyrite } from '../../bridge.ts';
 import { ErrorBox, Field, Screen, useAction } from '../../components/ui.tsx';
 import { useUi } from '../../store.ts';
@@ -38,19 +39,20 @@ const MODES: { mode: Mode; text: string }[] = [
 export function PlanScreen() {
   const { patch, setStep } = useUi();
   const [mode, setMode] = useState<Mode>('open');
-  const [file, setFile] = useState('');
-  const [outDir, setOutDir] = useState('');
+  const [file, setFile] = useState<Chosen>();
+  const [outDir, setOutDir] = useState<Chosen>();
   const [rehearsal, setRehearsal] = useState(false);
   const open = useAction();
 
   const openPlan = (f = file) =>
     open.run(async () => {
-      const plan = await call(keyrite().openPlan(f.trim(), outDir.trim(), rehearsal));
+      if (!f) return;
+      const plan = await call(keyrite().openPlan(f.handle, outDir?.handle ?? '', rehearsal));
       patch({ plan, shares: [], printed: {}, confirmed: [], custodian: 0, log: [], root: undefined });
       setStep('preflight');
     });
   // A saved plan is opened at once; if that fails (say, its bundle folder exists), the Open view shows why, with the file filled in.
-  const openSaved = (f: string) => {
+  const openSaved = (f: Chosen) => {
     setFile(f);
     setMode('open');
     void openPlan(f);
@@ -58,8 +60,8 @@ export function PlanScreen() {
 
   const runFields = (
     <>
-      <Field label="Where to write the bundle" hint="A folder; the ceremony adds a new folder named after the plan's id. Empty: next to the plan.">
-        <input name="out" value={outDir} onChange={(e) => setOutDir(e.target.value)} />
+      <Field label="Where to write the bundle" hint="A folder; the ceremony adds a new folder named after the plan's id. None chosen: next to the plan.">
+        <Chooser name="out" value={outDir} button="Choose the output folder…" onChoose={() => void open.run(async () => { const d = await call(keyrite().chooseFolder('output')); if (d) setOutDir(d); })} />
       </Field>
       <label className="check">
         <input type="checkbox" name="rehearsal" checked={rehearsal} onChange={(e) => setRehearsal(e.target.checked)} /> This is a rehearsal (share sheets may be saved as
@@ -84,18 +86,13 @@ export function PlanScreen() {
             void openPlan();
           }}
         >
-          <Field label="Plan file (plan.json)" hint="The full path of the plan file.">
-            <div className="row">
-              <input name="plan" value={file} onChange={(e) => setFile(e.target.value)} autoFocus />
-              <button type="button" className="secondary" onClick={() => void open.run(async () => { const f = await call(keyrite().choosePlanFile()); if (f) setFile(f); })}>
-                Browse…
-              </button>
-            </div>
+          <Field label="Plan file (plan.json)" hint="Chosen in the file dialog.">
+            <Chooser name="plan" value={file} button="Choose the plan file…" onChoose={() => void open.run(async () => { const f = await call(keyrite().choosePlanFile()); if (f) setFile(f); })} />
           </Field>
           {runFields}
           <ErrorBox error={open.error} />
           <div className="actions">
-            <button type="submit" disabled={open.busy || !file.trim()}>
+            <button type="submit" disabled={open.busy || !file}>
               Open plan
             </button>
           </div>
@@ -110,12 +107,13 @@ export function PlanScreen() {
 }
 
 /** The plan as JSON, for people who know the format; checked as you type like the form. */
-function PlanEditor({ onSaved, children }: { onSaved(file: string): void; children?: ReactNode }) {
+function PlanEditor({ onSaved, children }: { onSaved(plan: Chosen): void; children?: ReactNode }) {
   const [text, setText] = useState(TEMPLATE);
-  const [file, setFile] = useState('');
+  const [file, setFile] = useState('plan.json');
   const [check, setCheck] = useState<PlanCheck>();
   const save = useAction();
-  const dir = file.includes('/') ? file.slice(0, file.lastIndexOf('/')) || '/' : '.';
+  // Export files are checked when the plan is saved, in the folder picked in main's dialog.
+  const dir = '';
 
   useEffect(() => {
     const t = setTimeout(() => {
@@ -134,7 +132,7 @@ function PlanEditor({ onSaved, children }: { onSaved(file: string): void; childr
         e.preventDefault();
         void save.run(async () => {
           const saved = await call(keyrite().savePlan(file.trim(), text));
-          if (saved) onSaved(saved.file);
+          if (saved) onSaved(saved);
         });
       }}
     >
@@ -156,8 +154,8 @@ function PlanEditor({ onSaved, children }: { onSaved(file: string): void; childr
           </ul>
         )
       ) : null}
-      <Field label="Save as" hint="Full path of the new plan file, ending in .json; an existing file is never overwritten.">
-        <input value={file} onChange={(e) => setFile(e.target.value)} />
+      <Field label="Save as" hint="A file name ending in .json; the folder is chosen in the save dialog. An existing file is never overwritten.">
+        <input name="plan-name" value={file} onChange={(e) => setFile(e.target.value)} />
       </Field>
       {children}
       <ErrorBox error={save.error} />

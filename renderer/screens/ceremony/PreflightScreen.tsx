@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
-import type { PreflightSummary } from '../../../electron/api.ts';
+import type { CheckItem, PreflightSummary, PrinterSummary } from '../../../electron/api.ts';
 import { call, keyrite } from '../../bridge.ts';
-import { Busy, Checklist, ErrorBox, Screen, useAction } from '../../components/ui.tsx';
+import { Busy, Checklist, ErrorBox, Field, Screen, useAction } from '../../components/ui.tsx';
 import { useUi } from '../../store.ts';
 
 /** Before anything is written: is the machine offline, is the token there, can it do what the plan needs? */
@@ -10,8 +10,23 @@ export function PreflightScreen() {
   const [report, setReport] = useState<PreflightSummary>();
   const [accepted, setAccepted] = useState(false);
   const act = useAction();
+  const [printers, setPrinters] = useState<PrinterSummary[]>([]);
+  const [queue, setQueue] = useState('');
+  const [printer, setPrinter] = useState<{ queue: string; ok: boolean; checks: CheckItem[] }>();
   const runChecks = () => act.run(async () => setReport(await call(keyrite().preflight())));
   useEffect(() => void runChecks(), []); // eslint-disable-line react-hooks/exhaustive-deps
+  useEffect(() => {
+    void keyrite()
+      .listPrinters()
+      .then((r) => {
+        if (!r.ok) return;
+        setPrinters(r.value);
+        setQueue((q) => q || r.value.find((p) => p.isDefault)?.name || r.value[0]?.name || '');
+      });
+  }, []);
+  const checkPrinter = () => act.run(async () => setPrinter({ queue, ...(await call(keyrite().checkPrinter(queue))) }));
+  // A production ceremony prints on a checked local printer, checked before the key is made.
+  const printerReady = plan?.rehearsal || (printer?.ok === true && printer.queue === queue);
 
   const online = report?.network.online ?? false;
   return (
@@ -44,6 +59,27 @@ export function PreflightScreen() {
           </table>
           <h2>HSM and plan</h2>
           <Checklist checks={report.checks} testId="preflight-checks" />
+          <h2>Printer for the share sheets</h2>
+          <p className="hint">
+            The sheets go only to this printer. It must be attached to this machine (USB, parallel or serial) and CUPS must keep no copy of a printed job.
+            {plan?.rehearsal ? ' (A rehearsal may also save the sheets as PDF files.)' : ''}
+          </p>
+          <Field label="Printer">
+            <div className="row">
+              <select name="check-printer" value={queue} onChange={(e) => setQueue(e.target.value)}>
+                {printers.length ? null : <option value="">— no printer found —</option>}
+                {printers.map((p) => (
+                  <option key={p.name} value={p.name}>
+                    {p.displayName} — {p.description}
+                  </option>
+                ))}
+              </select>
+              <button type="button" className="secondary" onClick={() => void checkPrinter()} disabled={act.busy || !queue}>
+                Check the printer
+              </button>
+            </div>
+          </Field>
+          {printer ? <Checklist checks={printer.checks} testId="printer-checks" /> : null}
         </>
       ) : (
         <Busy text="Checking…" />
@@ -65,7 +101,7 @@ export function PreflightScreen() {
           </label>
         ) : null}
         <div className="actions">
-          <button type="submit" disabled={act.busy || !report?.ok || (online && !accepted)}>
+          <button type="submit" disabled={act.busy || !report?.ok || (online && !accepted) || !printerReady}>
             Start the ceremony
           </button>
           <button type="button" className="secondary" onClick={() => void runChecks()} disabled={act.busy}>
