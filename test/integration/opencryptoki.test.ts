@@ -48,7 +48,7 @@ describe.skipIf(Boolean(missing))("opencryptoki's soft token", () => {
       const planFile = writePlan(env, { id: `ock-${alg}`, algorithm: alg, exports: [] });
       const shares = path.join(env.work, `shares-${alg}`);
       mkdirSync(shares);
-      const r = keyrite(['ceremony', 'run', '--plan', planFile, '--out', path.join(env.work, 'out'), '--shares-out', shares, '--confirm-from', shares, '--ack-all', '--pin-env', 'KR_PIN']);
+      const r = keyrite(['ceremony', 'run', '--rehearsal', '--plan', planFile, '--out', path.join(env.work, 'out'), '--shares-out', shares, '--confirm-from', shares, '--ack-all', '--pin-env', 'KR_PIN']);
       expect(r.status).toBe(1);
       expect(r.stderr).toMatch(/keyrite: error: .*token 'keyrite-ock' cannot run this ceremony: .*backup wrap: neither CKM_AES_KEY_WRAP_KWP nor CKM_AES_KEY_WRAP_PAD/);
       if (alg === 'ec-p384') expect(r.stderr).toMatch(/root keygen: ec-p384: the token does not list CKM_EC_KEY_PAIR_GEN/);

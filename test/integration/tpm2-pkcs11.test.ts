@@ -50,7 +50,7 @@ describe.skipIf(Boolean(missing))('tpm2-pkcs11 over swtpm', () => {
     const planFile = writePlan(env, { id: 'tpm-ec', algorithm: 'ec-p256', exports: [] });
     const shares = path.join(env.work, 'shares');
     mkdirSync(shares);
-    const r = keyrite(['ceremony', 'run', '--plan', planFile, '--out', path.join(env.work, 'out'), '--shares-out', shares, '--confirm-from', shares, '--ack-all', '--pin-env', 'KR_PIN']);
+    const r = keyrite(['ceremony', 'run', '--rehearsal', '--plan', planFile, '--out', path.join(env.work, 'out'), '--shares-out', shares, '--confirm-from', shares, '--ack-all', '--pin-env', 'KR_PIN']);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/keyrite: error: .*token 'keyrite-tpm' cannot run this ceremony: .*backup wrap: neither CKM_AES_KEY_WRAP_KWP nor CKM_AES_KEY_WRAP_PAD/);
     expect(objects()).not.toMatch(/Object;/);
