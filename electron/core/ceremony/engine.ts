@@ -233,7 +233,7 @@ export class Ceremony {
     if (bad) throw new OperationError(`preflight: ${bad.name}: ${bad.detail}`);
   }
 
-  /** Logs in; then checks the labels are free, the root can be wrapped, and runs the RFC 5649 self-test. */
+  /** Logs in; then checks the labels are free, runs the RFC 5649 self-test, and proves the capabilities with throwaway session objects. */
   login(pin: string): Check[] {
     this.expect('preflighted', 'begun');
     if (!this.module || !this.token) throw new OperationError('preflight has not found the token');

@@ -33,7 +33,7 @@ import { attributeChecks, flagCheck, keyIdentity, rootSignatureScheme, sealProbl
 import { loadRecoveryBundle, type BundleVerification, type RecoveryBundle } from './recovery-bundle.ts';
 import { aesKcvSoftware } from './recovery-kcv.ts';
 import { checkWrittenEnvelope, destroyOneTimeSigner, oneTimeSigner } from './one-time-signer.ts';
-import { describeDiffs, enforceUsage, wantedUsage } from './usage-flags.ts';
+import { describeDiffs, enforceUsage, wantedPublicUsage, wantedUsage } from './usage-flags.ts';
 import { judgeCapabilities, refusals } from '../hsm/capabilities.ts';
 import { proveCapabilities, type AttributeQuirk } from '../hsm/capability-probe.ts';
 
@@ -320,12 +320,12 @@ export class Recovery {
     const byId = s.findObjects({ idHex: this.bundle.key.id });
     if (byId.length)
       throw new OperationError(`${tok} already has an object with the root's CKA_ID ${this.bundle.key.id} (labelled '${byId[0].label}'); nothing was changed`);
-    if (!s.kwpMechanism())
-      throw new HsmError('mechanism-missing', `${tok} has neither CKM_AES_KEY_WRAP_KWP nor CKM_AES_KEY_WRAP_PAD, so it cannot unwrap the backup (RFC 5649); nothing was changed`);
     // The same proofs as a ceremony's login, with throwaway session objects: this token must unwrap the root's kind of key.
     const alg = this.bundle.key.algorithm;
     const caps = judgeCapabilities(this.module!.mechanisms(exactSelector(this.info.token)), alg);
     if (!caps.ok) throw new HsmError('mechanism-missing', `${tok} cannot take this recovery: ${refusals(caps)}; nothing was changed`);
+    if (!s.kwpMechanism())
+      throw new HsmError('mechanism-missing', `${tok} has neither CKM_AES_KEY_WRAP_KWP nor CKM_AES_KEY_WRAP_PAD, so it cannot unwrap the backup (RFC 5649); nothing was changed`);
     const proof = proveCapabilities(s, alg, caps);
     const failed = proof.checks.find((c) => !c.ok);
     if (failed) throw new HsmError('refused', `${tok} cannot take this recovery: ${failed.name}: ${failed.detail}; nothing was changed`);
@@ -398,6 +398,7 @@ export class Recovery {
     this.step = 'verification';
     // Usage flags exactly the ceremony's, corrected where the token ignored the template, else refused (and removed by abort()).
     const corrected = enforceUsage(s, root.key, wantedUsage(key.attributes as Partial<KeyAttributes> | undefined, alg));
+    if (root.publicKey) corrected.push(...enforceUsage(s, root.publicKey, wantedPublicUsage(alg)));
     const attrs = s.readAttributes(root.key);
     const { kcv, spki, fields } = keyIdentity(s, root);
     const data: EventData['key.recovered'] = { label, id: key.id, algorithm: alg, token: { label: t.label, serialNumber: t.serialNumber }, attributes: { ...attrs }, ...fields };
