@@ -6,7 +6,7 @@
  * copy may remain; the custodians' sheet acknowledgements are recorded; `keyrite history` shows
  * v1 destroyed and v2 active. Bad destroy plans are refused before the token is touched.
  */
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../electron/cli/keyrite.ts';
@@ -38,6 +38,7 @@ function destroyPlan(o: { id: string; previous: string; versions: number[]; cust
     participants: [
       { id: 'ada', name: 'Ada Admin', role: 'administrator' },
       { id: 'wes', name: 'Wes Witness', role: 'witness' },
+      { id: 'wendy', name: 'Wendy Witness', role: 'witness' },
       ...(o.custodians ?? ['c1', 'c2', 'c3']).map((c) => ({ id: c, name: `Custodian ${c}`, role: 'custodian' })),
     ],
     hsm: { module: env.sandbox.module, tokenLabel: env.tokenLabel },
@@ -67,7 +68,18 @@ const onToken = (label: string) => {
 };
 
 beforeAll(async () => {
-  env = makeTokenEnv();
+  env = makeTokenEnv('ceremony-token', ['wes-card', 'wendy-card']);
+  // Each witness's own co-signing key, on their own token.
+  for (const card of ['wes-card', 'wendy-card']) {
+    const m = openModule(env.sandbox.module);
+    try {
+      const s = m.login({ label: card }, PIN);
+      s.generateSignerKey(`${card}-key`, Buffer.from(card));
+      s.close();
+    } finally {
+      m.close();
+    }
+  }
   planDir = path.join(env.work, 'destroy-plan');
   mkdirSync(planDir, { recursive: true });
   v1 = await runLifecycle(env, {
@@ -124,7 +136,7 @@ describe('generate → rotate → destroy version 1', () => {
     const events = readTranscript(readFileSync(path.join(bundle, 'transcript.jsonl'))).events;
     expect(events[0].data).toMatchObject({ kind: 'destroy', keyVersion: 2, previous: { ceremonyId: 'acme-root-v2', statementSha256: v2.statementSha256 } });
     expect(events.find((e) => e.type === 'hsm.selected')!.data).toMatchObject({ token: { label: env.tokenLabel, serialNumber: env.serial, selectedBy: 'label' } });
-    expect(events.filter((e) => e.type === 'participant.checked-in').map((e) => e.actor)).toEqual(['ada', 'wes', 'c1', 'c2', 'c3']);
+    expect(events.filter((e) => e.type === 'participant.checked-in').map((e) => e.actor)).toEqual(['ada', 'wes', 'wendy', 'c1', 'c2', 'c3']);
     expect(events.filter((e) => e.type === 'sheet.destroyed').map((e) => [e.actor, (e.data as { shares: { version: number }[] }).shares.map((s) => s.version)])).toEqual([
       ['c1', [1]], ['c2', [1]], ['c3', [1]],
     ]);
@@ -161,6 +173,19 @@ describe('generate → rotate → destroy version 1', () => {
     expect(strict.err).toMatch(/policy\.rehearsal/);
     const other = await cli('verify', bundle, '--policy', policy({ statementSha256: v2.statementSha256 }));
     expect(other.code).toBe(1);
+  });
+
+  it('two witnesses co-sign the certificate of destruction with their own tokens; verify checks both', async () => {
+    for (const [who, card] of [['wes', 'wes-card'], ['wendy', 'wendy-card']]) {
+      const r = await cli('ceremony', 'cosign', bundle, '--as', who, '--module', env.sandbox.module, '--token', card, '--pin-env', 'TEST_PIN');
+      expect(r.err).toBe('');
+      expect(r.code).toBe(0);
+    }
+    const v = verifyBundle(bundle);
+    expect(v.verdict).toBe('VALID (REHEARSAL)');
+    expect(v.checks.find((c) => c.name === 'cosignatures')).toMatchObject({ status: 'pass' });
+    expect(JSON.parse(readFileSync(path.join(bundle, 'transcript.dsse.json'), 'utf8')).signatures).toHaveLength(3);
+    expect(readdirSync(path.join(bundle, 'cosignatures'))).toHaveLength(2);
   });
 
   it('a tampered certificate does not verify', () => {
