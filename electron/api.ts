@@ -119,6 +119,29 @@ export interface FinishSummary {
   chainHead: string;
   signers: { keyid: string; role: string }[];
   root: GenerationSummary | undefined;
+  /** SHA-256 of the signed statement, read aloud (as PGP words) and written on the attestation. */
+  statementSha256: string;
+}
+
+/** A witness's or the administrator's token, for co-signing the finished bundle. */
+export interface CosignRequest {
+  participant: string;
+  /** A handle from chooseModule or listModules. */
+  module: string;
+  tokenLabel: string;
+  /** The chosen token's serial number: labels can repeat. */
+  tokenSerial?: string;
+  /** The signing key's label, when the token holds more than one. */
+  keyLabel?: string;
+}
+
+export interface CosignSummary {
+  participant: string;
+  role: string;
+  keyid: string;
+  /** Signatures in the envelope now, and how many of them are co-signatures. */
+  signatures: number;
+  cosignatures: number;
 }
 
 export interface TimelineEntry {
@@ -257,6 +280,10 @@ export interface KeyriteApi {
   testRecovery(passphrase?: string): Promise<Result<{ ok: boolean; detail: string }>>;
   runExports(): Promise<Result<ExportSummary[]>>;
   finish(): Promise<Result<FinishSummary>>;
+  /** A witness (or the administrator) co-signs the signed bundle with their own token. The PIN goes one way. */
+  cosign(request: CosignRequest, pin: string): Promise<Result<CosignSummary>>;
+  /** Prints the one-page attestation of the signed bundle (PDF next to the bundle in rehearsals only). */
+  printAttestation(target: PrintTarget): Promise<Result<{ output: string }>>;
   /** `advice`: what the people in the room do next, as recorded in ceremony.aborted (may name a command). */
   abort(reason: string): Promise<Result<{ state: string; advice: string }>>;
 
@@ -303,6 +330,8 @@ export const API_METHODS = [
   'testRecovery',
   'runExports',
   'finish',
+  'cosign',
+  'printAttestation',
   'abort',
   'verifyBundle',
   'listTokens',

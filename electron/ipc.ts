@@ -38,6 +38,7 @@ import { verifyBundle } from './core/verify/index.ts';
 import { rehearsalPdfName, type SheetPrinter } from './print.ts';
 import { assertPrinter } from './core/printing/checks.ts';
 import { startRecovery, type RecoverySession } from './recovery.ts';
+import { cosigningHandlers } from './cosigning.ts';
 import { Handles } from './handles.ts';
 import { assertLooksLikePlan, readChosenFile } from './safe-read.ts';
 import { discoverModules } from './core/hsm/discover.ts';
@@ -106,6 +107,17 @@ export const ARG_SCHEMAS: { [M in ApiMethod]: z.ZodType<Parameters<KeyriteApi[M]
   testRecovery: z.tuple([secretText.optional()]),
   runExports: z.tuple([]),
   finish: z.tuple([]),
+  cosign: z.tuple([
+    z.strictObject({
+      participant: id,
+      module: handle,
+      tokenLabel: z.string().min(1).max(32),
+      tokenSerial: z.string().min(1).max(32).optional(),
+      keyLabel: z.string().min(1).max(256).optional(),
+    }),
+    z.string().min(1).max(256),
+  ]),
+  printAttestation: z.tuple([z.union([z.strictObject({ printer: z.string().min(1).max(512) }), z.strictObject({ pdf: z.literal(true) })])]),
   abort: z.tuple([z.string().trim().min(1).max(2000)]),
   verifyBundle: z.tuple([handle]),
   listTokens: z.tuple([handle]),
@@ -477,8 +489,15 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     async finish() {
       const r = current().finish();
       stateChanged();
-      return ok({ bundleDir: r.bundleDir, chainHead: r.chainHead, signers: r.signers, root: r.root ? generationSummary(r.root, r.signers.find((s) => s.role === 'ceremony')?.keyid ?? '') : undefined });
+      return ok({
+        bundleDir: r.bundleDir,
+        chainHead: r.chainHead,
+        signers: r.signers,
+        root: r.root ? generationSummary(r.root, r.signers.find((s) => s.role === 'ceremony')?.keyid ?? '') : undefined,
+        statementSha256: r.statementSha256,
+      });
     },
+    ...cosigningHandlers({ printer: deps.printer, current, rehearsal: () => rehearsalRun, modulePath: (h) => chosen.path(h, 'module', 'PKCS#11 module') }),
     async abort(reason) {
       const c = current();
       c.abort(reason);

@@ -18,6 +18,7 @@ export type CeremonyStep =
   | 'test-recovery'
   | 'exports'
   | 'finish'
+  | 'cosign'
   | 'summary'
   | 'stopped';
 
@@ -32,6 +33,7 @@ export const CEREMONY_STEPS: { step: CeremonyStep; title: string }[] = [
   { step: 'test-recovery', title: 'Test' },
   { step: 'exports', title: 'Exports' },
   { step: 'finish', title: 'Sign' },
+  { step: 'cosign', title: 'Co-sign' },
 ];
 
 export interface UiState {

@@ -8,7 +8,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { pinExports } from '../helpers/plan-pins.ts';
-import { generateKeyPairSync } from 'node:crypto';
+import { createHash, generateKeyPairSync } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,6 +16,8 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSoftHsmSandbox, type SoftHsmSandbox } from '../../electron/core/hsm/softhsm.ts';
 import { launchChromium } from '../helpers/chromium.ts';
+import { statementDigest } from '../../electron/core/transcript/dsse.ts';
+import { pgpWordsOfHex } from '../../electron/core/transcript/pgp-words.ts';
 import type { Result } from '../../electron/api.ts';
 import type { Handlers } from '../../electron/ipc.ts';
 import { APP_TEST_ORIGIN, buildRenderer, createScriptedDialogs, createTestPrinter, installBridge, type Bridge, type ScriptedDialogs, type TestPrinter } from '../helpers/bridge.ts';
@@ -25,6 +27,8 @@ const PIN = 'Pin-7391-xq';
 const RECOVERY_PIN = 'Rec-2648-zw';
 const PASSPHRASE = 'Pass-5512-kv';
 const PASSPHRASE_TYPO = 'Pass-5512-kb';
+const WITNESS_PIN = 'Wit-4417-rm';
+let wesKeyid = '';
 
 let work: string;
 let hsm: SoftHsmSandbox;
@@ -70,7 +74,7 @@ function writePlan(dir: string, id: string, label: string, opts: { passphrase?: 
     title: `E2E ceremony ${id}`,
     participants: [
       { id: 'ada', name: 'Ada Admin', role: 'administrator' },
-      { id: 'wes', name: 'Wes Witness', role: 'witness' },
+      { id: 'wes', name: 'Wes Witness', role: 'witness', keyid: wesKeyid },
       { id: 'c1', name: 'Carol One', role: 'custodian' },
       { id: 'c2', name: 'Carl Two', role: 'custodian' },
       { id: 'c3', name: 'Cleo Three', role: 'custodian' },
@@ -95,6 +99,12 @@ beforeAll(async () => {
   hsm.initToken('ceremony', PIN);
   hsm.initToken('recovery', RECOVERY_PIN);
   hsm.initToken('recovery2', RECOVERY_PIN);
+  // Wes's own token and co-signing key (made with pkcs11-tool); the plan registers its keyid.
+  hsm.initToken('wes-card', WITNESS_PIN);
+  const tool = (args: string[]) => execFileSync('pkcs11-tool', ['--module', hsm.module, '--token-label', 'wes-card', '--login', '--pin', WITNESS_PIN, ...args], { env: { ...process.env, SOFTHSM2_CONF: hsm.confPath }, stdio: 'ignore' });
+  tool(['--keypairgen', '--key-type', 'EC:prime256v1', '--label', 'wes-sign', '--id', '0a']);
+  tool(['--read-object', '--type', 'pubkey', '--id', '0a', '-o', path.join(work, 'wes.der')]);
+  wesKeyid = createHash('sha256').update(readFileSync(path.join(work, 'wes.der'))).digest('hex');
   // Something already labelled like the root on the second recovery token: a restore must go under another label.
   execFileSync('pkcs11-tool', ['--module', hsm.module, '--token-label', 'recovery2', '--login', '--pin', RECOVERY_PIN, '--keygen', '--key-type', 'AES:32', '--label', 'e2e-root-2026', '--id', '0f0f'], {
     env: { ...process.env, SOFTHSM2_CONF: hsm.confPath },
@@ -215,11 +225,23 @@ describe.sequential('desktop app, end to end', () => {
         await screenshot('custodian-wrong-words');
       }
       if (i === 0) {
-        await typeWords(words.slice(0, 5));
+        // One word mistyped (a real word of the list, so only the checksum can tell): the screen
+        // names its position, keeps the other 32, and only that word is typed again.
+        const typo = [...words];
+        typo[7] = words[7] === 'academic' ? 'acid' : 'academic';
+        await typeWords(typo.slice(0, 5));
         await screenshot('custodian-typing');
-        await typeWords(words.slice(5));
+        await typeWords(typo.slice(5));
+        await expect.poll(() => page.locator('.error').textContent()).toContain('Word 8 looks wrong');
+        expect(await page.locator('.word-grid li').count()).toBe(33);
+        expect(await page.locator('.word-grid li.suspect').textContent()).toBe('8 ?');
+        expect(await page.locator('.words .label').textContent()).toContain('word 8 of 33 (type it again)');
+        await screenshot('custodian-word-8-wrong');
+        await typeWords([words[7]]);
       } else await typeWords(words);
       await page.getByTestId('share-confirmed').waitFor();
+      // The words typed are shown only while typing: gone once the share is confirmed.
+      expect(await page.locator('.word-grid li').count()).toBe(0);
       if (i === 0) await screenshot('custodian-confirmed');
       await page.keyboard.press('Enter');
     }
@@ -238,8 +260,57 @@ describe.sequential('desktop app, end to end', () => {
 
     await page.getByTestId('screen-finish').waitFor();
     await page.keyboard.press('Enter');
+
+    // The co-signing screen: the statement digest in hex and PGP words, then Wes co-signs with his own token.
+    await page.getByTestId('screen-cosign').waitFor();
+    const signedDir = path.join(work, 'bundles', 'e2e-root-2026');
+    const digest = statementDigest(JSON.parse(readFileSync(path.join(signedDir, 'transcript.dsse.json'), 'utf8')));
+    expect((await page.getByTestId('statement-hex').textContent())!.replace(/\s/g, '')).toBe(digest);
+    expect(await page.getByTestId('statement-words').textContent()).toBe(pgpWordsOfHex(digest).join(' '));
+    await screenshot('cosign');
+    await page.locator('select[name=participant]').selectOption('wes');
+    await page.getByRole('button', { name: 'Find tokens' }).click();
+    const wesSerial = await page.locator('select[name=cosign-token] option', { hasText: /^wes-card \(/ }).getAttribute('value');
+    await page.locator('select[name=cosign-token]').selectOption(wesSerial!);
+    await page.locator('input[name=cosign-pin]').fill(WITNESS_PIN);
+    await page.getByRole('button', { name: 'Sign as Wes Witness' }).click();
+    await expect.poll(() => page.getByTestId('cosigner-wes').textContent()).toContain(`✓ Wes Witness (witness) key ${wesKeyid}`);
+    expect(await page.locator('input[name=cosign-pin]').inputValue()).toBe('');
+    await screenshot('cosign-wes');
+    // Ada tries with Wes's card: that key has signed already; refused on the screen, nothing written.
+    await page.getByRole('button', { name: 'Find tokens' }).click();
+    await page.locator('select[name=cosign-token]').selectOption(wesSerial!);
+    await page.locator('input[name=cosign-pin]').fill(WITNESS_PIN);
+    await page.getByRole('button', { name: 'Sign as Ada Admin' }).click();
+    await expect.poll(() => page.locator('.error').textContent()).toContain('has already co-signed this statement');
+    await screenshot('cosign-refused');
+    const envelope = JSON.parse(readFileSync(path.join(signedDir, 'transcript.dsse.json'), 'utf8'));
+    expect(envelope.signatures.map((x: { keyid: string }) => x.keyid).at(-1)).toBe(wesKeyid);
+    expect(envelope.signatures).toHaveLength(3);
+    expect(JSON.parse(readFileSync(path.join(signedDir, 'cosignatures', `${wesKeyid}.json`), 'utf8'))).toMatchObject({ participant: 'wes', role: 'witness' });
+    // The attestation goes to the printer, never into the bundle.
+    await page.getByRole('button', { name: 'Print the attestation…' }).click();
+    await page.getByRole('button', { name: /^Print on / }).click();
+    await page.getByTestId('attestation-printed').waitFor();
+    const attestation = printer.sheets.at(-1)!.html;
+    expect(attestation).toContain(`data-statement="${digest}"`);
+    expect(attestation).toContain('co-signer, witness (wes)');
+    await page.getByTestId('cosign-continue').click();
     await page.getByTestId('screen-summary').waitFor();
+    expect(await page.getByTestId('statement-words').textContent()).toBe(pgpWordsOfHex(digest).join(' '));
     bundleDir = (await page.getByTestId('bundle-dir').textContent()) ?? '';
+    {
+      // One account of the transcript: the summary's count and chain head agree with the file and
+      // with the completion event; the live panel is numbered by seq.
+      const lines = readFileSync(path.join(bundleDir, 'transcript.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+      const completed = lines.at(-1);
+      expect(completed.type).toBe('ceremony.completed');
+      expect(await page.getByTestId('summary-events').textContent()).toContain(`holds ${lines.length} events (seq 0 to ${lines.length - 1})`);
+      expect(completed.data.eventCount).toBe(lines.length - 1);
+      const newest = page.getByTestId('live-log').locator('li').first();
+      expect(await newest.locator('.seq').textContent()).toBe(`seq ${completed.seq}`);
+      expect(await newest.textContent()).toContain(`Ceremony completed after ${lines.length - 1} events`);
+    }
     expect(bundleDir).toBe(path.join(work, 'bundles', 'e2e-root-2026'));
     await screenshot('summary');
 
@@ -268,6 +339,10 @@ describe.sequential('desktop app, end to end', () => {
     await expect.poll(() => page.getByTestId('verify-verdict').textContent()).toContain('The bundle is valid');
     expect(await page.getByTestId('timeline').locator('li').count()).toBeGreaterThan(20);
     await expect.poll(() => page.getByTestId('timeline').textContent()).toContain('Share of group 1, member 2 (c2) confirmed');
+    // 64-hex fingerprints and digests wrap: nothing pushes the 1100 px window sideways.
+    expect(await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth])).toEqual([1100, 1100]);
+    // Events are numbered by their transcript seq, as verify and status quote them.
+    expect(await page.getByTestId('timeline').locator('li .seq').first().textContent()).toBe('seq 0');
     await screenshot('verify');
   });
 
@@ -441,7 +516,8 @@ describe.sequential('desktop app, end to end', () => {
 
     const { combineMnemonics } = await import('../../electron/core/shares/index.ts');
     const kek = Buffer.from(combineMnemonics([mnemonics[0], mnemonics[1]]));
-    const forbidden = [PIN, RECOVERY_PIN, PASSPHRASE, PASSPHRASE_TYPO, 'wrong-pin-1', 'wrong-pin-2', kek.toString('hex'), kek.toString('base64'), 'PRIVATE KEY'];
+    expect(toMain.some((m) => m.channel === 'cosign' && m.payload.includes(WITNESS_PIN))).toBe(true);
+    const forbidden = [PIN, RECOVERY_PIN, PASSPHRASE, PASSPHRASE_TYPO, WITNESS_PIN, 'wrong-pin-1', 'wrong-pin-2', kek.toString('hex'), kek.toString('base64'), 'PRIVATE KEY'];
     for (const m of mnemonics) {
       const w = m.split(' ');
       for (let i = 0; i + 3 <= w.length; i++) {

@@ -68,10 +68,12 @@ describe('a whole ceremony per algorithm', () => {
         expect(root).toMatch(/Usage:.*\bsign\b/);
         expect(toolBlock(listing, 'Public Key', `${id}-root`)).toBeDefined();
       }
-      const signer = toolBlock(listing, 'Private Key', `keyrite-signer:${id}`);
-      expect(signer).toBeDefined();
-      expect(signer).toMatch(/never extractable/);
-      expect(signer).toMatch(/Usage:\s+sign\s*$/m);
+      // The one-time ceremony signer signed the statement and was destroyed (both halves).
+      expect(listing).not.toContain(`keyrite-signer:${id}`);
+      const signerEvent = events.find((e) => e.type === 'signer.generated');
+      expect(listing).not.toMatch(new RegExp(`ID:\\s+${signerEvent.data.id}`));
+      const statement = JSON.parse(Buffer.from(JSON.parse(readFileSync(path.join(r.bundleDir, 'transcript.dsse.json'), 'utf8')).payload, 'base64').toString('utf8'));
+      expect(statement.predicate.ceremonySigner).toEqual({ keyid: signerEvent.data.keyid, oneTime: true });
 
       // Key attributes as recorded match a fresh read through the HSM layer.
       const mod = openModule(env.sandbox.module);

@@ -124,9 +124,10 @@ describe('keyrite ceremony sign', () => {
     const r = await runCli(['ceremony', 'sign', bundle, '--pin-env', 'P'], env);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^Wrote report\.html \(it was missing\)\.\nSigned: .*transcript\.dsse\.json \(ceremony [0-9a-f]{16}…, root [0-9a-f]{16}…\)\nverify: VALID \(REHEARSAL\)\n$/);
+    expect(r.stdout).toMatch(/^Wrote report\.html \(it was missing\)\.\nSigned: .*transcript\.dsse\.json \(ceremony [0-9a-f]{16}…, root [0-9a-f]{16}…\)\nCeremony signer destroyed on the token \(one-time signer\)\.\nStatement digest [^\n]*\n  ([0-9a-f]{8} ){7}[0-9a-f]{8}\nAs words \(PGP word list\):\n(  [A-Za-z]+( [A-Za-z]+){7}\n){4}verify: VALID \(REHEARSAL\)\n$/);
 
     const v = verifyBundle(bundle);
+    // --ack-all and --confirm-from make these runs rehearsals.
     expect(v.verdict).toBe('VALID (REHEARSAL)');
     expect(v.valid).toBe(true);
     expect(readFileSync(path.join(bundle, 'report.html')).equals(engineReport)).toBe(true);
@@ -134,9 +135,10 @@ describe('keyrite ceremony sign', () => {
     const envelope = JSON.parse(readFileSync(path.join(bundle, 'transcript.dsse.json'), 'utf8'));
     expect(envelope.signatures).toHaveLength(2);
     expect(ceremonyStatus(bundle).outcome).toBe('completed');
-    // Through the real CLI too; and the keys stay on the token.
+    // Through the real CLI too; the root stays on the token, the one-time signer is gone.
     expect((await runCli(['verify', bundle], env)).code).toBe(0);
-    expect(tokenObjects(sandbox.module, TOKEN, PIN, ceremonyLabels(id))).toHaveLength(4);
+    expect(tokenObjects(sandbox.module, TOKEN, PIN, ceremonyLabels(id)).map((o) => o.label)).toEqual([`${id}-root`, `${id}-root`]);
+    expect(r.stdout).not.toContain(PIN);
 
     // Already signed: refused, nothing changes.
     before = snapshot(bundle);
@@ -144,18 +146,25 @@ describe('keyrite ceremony sign', () => {
     expect(snapshot(bundle)).toEqual(before);
   });
 
-  it('signs the very statement the engine signs (same payload bytes) for a ceremony that ran to the end', async () => {
-    const { id, bundle } = await runWithFault(() => undefined);
-    expect(verifyBundle(bundle).valid).toBe(true);
-    const copy = path.join(work, 'resigned', id);
-    cpSync(bundle, copy, { recursive: true });
+  it('signs a statement of the same shape as the engine; a bundle the ceremony signed can never be signed again', async () => {
+    const done = await runWithFault(() => undefined);
+    expect(verifyBundle(done.bundle).valid).toBe(true);
+    const late = await runWithFault(atEnvelope);
+    expect((await runCli(['ceremony', 'sign', late.bundle, '--pin-env', 'P'], env)).code).toBe(0);
+    const predicate = (dir: string) => JSON.parse(Buffer.from(JSON.parse(readFileSync(path.join(dir, 'transcript.dsse.json'), 'utf8')).payload, 'base64').toString('utf8')).predicate;
+    const engine = predicate(done.bundle);
+    const signed = predicate(late.bundle);
+    expect(Object.keys(signed).sort()).toEqual(Object.keys(engine).sort());
+    expect(engine.ceremonySigner).toEqual({ keyid: engine.signers[0].keyid, oneTime: true });
+    expect(signed.ceremonySigner).toEqual({ keyid: signed.signers[0].keyid, oneTime: true });
+
+    // The same bundle, envelope and report removed: the signer is gone, nothing is signed.
+    const copy = path.join(work, 'resigned', done.id);
+    cpSync(done.bundle, copy, { recursive: true });
     rmSync(path.join(copy, 'transcript.dsse.json'));
     rmSync(path.join(copy, 'report.html'));
-    const r = await runCli(['ceremony', 'sign', copy, '--pin-env', 'P'], env);
-    expect(r.code).toBe(0);
-    const payload = (dir: string) => JSON.parse(readFileSync(path.join(dir, 'transcript.dsse.json'), 'utf8')).payload as string;
-    expect(payload(copy)).toBe(payload(bundle));
-    expect(readFileSync(path.join(copy, 'report.html')).equals(readFileSync(path.join(bundle, 'report.html')))).toBe(true);
+    expectOneLineError(await runCli(['ceremony', 'sign', copy, '--pin-env', 'P'], env), 1, /signer key .* is not on token .*a bundle that was signed once can never be signed again/);
+    expect(existsSync(path.join(copy, 'transcript.dsse.json'))).toBe(false);
   });
 
   it('a bundle whose report.html was written signs with the existing report; an AES root (no root signature), PIN typed at a prompt', async () => {
@@ -185,7 +194,7 @@ describe('keyrite ceremony sign', () => {
     expect(code).toBe(0);
     expect(asked).toEqual(['token PIN: ']);
     expect(out).not.toContain(PIN);
-    expect(out).toMatch(/^Signed: .*\(ceremony [0-9a-f]{16}…\)\nverify: VALID \(REHEARSAL\)\n$/);
+    expect(out).toMatch(/^Signed: .*\(ceremony [0-9a-f]{16}…\)\nCeremony signer destroyed on the token \(one-time signer\)\.\n[^]*\nverify: VALID \(REHEARSAL\)\n$/);
     expect(verifyBundle(bundle).valid).toBe(true);
     expect(readFileSync(path.join(bundle, 'report.html')).equals(engineReport)).toBe(true);
   });

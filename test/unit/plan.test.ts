@@ -57,6 +57,15 @@ function problems(mutate: (p: any) => void, opts: { outDir?: string } = {}) {
 }
 
 describe('plan rules (SPEC §2)', () => {
+  it('accepts co-signing keyids on a witness and the administrator', () => {
+    expect(problems((p) => ((p.participants[0].keyid = 'ab'.repeat(32)), (p.participants[1].keyid = 'cd'.repeat(32))))).toEqual([]);
+  });
+
+  it('flags a custodian who is in no backup group', () => {
+    const found = problems((p) => p.participants.push({ id: 'c4', name: 'Cleo Four', role: 'custodian' }));
+    expect(found).toEqual([{ path: 'participants[5]', message: "custodian 'c4' is in no backup group (add them to a group, or give them another role)" }]);
+  });
+
   it('accepts the base plan and fills defaults', () => {
     const r = checkPlanObject(basePlan(), dir);
     expect(r.problems).toEqual([]);
@@ -75,6 +84,10 @@ describe('plan rules (SPEC §2)', () => {
     ['no witness', (p) => (p.participants[1].role = 'custodian'), 'participants', /at least one witness/],
     ['duplicate participant', (p) => (p.participants[4].id = 'c1'), 'participants[4].id', /duplicate participant id 'c1'/],
     ['unknown role', (p) => (p.participants[2].role = 'boss'), 'participants[2].role', /administrator/],
+    ['keyid not hex', (p) => (p.participants[1].keyid = 'AB'.repeat(32)), 'participants[1].keyid', /64 lowercase hex digits/],
+    ['keyid too short', (p) => (p.participants[1].keyid = 'ab'.repeat(31)), 'participants[1].keyid', /64 lowercase hex digits/],
+    ['keyid on a custodian', (p) => (p.participants[2].keyid = 'ab'.repeat(32)), 'participants[2].keyid', /is a custodian; only a witness or the administrator co-signs/],
+    ['keyid shared', (p) => ((p.participants[0].keyid = 'cd'.repeat(32)), (p.participants[1].keyid = 'cd'.repeat(32))), 'participants[1].keyid', /same keyid as 'ada'/],
     ['custodian listed twice', (p) => (p.backup.groups[0].custodians = ['c1', 'c1', 'c2']), 'backup.groups[0].custodians[1]', /already listed/],
     ['custodian not a participant', (p) => (p.backup.groups[0].custodians[2] = 'zed'), 'backup.groups[0].custodians[2]', /not a participant/],
     ['witness as custodian', (p) => (p.backup.groups[0].custodians[2] = 'wes'), 'backup.groups[0].custodians[2]', /witness, not a custodian/],

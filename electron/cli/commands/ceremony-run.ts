@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { Command } from '../command.ts';
 import { optString, requireString } from '../command.ts';
+import { signerRoleText, statementAnchorText } from '../anchor.ts';
 import { checkRunMode, runHeadlessCeremony } from '../ceremony-runner.ts';
 import { UsageError } from '../../core/errors.ts';
 import { MODULE_ARGS_HELP, MODULE_ARGS_OPTION, moduleArgs } from '../module-args.ts';
@@ -31,7 +32,11 @@ Options:
                          (they hold the share's words) instead of printing
   --confirm-from DIR     rehearsals: read each custodian's confirmation from DIR/share-*.txt instead of
                          a no-echo terminal prompt (the transcript records which)
-  --ack-all              rehearsals: acknowledge every plan step without prompting (recorded as such)
+  --ack-all              rehearsals: acknowledge every plan step (and a live network) without prompting,
+                         and take no check-ins (recorded as such)
+  --ack-network          go on although a network interface is up, without the typed acknowledgement
+                         (recorded as an exception at step "network"; without it, a terminal asks
+                         and a run without one stops before anything is created)
   --pin-env VAR          read the token PIN from environment variable VAR (else a no-echo prompt)
   --passphrase-env VAR   read the SLIP-39 passphrase from VAR when the plan asks for one
 ${MODULE_ARGS_HELP} (the plan's hsm.initArgs, when given, must agree)
@@ -44,6 +49,7 @@ ${MODULE_ARGS_HELP} (the plan's hsm.initArgs, when given, must agree)
     'shares-out': { type: 'string' },
     'confirm-from': { type: 'string' },
     'ack-all': { type: 'boolean' },
+    'ack-network': { type: 'boolean' },
     'pin-env': { type: 'string' },
     'passphrase-env': { type: 'string' },
     ...MODULE_ARGS_OPTION,
@@ -65,6 +71,7 @@ ${MODULE_ARGS_HELP} (the plan's hsm.initArgs, when given, must agree)
         sharesOut: sharesOut !== undefined ? path.resolve(io.cwd, sharesOut) : undefined,
         confirmFrom: optString(args, 'confirm-from') && path.resolve(io.cwd, optString(args, 'confirm-from')!),
         ackAll: Boolean(args.values['ack-all']),
+        ackNetwork: Boolean(args.values['ack-network']),
         pinEnv: optString(args, 'pin-env'),
         passphraseEnv: optString(args, 'passphrase-env'),
         moduleArgs: moduleArgs(args),
@@ -73,9 +80,10 @@ ${MODULE_ARGS_HELP} (the plan's hsm.initArgs, when given, must agree)
       io,
     );
     io.stdout(`\nBundle:      ${r.bundleDir}\nRoot key:    ${r.root.label} (${r.root.algorithm}), fingerprint ${r.root.fingerprint}\nChain head:  ${r.chainHead}\n`);
-    for (const s of r.signers) io.stdout(`Signed by:   ${s.keyid} (${s.role})\n`);
+    for (const s of r.signers) io.stdout(`Signed by:   ${s.keyid} (${signerRoleText(s.role)})\n`);
     if (rehearsal) io.stdout(`REHEARSAL:   this bundle is a rehearsal, not a production ceremony\n`);
-    io.stdout(`Check it:    keyrite verify ${r.bundleDir}\n`);
+    io.stdout(`\n${statementAnchorText(r.statementSha256)}\n`);
+    io.stdout(`Check it:    keyrite verify ${r.bundleDir} --expect-statement ${r.statementSha256}\n`);
     return 0;
   },
 };

@@ -3,6 +3,7 @@ import type { Command } from '../command.ts';
 import { MODULE_ARGS_HELP, MODULE_ARGS_OPTION, moduleArgs } from '../module-args.ts';
 import { optString, secretSource } from '../command.ts';
 import { signCompletedCeremony } from '../../core/ceremony/sign.ts';
+import { statementAnchorText } from '../anchor.ts';
 
 export const ceremonySignCommand: Command = {
   name: 'ceremony sign',
@@ -18,8 +19,12 @@ transcript.dsse.json. This command finishes what the ceremony had left to do:
   3. logs in to the token the transcript names (hsm.selected: module path, token label, serial and slot), finds
      the ceremony signer — and the root key, when the root can sign — by the label and CKA_ID the
      transcript records, and checks each public key against the recorded one;
-  4. signs transcript.dsse.json with them, exactly as the ceremony would have, and runs verify.
-Nothing is appended to the transcript and nothing is removed, from the bundle or the token.
+  4. signs transcript.dsse.json with them, exactly as the ceremony would have, reads it back and
+     checks it, then destroys the one-time ceremony signer on the token (as the ceremony does), and
+     runs verify.
+Nothing is appended to the transcript and nothing is removed from the bundle. The signer signs one
+statement only: a bundle that was signed once (by the ceremony or by this command) can never be
+signed again, even with the token and its PIN.
 
 Options:
   --pin-env VAR   read the token PIN from environment variable VAR (else a no-echo prompt)
@@ -43,6 +48,8 @@ damaged) or failed (wrong PIN, a key missing from the token); 2 BUNDLE is not a 
     });
     if (r.reportWritten) io.stdout('Wrote report.html (it was missing).\n');
     io.stdout(`Signed: ${path.join(r.bundleDir, 'transcript.dsse.json')} (${r.signers.map((s) => `${s.role} ${s.keyid.slice(0, 16)}…`).join(', ')})\n`);
+    io.stdout(`Ceremony signer destroyed on the token (one-time signer).\n`);
+    io.stdout(statementAnchorText(r.statementSha256));
     io.stdout(`verify: ${r.verdict}\n`);
     return r.verdict.startsWith('VALID') ? 0 : 1;
   },

@@ -33,11 +33,16 @@ export const commands: CommandEntry[] = [
     summary: 'Sign a ceremony that completed but was never signed (the run stopped before transcript.dsse.json)',
     load: async () => (await import('./ceremony-sign.ts')).ceremonySignCommand,
   },
+  {
+    name: 'ceremony cosign',
+    summary: "Add a witness's or the administrator's own signature to a signed bundle (or a recovery)",
+    load: async () => (await import('./ceremony-cosign.ts')).ceremonyCosignCommand,
+  },
   { name: 'shares split', summary: 'Split a hex secret (stdin) into SLIP-39 mnemonics', load: async () => (await import('./shares.ts')).sharesSplitCommand },
   { name: 'shares combine', summary: 'Recover a secret from SLIP-39 mnemonics (stdin)', load: async () => (await import('./shares.ts')).sharesCombineCommand },
   {
     name: 'shares inspect',
-    summary: 'Describe SLIP-39 mnemonics (stdin) without recovering the secret',
+    summary: 'Describe SLIP-39 mnemonics (FILE or stdin) without recovering the secret',
     load: async () => (await import('./shares.ts')).sharesInspectCommand,
   },
   { name: 'plan check', summary: 'Validate a ceremony plan without touching any HSM', load: async () => (await import('./plan-check.ts')).planCheck },

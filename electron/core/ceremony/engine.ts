@@ -8,7 +8,7 @@ import type { HsmModule, HsmSession, KwpInfo, MechanismInfo, ModuleOptions, Root
 import { combineMnemonics, shareCheckValue, splitSecret } from '../shares/index.ts';
 import { renderReport, renderShareSheet, renderShareText, shareSheetFileBase } from '../sheets/index.ts';
 import { TranscriptWriter } from '../transcript/writer.ts';
-import { buildStatement, signEnvelope, keyidOf, pae, verifySignature, type EnvelopeSigner } from '../transcript/dsse.ts';
+import { buildStatement, signEnvelope, keyidOf, pae, statementPayload, verifySignature, type EnvelopeSigner } from '../transcript/dsse.ts';
 import type { EventData, EventType, TranscriptEvent } from '../transcript/events.ts';
 import { preflightExports, probeOaepHashes, runExport } from '../exports/index.ts';
 import { makeNewDir, sha256Hex, toPem, writeNewFile } from '../util/files.ts';
@@ -19,6 +19,7 @@ import { addAdvice, publishBundle, stagingDirFor, stopAdvice } from './crash-saf
 import { custodianOrder, loadPlan, type LoadedPlan, type Plan } from './plan.ts';
 import { attributeChecks, keyIdentity, rootSignatureScheme, sealProblem, signerSchemeOf } from './key-checks.ts';
 import { ceremonyPredicate } from './statement.ts';
+import { checkWrittenEnvelope, destroyOneTimeSigner } from './one-time-signer.ts';
 import type { PrinterCheckResult } from '../printing/checks.ts';
 
 export type FrontEnd = 'cli' | 'desktop' | 'demo';
@@ -331,7 +332,8 @@ export class Ceremony {
     if (this.session) this.recordLogin();
     publishBundle(staging, this.bundleDir);
     this.state = 'begun';
-    this.step = 'begun';
+    // Check-ins and the plan's steps come next; a stop now is recorded at step 'steps'.
+    this.step = 'steps';
   }
 
   /**
@@ -363,13 +365,13 @@ export class Ceremony {
   }
 
   /** A note or an exception (a deviation from the plan), by a participant, into the transcript and the report. */
-  addNote(text: string, actor: string, kind: 'note' | 'exception' = 'note'): void {
+  addNote(text: string, actor: string, kind: 'note' | 'exception' = 'note', step: string = this.step): void {
     if (!this.writer || this.writer.closed) throw new OperationError('notes can be added only while a ceremony is running');
     if (!this.plan.participants.some((p) => p.id === actor)) throw new OperationError(`'${actor}' is not a participant of this plan`);
     const t = text.trim();
     if (!t) throw new OperationError('a note needs some text');
     if (kind === 'note') this.record('note.added', { text: t }, actor);
-    else this.record('exception.recorded', { text: t, step: this.step }, actor);
+    else this.record('exception.recorded', { text: t, step }, actor);
   }
 
   /** Steps not yet acknowledged, in order. */
@@ -514,6 +516,7 @@ export class Ceremony {
   async shareSheet(index: number, paper: 'A4' | 'Letter' = 'A4'): Promise<{ html: string; text: string; fileBase: string }> {
     this.expect('backed-up', 'confirmed');
     const sh = this.shareAt(index);
+    this.step = 'print';
     const mnemonic = this.mnemonics[index];
     if (!mnemonic) throw new OperationError(`the words of ${sh.custodian}'s share are no longer in memory (printing is over)`);
     const html = await renderShareSheet({
@@ -570,6 +573,9 @@ export class Ceremony {
       this.wipeKek();
       this.record('backup.kek-wiped', {});
     }
+    // A printed sheet is confirmed next: a stop at a custodian's prompt is a stop at 'confirm',
+    // whichever custodian it is (the first one's prompt used to say 'print').
+    this.step = 'confirm';
   }
 
   private wipeKek(): void {
@@ -680,7 +686,7 @@ export class Ceremony {
   }
 
   /** Seals the root if planned, writes ceremony.completed, the report and the signed envelope. */
-  finish(): { bundleDir: string; chainHead: string; signers: { keyid: string; role: string }[]; root: RootSummary } {
+  finish(): { bundleDir: string; chainHead: string; signers: { keyid: string; role: string }[]; root: RootSummary; statementSha256: string } {
     this.expect('exported');
     const s = this.sess;
     this.step = 'seal';
@@ -712,10 +718,24 @@ export class Ceremony {
       predicateType: 'urn:keyrite:ceremony:v1',
       predicate: ceremonyPredicate({ ceremonyId: this.plan.id, title: this.plan.title, chainHead: w.head, eventCount: w.count, root: this.rootSummary!, signers }),
     });
-    signEnvelope(path.join(this.bundleDir, 'transcript.dsse.json'), statement, signers);
+    const envelopeFile = path.join(this.bundleDir, 'transcript.dsse.json');
+    signEnvelope(envelopeFile, statement, signers);
     this.state = 'completed';
-    this.closeSession();
-    return { bundleDir: this.bundleDir, chainHead: w.head, signers: signers.map((x) => ({ keyid: keyidOf(x.spki), role: x.role })), root: this.rootSummary! };
+    try {
+      // One-time signer (SPEC §3): the envelope on disk is checked, then the signer is destroyed.
+      checkWrittenEnvelope(envelopeFile, statement);
+      this.step = 'signer-destroyed';
+      destroyOneTimeSigner(s, { label: this.signer!.key.label, idHex: this.signer!.key.idHex }, `ceremony '${this.plan.id}'`);
+    } finally {
+      this.closeSession();
+    }
+    return {
+      bundleDir: this.bundleDir,
+      chainHead: w.head,
+      signers: signers.map((x) => ({ keyid: keyidOf(x.spki), role: x.role })),
+      root: this.rootSummary!,
+      statementSha256: sha256Hex(statementPayload(statement)),
+    };
   }
 
   private fail(step: string, message: string, cause?: unknown): never {

@@ -34,6 +34,8 @@ export const planSchema = z.strictObject({
         id: participantId,
         name: nonEmpty,
         role: z.enum(ROLES),
+        /** SHA-256 (hex) of the SPKI of the key this participant co-signs with; `ceremony cosign` refuses any other. */
+        keyid: z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits: the SHA-256 of the co-signing key\'s SPKI').optional(),
       }),
     )
     .min(1, 'must list the participants'),
@@ -137,6 +139,15 @@ export function checkPlanObject(
   const admins = plan.participants.filter((p) => p.role === 'administrator').length;
   if (admins !== 1) add('participants', `must have exactly one administrator (found ${admins})`);
   if (!plan.participants.some((p) => p.role === 'witness')) add('participants', 'must have at least one witness');
+  // Co-signing keys: only witnesses and the administrator co-sign, each with a key of their own.
+  const keyOwner = new Map<string, string>();
+  plan.participants.forEach((p, i) => {
+    if (p.keyid === undefined) return;
+    if (p.role !== 'witness' && p.role !== 'administrator') add(`participants[${i}].keyid`, `'${p.id}' is a ${p.role}; only a witness or the administrator co-signs`);
+    const other = keyOwner.get(p.keyid);
+    if (other !== undefined) add(`participants[${i}].keyid`, `'${p.id}' has the same keyid as '${other}'; each co-signer has a key of their own`);
+    else keyOwner.set(p.keyid, p.id);
+  });
 
   if (!plan.hsm.tokenLabel)
     add('hsm.tokenLabel', plan.hsm.tokenSerial ? 'is required: a token is never picked by serial alone (several modules give every token the same serial)' : 'is required to find the token');
@@ -163,6 +174,10 @@ export function checkPlanObject(
       if (seen.has(c)) add(where, `custodian '${c}' is already listed at ${seen.get(c)}`);
       else seen.set(c, where);
     });
+  });
+  // A custodian who holds no share would sign the report as a custodian of nothing: a slip in the plan.
+  plan.participants.forEach((p, i) => {
+    if (p.role === 'custodian' && !seen.has(p.id)) add(`participants[${i}]`, `custodian '${p.id}' is in no backup group (add them to a group, or give them another role)`);
   });
   if (plan.backup.groupThreshold > plan.backup.groups.length)
     add('backup.groupThreshold', `is ${plan.backup.groupThreshold} but there are ${plan.backup.groups.length} group(s)`);

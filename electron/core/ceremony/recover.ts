@@ -22,7 +22,7 @@ import { KeyriteError, OperationError, UsageError } from '../errors.ts';
 import { endSession, exactSelector, HsmError, judgeMechanisms, openModule, selectOn } from '../hsm/index.ts';
 import type { HsmModule, HsmSession, KeyAttributes, KeyRef, ModuleOptions, RootKey, TokenInfo, TokenSelectedBy } from '../hsm/types.ts';
 import { ShareCollector } from '../shares/index.ts';
-import { keyidOf, pae, RECOVERIES_DIR, RECOVERY_PREDICATE_TYPE, signBundle, verifySignature, type EnvelopeSigner } from '../transcript/dsse.ts';
+import { keyidOf, pae, RECOVERIES_DIR, RECOVERY_PREDICATE_TYPE, signBundle, statementDigest, verifySignature, type EnvelopeSigner } from '../transcript/dsse.ts';
 import type { EventData, EventType, TranscriptEvent } from '../transcript/events.ts';
 import { TranscriptWriter } from '../transcript/writer.ts';
 import { makeNewDir, toPem, writeNewFile } from '../util/files.ts';
@@ -32,6 +32,7 @@ import { hostRecord } from './host.ts';
 import { attributeChecks, flagCheck, keyIdentity, rootSignatureScheme, sealProblem, signerSchemeOf } from './key-checks.ts';
 import { loadRecoveryBundle, type BundleVerification, type RecoveryBundle } from './recovery-bundle.ts';
 import { aesKcvSoftware } from './recovery-kcv.ts';
+import { checkWrittenEnvelope, destroyOneTimeSigner, oneTimeSigner } from './one-time-signer.ts';
 import { describeDiffs, enforceUsage, wantedPublicUsage, wantedUsage } from './usage-flags.ts';
 import { judgeCapabilities, refusals } from '../hsm/capabilities.ts';
 import { proveCapabilities, type AttributeQuirk } from '../hsm/capability-probe.ts';
@@ -107,6 +108,8 @@ export interface RecoveryOutcome {
   sealed: boolean;
   chainHead: string;
   signers: { keyid: string; role: string }[];
+  /** This recovery's own statement digest (SPEC §3), for the paper record. */
+  statementSha256: string;
 }
 
 interface UsedShare {
@@ -255,8 +258,28 @@ export class Recovery {
   }
 
   /**
+   * Logs in to the target token and checks that the key can be restored there (label and CKA_ID
+   * free, RFC 5649 unwrap), before any share is asked for: a wrong PIN or a taken label then costs
+   * the team nothing. The session is kept for restore(). Changes nothing on the token.
+   */
+  login(pin: string): void {
+    if (this.finished) throw new OperationError('this recovery is over; start a new one');
+    if (!this.module) throw new OperationError('this recovery was closed');
+    if (this.session) return;
+    const session = this.module.login(exactSelector(this.info.token), pin);
+    try {
+      this.refuseIfTaken(session);
+    } catch (err) {
+      endSession(session);
+      throw err;
+    }
+    this.session = session;
+  }
+
+  /**
    * Restores the root key into the token and writes the signed recovery record. Before anything on
    * the token changes: the backup key's KCV is checked, and the target label and CKA_ID must be free.
+   * Uses the session of an earlier login(), if any.
    */
   restore(pin: string, passphrase?: string): RecoveryOutcome {
     if (this.finished) throw new OperationError('this recovery is over; start a new one');
@@ -264,7 +287,7 @@ export class Recovery {
     this.checkBackupKey(passphrase);
     // A wrong PIN or a taken label leaves the checked backup key in memory, so the team can try
     // again without entering the shares again; close() wipes it.
-    const session = this.module.login(exactSelector(this.info.token), pin);
+    const session = this.session ?? this.module.login(exactSelector(this.info.token), pin);
     this.session = session;
     try {
       this.refuseIfTaken(session);
@@ -456,12 +479,18 @@ export class Recovery {
         eventCount: w.count,
         root: kcv !== undefined ? { algorithm: alg, label: key.label, kcv: key.kcv! } : { algorithm: alg, label: key.label, publicKeySha256: key.publicKey!.sha256 },
         ceremonyChainHead: this.bundle.chainHead,
+        ...(this.bundle.statementSha256 ? { ceremonyStatementSha256: this.bundle.statementSha256 } : {}),
+        ceremonySigner: oneTimeSigner(keyid),
         recoveredAs: { label, id: key.id, tokenLabel: t.label, tokenSerial: t.serialNumber },
         sharesUsed: this.used.map((u) => ({ group: u.group, member: u.member })),
       },
       signers,
     });
     this.finished = true;
+    // One-time signer, as in a ceremony: the envelope is checked on disk, then the signer destroyed.
+    this.step = 'signer-destroyed';
+    checkWrittenEnvelope(signed.path, signed.statement);
+    destroyOneTimeSigner(s, { label: signerLabel, idHex: signerId.toString('hex') }, `recovery ${RECOVERIES_DIR}/${path.basename(this.dir!)}`);
     this.step = 'done';
     return {
       recoveryDir: this.dir!,
@@ -474,6 +503,7 @@ export class Recovery {
       sealed,
       chainHead: w.head,
       signers: signed.statement.predicate.signers.map((x) => ({ keyid: x.keyid, role: x.role })),
+      statementSha256: statementDigest(signed.envelope),
     };
   }
 

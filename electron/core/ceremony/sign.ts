@@ -4,7 +4,9 @@
  * finish() had left to do — report.html if missing, then the envelope signed by the ceremony signer
  * and, when the root can sign, by the root — with the keys the transcript names, found on the token
  * by label and CKA_ID and checked against the recorded public keys. Nothing is appended to the
- * transcript (the envelope covers it as it is) and nothing is removed.
+ * transcript (the envelope covers it as it is). Like finish(), it then destroys the one-time ceremony
+ * signer on the token (one-time-signer.ts): a bundle is signed once, by this command or by the
+ * ceremony, never twice — so a transcript edited afterwards can never be re-signed.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -21,6 +23,7 @@ import {
   keyidOf,
   signEnvelope,
   spkiFromPem,
+  statementPayload,
   type EnvelopeSigner,
   type SignerRole,
 } from '../transcript/dsse.ts';
@@ -30,6 +33,7 @@ import { ENVELOPE_CHECKS, verifyBundle } from '../verify/index.ts';
 import { writeNewFile } from '../util/files.ts';
 import { rootSignatureScheme, signerSchemeOf } from './key-checks.ts';
 import { planSchema } from './plan.ts';
+import { checkWrittenEnvelope, destroyOneTimeSigner } from './one-time-signer.ts';
 import { ceremonyPredicate } from './statement.ts';
 import { readCeremonyJournal } from './status.ts';
 
@@ -52,6 +56,8 @@ export interface SignResult {
   signers: { role: SignerRole; keyid: string }[];
   /** verify's verdict afterwards: "VALID" unless something outside this command is wrong. */
   verdict: string;
+  /** The statement digest (SPEC §3), for the paper record. */
+  statementSha256: string;
 }
 
 
@@ -184,7 +190,7 @@ export async function signCompletedCeremony(bundleDir: string, opts: SignOptions
     }
     session = module.login(exactSelector(found), pin);
     const s = session;
-    const signerKey = findRecordedKey(s, signer, tokenName, 'without the ceremony signer this bundle cannot be signed');
+    const signerKey = findRecordedKey(s, signer, tokenName, 'without the ceremony signer this bundle cannot be signed (a ceremony signer signs one statement and is then destroyed, so a bundle that was signed once can never be signed again)');
     const signers: EnvelopeSigner[] = [{ role: 'ceremony', spki: signer.spki, sign: (msg) => s.sign(signerKey, signerSchemeOf(signer.spki), msg) }];
     if (root) {
       const rootKey = findRecordedKey(s, root, tokenName, `verify requires the signature of a ${rootInfo.algorithm} root, so this bundle cannot be signed without it`);
@@ -197,15 +203,26 @@ export async function signCompletedCeremony(bundleDir: string, opts: SignOptions
       predicateType: CEREMONY_PREDICATE_TYPE,
       predicate: ceremonyPredicate({ ceremonyId: id, title: str(events[0].data.title), chainHead: head, eventCount: events.length, root: rootInfo, signers }),
     });
+    const envelopeFile = path.join(bundleDir, ENVELOPE_FILE);
     try {
       // Every signature is made and checked before the envelope is written: a refusal writes nothing.
-      signEnvelope(path.join(bundleDir, ENVELOPE_FILE), statement, signers);
+      signEnvelope(envelopeFile, statement, signers);
     } catch (err) {
       if (!(err instanceof KeyriteError)) throw err;
       throw new OperationError(`signing ceremony '${id}' failed, ${ENVELOPE_FILE} was not written: ${err.message}`, { cause: err });
     }
+    // The signer signs once, as in finish(): checked on disk, then destroyed on the token.
+    checkWrittenEnvelope(envelopeFile, statement);
+    destroyOneTimeSigner(s, { label: signer.label, idHex: signer.idHex }, `ceremony '${id}'`);
     const post = verifyBundle(bundleDir);
-    return { ceremonyId: id, bundleDir, reportWritten: !reportExists, signers: signers.map((x) => ({ role: x.role, keyid: keyidOf(x.spki) })), verdict: post.verdict };
+    return {
+      ceremonyId: id,
+      bundleDir,
+      reportWritten: !reportExists,
+      signers: signers.map((x) => ({ role: x.role, keyid: keyidOf(x.spki) })),
+      verdict: post.verdict,
+      statementSha256: sha256Hex(statementPayload(statement)),
+    };
   } finally {
     closeQuietly(session, module);
   }

@@ -3,7 +3,7 @@
  * the engine's finish() and `keyrite ceremony sign`, so that a bundle signed later carries exactly
  * the statement the engine would have signed.
  */
-import { signerEntry, type EnvelopeSigner, type KeyritePredicate, type RootDescription } from '../transcript/dsse.ts';
+import { keyidOf, signerEntry, type EnvelopeSigner, type KeyritePredicate, type RootDescription } from '../transcript/dsse.ts';
 
 export interface CeremonyPredicateInput {
   ceremonyId: string;
@@ -23,7 +23,12 @@ export function rootDescription(root: CeremonyPredicateInput['root']): RootDescr
     : { algorithm: root.algorithm, label: root.label, publicKeySha256: root.publicKeySha256! };
 }
 
+/**
+ * The predicate names the ceremony signer as one-time: it is destroyed on the token right after the
+ * envelope is written and verified (one-time-signer.ts).
+ */
 export function ceremonyPredicate(i: CeremonyPredicateInput): KeyritePredicate {
+  const ceremony = i.signers.find((x) => x.role === 'ceremony');
   return {
     ceremonyId: i.ceremonyId,
     title: i.title,
@@ -31,5 +36,6 @@ export function ceremonyPredicate(i: CeremonyPredicateInput): KeyritePredicate {
     eventCount: i.eventCount,
     root: rootDescription(i.root),
     signers: i.signers.map((x) => signerEntry(x.role, x.spki)),
+    ...(ceremony ? { ceremonySigner: { keyid: keyidOf(ceremony.spki), oneTime: true as const } } : {}),
   };
 }

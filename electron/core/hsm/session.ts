@@ -180,6 +180,12 @@ export class GrapheneSession implements HsmSession {
     return found.length ? this.ref(found[0], query.kind) : undefined;
   }
 
+  findSigningKeys(query: { label?: string } = {}): KeyRef[] {
+    const t: ITemplate = { class: CKO.PRIVATE_KEY, sign: true };
+    if (query.label !== undefined) t.label = query.label;
+    return this.find(t).map((o) => this.ref(o, 'private'));
+  }
+
   private refuseExistingLabel(label: string): void {
     if (this.find({ label }).length > 0) {
       throw new HsmError('label-exists', `token '${this.token.label}' already has an object labelled '${label}'; choose another label`);
@@ -457,10 +463,10 @@ export class GrapheneSession implements HsmSession {
       try {
         wrapped = this.call('run the RFC 5649 self-test', () => this.session.wrapKey({ name: type, params: null }, kek as graphene.Key, secret as graphene.Key), name);
       } finally {
-        secret.destroy();
+        this.call('remove the RFC 5649 self-test secret', () => secret.destroy());
       }
     } finally {
-      kek.destroy();
+      this.call('remove the RFC 5649 self-test key', () => kek.destroy());
     }
     const exact = nodeKwp(KAT_KEK, KAT_SECRET);
     const padded = nodeKwp(KAT_KEK, Buffer.concat([KAT_SECRET, Buffer.alloc(4)]));

@@ -182,6 +182,8 @@ export interface HsmSession {
   findObjects(query: { label?: string; idHex?: string }): ObjectInfo[];
   /** Finds a key object again by label/id (for recovery, abort and sealed-key tests). */
   findKey(query: { label?: string; idHex?: string; kind: KeyRef['kind'] }): KeyRef | undefined;
+  /** Every private key that may sign (CKA_SIGN true), optionally only those with this label (co-signing). */
+  findSigningKeys(query?: { label?: string }): KeyRef[];
 
   /**
    * Generates the root key as token objects with explicit templates: private, sensitive,

@@ -4,3 +4,5 @@ export type { ShareSheetData, Paper } from './share-sheet.ts';
 export { renderReport } from './report.ts';
 export type { ReportOptions } from './report.ts';
 export { encodeWrappedChunks, decodeWrappedChunks } from './wrapped-chunks.ts';
+export { renderAttestation } from './attestation.ts';
+export type { AttestationData } from './attestation.ts';

@@ -3,8 +3,8 @@
  * DSSE envelope. Signers sign only DSSE's PAE, which is domain-separated, so a root key that signs
  * it can never be tricked into signing something that reads as another kind of message.
  */
-import { createPublicKey, sign as nodeSign, verify as nodeVerify, type KeyObject } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, writeSync } from 'node:fs';
+import { createPublicKey, randomBytes, sign as nodeSign, verify as nodeVerify, type KeyObject } from 'node:crypto';
+import { closeSync, fsyncSync, linkSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { OperationError } from '../errors.ts';
 import type { SignatureScheme } from '../hsm/types.ts';
@@ -57,8 +57,19 @@ export interface PredicateBase {
   [extra: string]: unknown;
 }
 
+/**
+ * The statement's ceremony signer, signed once and then destroyed on the token (SPEC §3): after the
+ * envelope is written and verified, its private and public objects are removed, so nobody holding
+ * the token and its PIN can ever sign another statement with it.
+ */
+export interface OneTimeSigner {
+  keyid: string;
+  oneTime: true;
+}
+
 export interface KeyritePredicate extends PredicateBase {
   signers: SignerEntry[];
+  ceremonySigner?: OneTimeSigner;
 }
 
 export interface Subject {
@@ -277,8 +288,32 @@ function signAndWrite(statement: InTotoStatement, signers: EnvelopeSigner[], out
   return envelope;
 }
 
+/**
+ * Writes the envelope all at once or not at all: the bytes go to a temporary file next to the
+ * bundle folder (outside it, so never a file the statement does not cover), then are hard-linked into
+ * place — which, like 'wx', never overwrites — and the temporary name removed. A crash leaves either
+ * no envelope (the bundle is "completed but never signed", and `ceremony sign` can finish it with the
+ * one-time signer still on the token) or the whole one, never a torn file.
+ */
 export function writeEnvelope(file: string, envelope: DsseEnvelope): void {
-  writeFileExclusive(file, JSON.stringify(envelope, null, 2) + '\n');
+  const dir = path.dirname(file);
+  const tmp = path.join(path.dirname(dir), `.${path.basename(dir)}.${ENVELOPE_FILE}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  writeFileExclusive(tmp, JSON.stringify(envelope, null, 2) + '\n');
+  try {
+    linkSync(tmp, file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') throw new OperationError(`${file} already exists; it is never overwritten`);
+    throw new OperationError(`cannot create ${file}: ${code ?? (err as Error).message}`, { cause: err });
+  } finally {
+    rmSync(tmp, { force: true });
+  }
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**

@@ -3,6 +3,7 @@ import { call, keyrite } from '../../bridge.ts';
 import { ErrorBox, useAction } from '../../components/ui.tsx';
 import { CEREMONY_STEPS, useUi, type CeremonyStep } from '../../store.ts';
 import { CustodianScreen } from './CustodianScreen.tsx';
+import { CosignScreen } from './CosignScreen.tsx';
 import { ExportsScreen, FinishScreen, StoppedScreen, SummaryScreen, TestRecoveryScreen } from './EndScreens.tsx';
 import { GenerateScreen, PinScreen } from './KeyScreens.tsx';
 import { CheckInScreen, StepsScreen } from './PeopleScreens.tsx';
@@ -20,6 +21,7 @@ const SCREENS: Record<CeremonyStep, () => React.JSX.Element | null> = {
   'test-recovery': TestRecoveryScreen,
   exports: ExportsScreen,
   finish: FinishScreen,
+  cosign: CosignScreen,
   summary: SummaryScreen,
   stopped: StoppedScreen,
 };
@@ -61,13 +63,15 @@ export function CeremonyWizard() {
       {log.length ? (
         <aside className="log" aria-label="Transcript so far">
           <h2>Transcript</h2>
-          <ol reversed data-testid="live-log">
+          {/* Numbered by the transcript's own seq (what verify, status and the report quote), not by list position. */}
+          <ul data-testid="live-log">
             {[...log].reverse().slice(0, 12).map((e) => (
               <li key={`${e.seq}-${e.type}`}>
+                <span className="seq">seq {e.seq}</span>
                 <span className="time">{e.time.slice(11, 19)}</span> {e.summary}
               </li>
             ))}
-          </ol>
+          </ul>
         </aside>
       ) : null}
     </div>

@@ -3,6 +3,7 @@ import type { ExportSummary } from '../../../electron/api.ts';
 import { call, keyrite } from '../../bridge.ts';
 import { Busy, ErrorBox, Field, Screen, useAction, focusOnMount } from '../../components/ui.tsx';
 import { useUi } from '../../store.ts';
+import { StatementDigest } from './CosignScreen.tsx';
 
 /** Proves the backup works before anyone leaves the room. */
 export function TestRecoveryScreen() {
@@ -119,7 +120,7 @@ export function FinishScreen() {
           void act.run(async () => {
             const r = await call(keyrite().finish());
             patch({ finished: r });
-            setStep('summary');
+            setStep('cosign');
           });
         }}
       >
@@ -151,15 +152,20 @@ export function SummaryScreen() {
         <dd className="mono">{root?.fingerprint}</dd>
         <dt>Transcript chain head</dt>
         <dd className="mono">{finished?.chainHead}</dd>
+        <dt>Statement digest</dt>
+        <dd>{finished ? <StatementDigest sha256={finished.statementSha256} /> : null}</dd>
         {finished?.signers.map((s) => (
           <div key={s.keyid} className="pair">
-            <dt>Signed by ({s.role === 'root' ? 'the root key itself' : 'the ceremony signing key'})</dt>
+            <dt>Signed by ({s.role === 'root' ? 'the root key itself' : 'the one-time ceremony signing key, now destroyed'})</dt>
             <dd className="mono">{s.keyid}</dd>
           </div>
         ))}
       </dl>
       <p>
-        Copy the bundle folder to the archive media. Auditors check it with “Verify a bundle” or <code>keyrite verify</code>. {log.length} events were recorded.
+        Copy the bundle folder to the archive media. Auditors check it with “Verify a bundle” or <code>keyrite verify</code>.{' '}
+        <span data-testid="summary-events">
+          The transcript holds {log.length} events (seq {log[0]?.seq ?? 0} to {log.at(-1)?.seq ?? 0}); the chain head above covers all of them, the last being the completion event, and is what the signatures sign.
+        </span>
       </p>
     </Screen>
   );
