@@ -93,7 +93,7 @@ export interface GenerationSummary {
 }
 
 export interface ShareSlot extends CustodianSlot {
-  /** Public: first 8 bytes of SHA-256 over the mnemonic (SPEC §3). */
+  /** Public: first 8 bytes of SHA-256 over the mnemonic (docs/transcript.md). */
   checkValue: string;
 }
 

@@ -179,7 +179,7 @@ function generationSummary(root: RootSummary, signerKeyid: string): GenerationSu
   };
 }
 
-/** The auditor's check (SPEC §4, `keyrite verify`); recovery folders' checks are listed after the ceremony's. */
+/** The auditor's check (docs/policy.md, `keyrite verify`); recovery folders' checks are listed after the ceremony's. */
 export function coreVerify(dir: string): { valid: boolean; verdict: string; checks: CheckItem[]; warnings: string[] } {
   const r = verifyBundle(dir);
   const checks = [...r.checks, ...r.recoveries.flatMap((rec) => rec.checks.map((c) => ({ ...c, name: `${rec.path}: ${c.name}` })))];

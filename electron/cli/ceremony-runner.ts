@@ -114,7 +114,7 @@ function checkDirFree(dir: string, what: string, names: string[]): void {
  * shares confirmed from a terminal or (rehearsals) from files. Every input is checked before the
  * token is touched; a failure after the bundle exists is recorded in the transcript as an abort.
  */
-/** SPEC §1: files, --confirm-from and --ack-all only in rehearsals; production prints on a CUPS queue. */
+/** docs/commands.md: files, --confirm-from and --ack-all only in rehearsals; production prints on a CUPS queue. */
 export function checkRunMode(o: { rehearsal: boolean; sharesOut?: string; printer?: string; confirmFrom?: string; ackAll: boolean }): void {
   if (!o.rehearsal) {
     const only = o.sharesOut !== undefined ? '--shares-out' : o.confirmFrom !== undefined ? '--confirm-from' : o.ackAll ? '--ack-all' : undefined;
@@ -197,7 +197,7 @@ export async function runHeadlessCeremony(opts: HeadlessRunOptions, io: CliIO): 
       networkAck = await acknowledgeNetwork(opts, io, admin, log);
       if (printer) {
         if (pdf && !findChromium(io.env)) throw new OperationError('printing share sheets needs Chromium to render them, and none was found (install the chromium package, or set KEYRITE_CHROMIUM to its path)');
-        // Before any key exists (SPEC §5): a queue that would keep or send the words is refused here.
+        // Before any key exists (docs/sheets.md): a queue that would keep or send the words is refused here.
         await printer.check((r) => ceremony.recordPrinterCheck(r));
         log(`printer '${printer.queue}' passed its checks`);
       }

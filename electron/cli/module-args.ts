@@ -1,7 +1,7 @@
 import type { OptionSpec, ParsedArgs } from './command.ts';
 
 /**
- * The options every command that opens a PKCS#11 module shares (SPEC §1): `--module-args STRING`,
+ * The options every command that opens a PKCS#11 module shares (docs/commands.md): `--module-args STRING`,
  * the C_Initialize reserved string some modules need (NSS softoken:
  * "configdir='sql:DIR' certPrefix='' keyPrefix='' secmod='secmod.db' flags="). Spread
  * MODULE_ARGS_OPTION into a command's options, add MODULE_ARGS_HELP to its help, read with moduleArgs().

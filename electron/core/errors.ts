@@ -1,6 +1,6 @@
 /**
  * Errors that reach a user. The message is one line that says what and where; it never holds a secret.
- * `exitCode` follows SPEC §1: 1 when a check or operation failed, 2 for bad usage or unreadable input.
+ * `exitCode` follows docs/commands.md: 1 when a check or operation failed, 2 for bad usage or unreadable input.
  */
 export class KeyriteError extends Error {
   readonly exitCode: 1 | 2;

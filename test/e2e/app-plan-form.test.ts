@@ -130,7 +130,7 @@ describe.sequential('writing a new plan in the app', () => {
     await page.getByLabel('Token label').fill('ceremony');
     await page.getByLabel('Key label').fill('form-root-2026');
     await page.getByLabel('Algorithm', { exact: true }).selectOption('ec-p256');
-    // Sealing is the default (SPEC §2): the box starts ticked.
+    // Sealing is the default (docs/plan.md): the box starts ticked.
     expect(await page.getByLabel(/Seal the key after the exports/).isChecked()).toBe(true);
 
     // Backup: one group, threshold 4 of 3 first. The problem shows at the threshold as soon as it is checked.
@@ -153,7 +153,7 @@ describe.sequential('writing a new plan in the app', () => {
     const exp = page.getByRole('group', { name: 'Export 1', exact: true });
     await exp.getByLabel('Export name').fill('vault-form');
     await exp.getByLabel('Wrapping key file').fill('vault.pub.pem');
-    // The pin (SPEC §2): typed as the KMS printed it; anything but 64 hex digits is flagged at once.
+    // The pin (docs/plan.md): typed as the KMS printed it; anything but 64 hex digits is flagged at once.
     await exp.getByLabel('Wrapping key SHA-256').fill('not a digest');
     await expect.poll(() => problemsOf('exports-0-wrappingKeySha256').textContent()).toContain("must be the file's SHA-256 as 64 hex digits");
     await exp.getByLabel('Wrapping key SHA-256').fill(sha256File(path.join(work, 'vault.pub.pem')));

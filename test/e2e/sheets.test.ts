@@ -118,7 +118,7 @@ describe('share sheet (RSA-4096 root, rehearsal)', () => {
     expect(kwpUnwrap(recoveredKek, decodeWrappedChunks(chunks)).equals(pkcs8)).toBe(true);
   });
 
-  it('shows every item SPEC §5 asks for', () => {
+  it('shows every item docs/sheets.md asks for', () => {
     expect(text).toContain('acme-root-2026');
     expect(text).toContain('ACME production root key');
     expect(text).toContain('rsa-4096');

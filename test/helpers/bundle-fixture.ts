@@ -1,5 +1,5 @@
 /**
- * A complete, valid ceremony bundle (SPEC §3) made with node:crypto keys only, so that verifier
+ * A complete, valid ceremony bundle (docs/transcript.md) made with node:crypto keys only, so that verifier
  * tests and benchmarks need no HSM. It is written with the real TranscriptWriter and signBundle;
  * the ceremony engine produces the same shapes from a token.
  */
@@ -38,7 +38,7 @@ export interface BundleFixtureOptions {
   stopAfter?: string;
   /** With stopAfter: write ceremony.aborted with this reason and sign the partial bundle. */
   abortReason?: string;
-  /** Whether the root key signs too when it can (default true; false makes an asymmetric root's bundle invalid, as SPEC §3 wants the root to sign). */
+  /** Whether the root key signs too when it can (default true; false makes an asymmetric root's bundle invalid, as docs/transcript.md wants the root to sign). */
   rootSigns?: boolean;
 }
 

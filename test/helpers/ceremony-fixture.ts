@@ -96,7 +96,7 @@ export function writePlan(env: TokenEnv, o: PlanOptions): string {
   };
   const dir = path.join(env.work, `${o.id}-plan`);
   mkdirSync(dir, { recursive: true });
-  // SPEC §2 pins: the digests of the files the test put into the plan's folder.
+  // docs/plan.md pins: the digests of the files the test put into the plan's folder.
   plan.exports = pinExports(dir, o.exports);
   const file = path.join(dir, 'plan.json');
   writeFileSync(file, JSON.stringify(plan, null, 2));

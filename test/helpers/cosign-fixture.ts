@@ -1,6 +1,6 @@
 /**
  * Co-signing and re-planning a software bundle for verifier tests. Co-signing is only appending a
- * signature over the same PAE and writing cosignatures/<keyid>.json (SPEC §3), so node:crypto keys
+ * signature over the same PAE and writing cosignatures/<keyid>.json (docs/transcript.md), so node:crypto keys
  * stand in for the witnesses' tokens here; the `ceremony cosign` command does the same with PKCS#11.
  */
 import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';

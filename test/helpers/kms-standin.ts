@@ -108,7 +108,7 @@ function xor(a: Buffer, b: Buffer): Buffer {
   return out;
 }
 
-/** KCV per SPEC §3: first 3 bytes, lowercase hex, of AES-CMAC(key, 16 zero bytes). */
+/** KCV per docs/transcript.md: first 3 bytes, lowercase hex, of AES-CMAC(key, 16 zero bytes). */
 export function kcv(key: Buffer): string {
   return aesCmac(key, Buffer.alloc(16)).subarray(0, 3).toString('hex');
 }

@@ -1,5 +1,5 @@
 /**
- * Plans built by tests carry the SHA-256 pins that SPEC §2 requires (`exports[].wrappingKeySha256`,
+ * Plans built by tests carry the SHA-256 pins that docs/plan.md requires (`exports[].wrappingKeySha256`,
  * aws `importTokenSha256`), computed here from the files the test wrote into the plan's folder, so
  * that tests which build plans through the helpers keep working without spelling digests out. A pin
  * the test gives itself is kept (attack tests pin a wrong digest on purpose); a file that does not

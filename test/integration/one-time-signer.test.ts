@@ -1,5 +1,5 @@
 /**
- * The one-time ceremony signer (SPEC §3), attacked as an insider holding the token and its PIN would:
+ * The one-time ceremony signer (docs/transcript.md), attacked as an insider holding the token and its PIN would:
  * after a completed ceremony neither `keyrite ceremony sign` nor a direct C_Sign with any private key
  * left on the token (graphene, no Keyrite HSM code) produces a signature by the ceremony signer; the
  * rewrite attack (edit a step's text, re-chain, delete envelope and report, `ceremony sign`) is refused

@@ -1,5 +1,5 @@
 /**
- * Pinned inputs and fail-closed sealing in real headless ceremonies on a SoftHSM token (SPEC §2):
+ * Pinned inputs and fail-closed sealing in real headless ceremonies on a SoftHSM token (docs/plan.md):
  * - the KMS wrapping key and the import token are swapped on disk after the plan was loaded and
  *   checked (between the preflight and the export): the export still goes out under the KMS's key,
  *   with the KMS's import token, because the plan's files are read once and used from memory;

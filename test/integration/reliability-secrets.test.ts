@@ -1,5 +1,5 @@
 /**
- * Secrets never leave where they belong (SPEC §7): whole ceremonies (with and without a SLIP-39
+ * Secrets never leave where they belong (docs/decisions.md): whole ceremonies (with and without a SLIP-39
  * passphrase, with an export) and a recovery run through the real CLI on SoftHSM; then every file
  * written outside the rehearsal share sheets, the transcripts, and all of stdout and stderr are
  * searched for any three consecutive words of any share, the backup key (hex, base64, base64url),

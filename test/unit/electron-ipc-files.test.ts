@@ -47,7 +47,7 @@ function handlers(o: { modules?: string[] } = {}) {
 }
 
 let planDir: string;
-/** SHA-256 of vault.pub.pem, the pin every plan here carries (SPEC §2). */
+/** SHA-256 of vault.pub.pem, the pin every plan here carries (docs/plan.md). */
 let vaultPin = NO_FILE_PIN;
 beforeAll(() => {
   planDir = path.join(tmp, 'plans');

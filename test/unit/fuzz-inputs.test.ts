@@ -1,7 +1,7 @@
 /**
  * Bad input of every kind (property tests, fast-check): the share parser, the plan parser and the
  * bundle verifier over random and mutated inputs never crash or hang, and every refusal is a
- * KeyriteError whose message is one line with the documented exit code (SPEC §1): shares that
+ * KeyriteError whose message is one line with the documented exit code (docs/commands.md): shares that
  * cannot be used exit 1; a plan that cannot be read or breaks the schema exits 2; a damaged
  * bundle is a failed check (exit 1), never an exception.
  */

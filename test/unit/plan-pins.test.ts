@@ -1,5 +1,5 @@
 /**
- * Pinned plan inputs (SPEC §2), attacked without a token: a wrong digest, a path out of the plan's
+ * Pinned plan inputs (docs/plan.md), attacked without a token: a wrong digest, a path out of the plan's
  * folder (absolute, "..", through a link), a file over 1 MiB — each refused at load with one line
  * naming the JSON path; the files are read once, so a swap after load is never seen. Sealing is the
  * default, and a plan that turns it off shows a warning in the report.

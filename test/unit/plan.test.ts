@@ -47,7 +47,7 @@ const gcp = (extra: Record<string, unknown> = {}) => pin({ name: 'gcp-1', kind: 
 const azure = (extra: Record<string, unknown> = {}) => pin({ name: 'azure-1', kind: 'azure-byok', wrappingKey: 'wrap.pem', kid: 'https://v.vault.azure.net/keys/kek/1', ...extra });
 const vault = (extra: Record<string, unknown> = {}) => pin({ name: 'vault-1', kind: 'vault-transit', wrappingKey: 'wrap.pem', hashFunction: 'SHA1', type: 'ecdsa-p384', ...extra });
 
-/** Each target pinned to its file's SHA-256 (SPEC §2), as a KMS console prints it. */
+/** Each target pinned to its file's SHA-256 (docs/plan.md), as a KMS console prints it. */
 const pin = (t: Record<string, unknown>) => pinTarget(dir, t, { missing: NO_FILE_PIN });
 
 function problems(mutate: (p: any) => void, opts: { outDir?: string } = {}) {
@@ -56,7 +56,7 @@ function problems(mutate: (p: any) => void, opts: { outDir?: string } = {}) {
   return checkPlanObject(p, dir, opts).problems;
 }
 
-describe('plan rules (SPEC §2)', () => {
+describe('plan rules (docs/plan.md)', () => {
   it('accepts co-signing keyids on a witness and the administrator', () => {
     expect(problems((p) => ((p.participants[0].keyid = 'ab'.repeat(32)), (p.participants[1].keyid = 'cd'.repeat(32))))).toEqual([]);
   });

@@ -1,5 +1,5 @@
 /**
- * Co-signatures (SPEC §3) and the one-time signer as verify sees them: each extra signature in the
+ * Co-signatures (docs/transcript.md) and the one-time signer as verify sees them: each extra signature in the
  * envelope must verify over the same PAE and have its cosignatures/<keyid>.json naming a plan witness
  * or administrator with that key; anything else is INVALID. Keys are node:crypto stand-ins for the
  * witnesses' tokens (co-signing only appends a signature).

@@ -1,5 +1,5 @@
 /**
- * `keyrite verify --policy FILE` (SPEC §4): what the online side runs before it imports. Each rule
+ * `keyrite verify --policy FILE` (docs/policy.md): what the online side runs before it imports. Each rule
  * is checked against bundles that break it and bundles that keep it; a policy that cannot be read
  * or breaks the schema is exit 2; a broken rule is INVALID, exit 1. Without a policy the same facts
  * are warnings.

@@ -1,5 +1,5 @@
 /**
- * Recoveries bound to their ceremony (SPEC §4): a recovery folder must name this bundle's ceremony
+ * Recoveries bound to their ceremony (docs/policy.md): a recovery folder must name this bundle's ceremony
  * id, signed chain head and statement digest, show a threshold set of the ceremony's shares and the
  * backup key's KCV, and be signed by the recovered root or a registered key; else it is INVALID or
  * UNAUTHENTICATED. The forged-folder attack from issue 12 is scripted here and ends INVALID.

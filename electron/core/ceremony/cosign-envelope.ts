@@ -1,5 +1,5 @@
 /**
- * The envelope side of co-signing (SPEC §3): what a co-signer checks before signing, and how the
+ * The envelope side of co-signing (docs/transcript.md): what a co-signer checks before signing, and how the
  * signature is added. A co-signature is one more `{keyid, sig}` in transcript.dsse.json over the same
  * PAE, plus cosignatures/<keyid>.json saying who signed with which key on which token. Neither the
  * envelope nor cosignatures/ is a subject of the statement, so co-signing never changes the payload.
@@ -27,7 +27,7 @@ import {
   type InTotoStatement,
 } from '../transcript/dsse.ts';
 
-/** cosignatures/<keyid>.json (SPEC §3). */
+/** cosignatures/<keyid>.json (docs/transcript.md). */
 export interface CosignatureRecord {
   participant: string;
   role: 'witness' | 'administrator';

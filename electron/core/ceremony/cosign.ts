@@ -1,5 +1,5 @@
 /**
- * `keyrite ceremony cosign` (SPEC §1, §3): a witness or the administrator adds their own signature
+ * `keyrite ceremony cosign` (docs/commands.md, docs/bundle.md): a witness or the administrator adds their own signature
  * to a signed bundle's statement with a key on their own PKCS#11 token — a smartcard, a YubiKey's PIV
  * key through OpenSC, an HSM. The order keeps a refusal harmless:
  *   1. the folder (a ceremony bundle or recoveries/<time>/) is read and checked: every signature
@@ -54,7 +54,7 @@ export interface CosignResult {
   /** Signatures in the envelope now, co-signatures included. */
   signatures: number;
   cosignatures: number;
-  /** The statement digest (SPEC §3), unchanged by co-signing. */
+  /** The statement digest (docs/transcript.md), unchanged by co-signing. */
   statementSha256: string;
   recordFile: string;
 }

@@ -9,7 +9,7 @@ import type { Plan } from './plan.ts';
  * keys generated here and labelled DEMO (no KMS ever sees them).
  */
 export function writeDemoPlan(dir: string, o: { id: string; algorithm: RootAlgorithm; module: string; tokenLabel: string }): string {
-  // Each file with the SHA-256 the plan pins (SPEC §2), as a KMS console would print it.
+  // Each file with the SHA-256 the plan pins (docs/plan.md), as a KMS console would print it.
   const kms = (name: string, bits: number) => {
     const { publicKey } = generateKeyPairSync('rsa', { modulusLength: bits, publicExponent: 65537 });
     const wrappingKey = `demo-kms/${name}-DEMO-wrapping-key.pem`;

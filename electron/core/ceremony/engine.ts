@@ -180,7 +180,7 @@ export class Ceremony {
     const exists = existsSync(this.bundleDir);
     add('output folder', !exists, exists ? `${this.bundleDir} already exists; a ceremony never overwrites a bundle` : `${this.bundleDir} does not exist yet`);
     try {
-      // SPEC §2: paths in the plan are relative to the plan's folder, the module's too.
+      // docs/plan.md: paths in the plan are relative to the plan's folder, the module's too.
       this.module ??= (this.opts.openModule ?? openModule)(this.loaded.resolve(this.plan.hsm.module), { initArgs: this.initArgs() });
       add('module', true, `${this.module.info.path} (${this.module.info.library} ${this.module.info.libraryVersion}, sha256 ${this.module.info.sha256.slice(0, 16)}…)`);
       const h = this.plan.hsm;
@@ -725,7 +725,7 @@ export class Ceremony {
     signEnvelope(envelopeFile, statement, signers);
     this.state = 'completed';
     try {
-      // One-time signer (SPEC §3): the envelope on disk is checked, then the signer is destroyed.
+      // One-time signer (docs/transcript.md): the envelope on disk is checked, then the signer is destroyed.
       checkWrittenEnvelope(envelopeFile, statement);
       this.step = 'signer-destroyed';
       destroyOneTimeSigner(s, { label: this.signer!.key.label, idHex: this.signer!.key.idHex }, `ceremony '${this.plan.id}'`);

@@ -3,7 +3,7 @@ import { sha256Hex } from '../util/files.ts';
 import { signatureSchemeOf } from '../transcript/dsse.ts';
 import type { AttributeQuirk } from '../hsm/capability-probe.ts';
 
-/** The scheme a root key signs with (SPEC §3 encodings), or undefined for AES. */
+/** The scheme a root key signs with (docs/transcript.md encodings), or undefined for AES. */
 export function rootSignatureScheme(alg: RootAlgorithm): SignatureScheme | undefined {
   switch (alg) {
     case 'ec-p256':
@@ -23,7 +23,7 @@ export function rootSignatureScheme(alg: RootAlgorithm): SignatureScheme | undef
 /** The preferred transcript signer's scheme (EC P-384); a token without P-384 gets another signer (capabilities.ts). */
 export const SIGNER_SCHEME: SignatureScheme = 'ecdsa-sha384';
 
-/** The scheme a transcript signer signs with, from its public key (SPEC §3 encodings by key type). */
+/** The scheme a transcript signer signs with, from its public key (docs/transcript.md encodings by key type). */
 export function signerSchemeOf(spki: Buffer): SignatureScheme {
   return signatureSchemeOf(spki);
 }

@@ -1,5 +1,5 @@
 /**
- * The ceremony signer signs one statement (SPEC §3). Right after the envelope is written, it is read
+ * The ceremony signer signs one statement (docs/transcript.md). Right after the envelope is written, it is read
  * back from disk and checked — the very payload that was built, every signature verifying with its
  * listed key — and only then are the signer's private and public objects destroyed on the token and
  * looked for again: a search by label or by CKA_ID must find nothing. From then on nobody, even with

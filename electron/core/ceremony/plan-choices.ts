@@ -1,5 +1,5 @@
 /**
- * The plan's fixed choices (SPEC §2 and §6). Imports nothing, so the desktop renderer's plan form
+ * The plan's fixed choices (docs/plan.md and docs/exports.md). Imports nothing, so the desktop renderer's plan form
  * can offer exactly the lists the plan schema (plan.ts) accepts.
  */
 export const ROLES = ['administrator', 'witness', 'custodian', 'auditor', 'observer'] as const;

@@ -3,7 +3,7 @@ import { closeSync, constants, fstatSync, lstatSync, openSync, readSync } from '
 import path from 'node:path';
 
 /**
- * The files a plan names (wrapping keys, import tokens), read once (SPEC §2). A plan is reviewed and
+ * The files a plan names (wrapping keys, import tokens), read once (docs/plan.md). A plan is reviewed and
  * signed off as it stands, so what it pins must be what is used: each file is read a single time at
  * plan load, its digest checked against the plan, and every later step (preflight, wrap, the copy of
  * the import token into the bundle) uses those bytes from memory. A file swapped on disk after

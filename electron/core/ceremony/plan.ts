@@ -13,7 +13,7 @@ import { CEREMONY_KINDS, type LifecycleStart } from '../lifecycle/facts.ts';
 import { resolvePrevious } from '../lifecycle/link.ts';
 
 /**
- * The plan (SPEC §2): one reviewed JSON file is the whole input of a ceremony. Strict: unknown keys
+ * The plan (docs/plan.md): one reviewed JSON file is the whole input of a ceremony. Strict: unknown keys
  * are errors. Every rule is checked here, before any HSM is opened, and all problems are reported
  * at once, each with its JSON path.
  */
@@ -28,7 +28,7 @@ export { EXPORT_KINDS, AWS_ALGORITHMS, GCP_ALGORITHMS, VAULT_HASHES, AZURE_ALGOR
 
 export const planSchema = z.strictObject({
   version: z.literal(1),
-  /** SPEC §8: which ceremony of the key's life this is; every kind but generate names its `previous`. */
+  /** docs/lifecycle.md: which ceremony of the key's life this is; every kind but generate names its `previous`. */
   ceremony: z.enum(CEREMONY_KINDS).default('generate'),
   previous: z
     .strictObject({
@@ -62,7 +62,7 @@ export const planSchema = z.strictObject({
   key: z.strictObject({
     label: z.string().min(1, 'must not be empty').max(64, 'must be at most 64 characters'),
     algorithm: z.enum(ROOT_ALGORITHMS as [string, ...string[]]),
-    /** SPEC §2: sealed unless the plan says `false` in so many words (the report and verify warn). */
+    /** docs/plan.md: sealed unless the plan says `false` in so many words (the report and verify warn). */
     sealAfterExport: z.boolean().default(true),
     /** Rotation: the key's version this ceremony makes (default: the previous bundle's + 1). */
     version: z.number().int().min(1).max(1_000_000).optional(),
@@ -224,7 +224,7 @@ export function checkPlanObject(
     });
   });
 
-  // The key's life (SPEC §8): the previous bundle verified and pinned by its statement digest.
+  // The key's life (docs/lifecycle.md): the previous bundle verified and pinned by its statement digest.
   let lifecycle: LifecycleStart | undefined;
   if (plan.ceremony === 'reshare' || plan.ceremony === 'destroy') {
     add('ceremony', `a ${plan.ceremony === 'destroy' ? 'destroy' : 're-share'} plan is run with 'keyrite ceremony ${plan.ceremony}' (docs/lifecycle.md)`);

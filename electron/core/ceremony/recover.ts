@@ -1,6 +1,6 @@
 /**
- * Recovery of a ceremony's root key from M shares into a new token (SPEC §1 `keyrite recover`, §3
- * recoveries/, §5). The order is what keeps a failed recovery harmless:
+ * Recovery of a ceremony's root key from M shares into a new token (docs/commands.md `keyrite recover`, docs/bundle.md
+ * recoveries/, docs/sheets.md). The order is what keeps a failed recovery harmless:
  *   1. the bundle is verified and read; the module is opened and the token found (no login);
  *   2. shares are added one at a time, each checked at once (words, checksum, same set, a check value
  *      the transcript knows, no duplicate), until the thresholds are met;
@@ -108,7 +108,7 @@ export interface RecoveryOutcome {
   sealed: boolean;
   chainHead: string;
   signers: { keyid: string; role: string }[];
-  /** This recovery's own statement digest (SPEC §3), for the paper record. */
+  /** This recovery's own statement digest (docs/transcript.md), for the paper record. */
   statementSha256: string;
 }
 

@@ -30,7 +30,7 @@ export interface RecoveryBundle {
   title: string;
   /** The signed statement's chainHead (the transcript's head when there is no envelope). */
   chainHead: string;
-  /** The statement digest of the ceremony's envelope (SPEC §3); absent for an unsigned bundle (--force-unverified). */
+  /** The statement digest of the ceremony's envelope (docs/transcript.md); absent for an unsigned bundle (--force-unverified). */
   statementSha256?: string;
   split: EventData['backup.split'];
   key: EventData['key.generated'] & { algorithm: RootAlgorithm };

@@ -56,7 +56,7 @@ export interface SignResult {
   signers: { role: SignerRole; keyid: string }[];
   /** verify's verdict afterwards: "VALID" unless something outside this command is wrong. */
   verdict: string;
-  /** The statement digest (SPEC §3), for the paper record. */
+  /** The statement digest (docs/transcript.md), for the paper record. */
   statementSha256: string;
 }
 

@@ -1,5 +1,5 @@
 /**
- * The predicate of a completed ceremony's statement (SPEC §3, urn:keyrite:ceremony:v1). Shared by
+ * The predicate of a completed ceremony's statement (docs/transcript.md, urn:keyrite:ceremony:v1). Shared by
  * the engine's finish() and `keyrite ceremony sign`, so that a bundle signed later carries exactly
  * the statement the engine would have signed.
  */

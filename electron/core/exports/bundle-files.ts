@@ -48,7 +48,7 @@ export function argOr(value: string | undefined, placeholder: string): string {
 
 export interface ReadmeFacts {
   title: string;
-  /** The bundle folder's name: the ceremony id (SPEC §3). */
+  /** The bundle folder's name: the ceremony id (docs/transcript.md). */
   ceremonyId: string;
   exportName: string;
   kind: string;
@@ -82,7 +82,7 @@ export function rotationLines(r: Rotation, how: string): string[] {
 }
 
 /**
- * The online operator's first step (SPEC §4): check the whole bundle against the policy agreed for
+ * The online operator's first step (docs/policy.md): check the whole bundle against the policy agreed for
  * this key before any key material is imported. The commands name this bundle.
  */
 export function verifyFirst(f: Pick<ReadmeFacts, 'ceremonyId' | 'exportName'>): string[] {

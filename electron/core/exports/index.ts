@@ -1,4 +1,4 @@
-/** KMS exports (SPEC §6): one wrap primitive inside the token, one small file shaper per KMS kind. */
+/** KMS exports (docs/exports.md): one wrap primitive inside the token, one small file shaper per KMS kind. */
 export { runExport, type ExportContext, type ExportCreated } from './run-export.ts';
 export {
   preflightExports,

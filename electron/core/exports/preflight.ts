@@ -8,7 +8,7 @@ import { checkExportTarget, labelled } from './target-rules.ts';
 import type { WrappingKey } from './wrapping-key.ts';
 
 /**
- * The exports' part of the preflight (SPEC §6): everything that can be known before a key exists,
+ * The exports' part of the preflight (docs/exports.md): everything that can be known before a key exists,
  * judged from the plan's files and the token's mechanism list only. A failing target stops the
  * ceremony before any key is generated. The plan-only rules (target-rules.ts) already ran when the
  * plan was loaded (exit 2); they run again here on the same pinned bytes (the plan's PlanFiles), so

@@ -2,7 +2,7 @@ import type { PlanExport } from './target-schema.ts';
 import type { OaepHash, RootAlgorithm } from '../hsm/types.ts';
 
 /**
- * What each export target asks of the token (SPEC §6), derived from its kind and algorithm alone.
+ * What each export target asks of the token (docs/exports.md), derived from its kind and algorithm alone.
  *
  * - `rsa-aes`: OAEP(h)(ephemeral AES-256) || KWP(ephemeral, material), the CKM_RSA_AES_KEY_WRAP form.
  *   Works for every root type: the material is the raw key (AES) or PKCS#8 DER (EC, RSA, Ed25519).

@@ -5,7 +5,7 @@ import { MIN_WRAPPING_KEY_BITS, VAULT_TYPES, algorithmName, azureKeyType, export
 import { parseWrappingKey, WrappingKeyProblem, type WrappingKey } from './wrapping-key.ts';
 
 /**
- * The rules of an export target that the plan's own files and root type decide (SPEC §2, §6): no
+ * The rules of an export target that the plan's own files and root type decide (docs/plan.md, docs/exports.md): no
  * token, no HSM. `keyrite plan check` and plan loading report them (exit 2); the HSM preflight and
  * runExport run them again on the same bytes: the files come from the plan's PlanFiles, read once at
  * plan load and checked against the plan's pinned SHA-256, never read again.

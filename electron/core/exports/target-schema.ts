@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { AWS_ALGORITHMS, AZURE_ALGORITHMS, GCP_ALGORITHMS, VAULT_HASHES } from '../ceremony/plan-choices.ts';
 
 /**
- * The plan's `exports[]` entries (SPEC §2, §6). They live with the exports so that the export rules
+ * The plan's `exports[]` entries (docs/plan.md, docs/exports.md). They live with the exports so that the export rules
  * and the plan schema (ceremony/plan.ts) do not import each other: plan.ts takes this schema, the
  * rules take the parsed entries and the pinned file bytes as plain data.
  */

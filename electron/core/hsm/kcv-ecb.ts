@@ -1,7 +1,7 @@
 import { createCipheriv } from 'node:crypto';
 
 /**
- * The KCV (SPEC §3: first 3 bytes of AES-CMAC(key, 16 zero bytes)) from two AES-ECB encryptions,
+ * The KCV (docs/transcript.md: first 3 bytes of AES-CMAC(key, 16 zero bytes)) from two AES-ECB encryptions,
  * for tokens without CKM_AES_CMAC. For a one-block message M = 0^128, NIST SP 800-38B gives:
  *
  *   L   = AES-ECB(K, 0^128)                       first encryption, in the token

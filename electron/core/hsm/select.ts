@@ -3,7 +3,7 @@ import { HsmError } from './errors.ts';
 import type { TokenInfo, TokenSelector, TokenSelectedBy } from './types.ts';
 
 /**
- * Which token a selector names (SPEC §2). A token is found by its label, narrowed by serial where
+ * Which token a selector names (docs/plan.md). A token is found by its label, narrowed by serial where
  * labels repeat, and by slot where label and serial both repeat. Never by serial alone: NSS and
  * tpm2-pkcs11 give every token the serial 0000000000000000, so a serial cannot name one.
  *

@@ -560,7 +560,7 @@ export class GrapheneSession implements HsmSession {
   /**
    * CKM_RSA_AES_KEY_WRAP needs CK_RSA_AES_KEY_WRAP_PARAMS, a struct holding a pointer to the OAEP
    * parameters; pkcs11js cannot pass it. So Keyrite always does the two steps itself
-   * (OAEP(ephemeral) || KWP(ephemeral, key)), which SPEC §6 allows, and reports the native one absent.
+   * (OAEP(ephemeral) || KWP(ephemeral, key)), which docs/exports.md allows, and reports the native one absent.
    */
   hasRsaAesKeyWrap(_hash: OaepHash): boolean {
     return false;

@@ -49,7 +49,7 @@ export interface TokenInfo {
   flags: string[];
 }
 
-/** A token is named by label, narrowed by serial, then by slot (SPEC §2); never by serial alone. */
+/** A token is named by label, narrowed by serial, then by slot (docs/plan.md); never by serial alone. */
 export interface TokenSelector {
   label?: string;
   serial?: string;
@@ -196,7 +196,7 @@ export interface HsmSession {
   readAttributes(key: KeyRef): KeyAttributes;
   /** SPKI DER of a public key object (or of the public half of a pair). */
   publicKeySpki(key: KeyRef): Buffer;
-  /** KCV per SPEC §3: first 3 bytes, lowercase hex, of AES-CMAC(key, 16 zero bytes), computed in the token. */
+  /** KCV per docs/transcript.md: first 3 bytes, lowercase hex, of AES-CMAC(key, 16 zero bytes), computed in the token. */
   aesKcv(key: KeyRef): string;
   sign(key: KeyRef, scheme: SignatureScheme, data: Buffer): Buffer;
 

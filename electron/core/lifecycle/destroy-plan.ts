@@ -1,5 +1,5 @@
 /**
- * The plan of a destroy ceremony (SPEC §8, docs/lifecycle.md). It shares the generate plan's
+ * The plan of a destroy ceremony (docs/lifecycle.md, docs/lifecycle.md). It shares the generate plan's
  * participants, hsm, steps and previous, has no key, backup or exports, and names the versions to
  * destroy. Each version is found by walking back from `previous.bundle` through the links: bundles
  * keep their own folders named by ceremony id, side by side, so the bundle of the ceremony a link

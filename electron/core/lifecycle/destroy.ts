@@ -1,5 +1,5 @@
 /**
- * A destroy ceremony (SPEC §8, docs/lifecycle.md). In order, each step on the record before the next:
+ * A destroy ceremony (docs/lifecycle.md, docs/lifecycle.md). In order, each step on the record before the next:
  *   1. the plan and the lineage behind it are checked (destroy-plan.ts); the module is opened, the
  *      token found, the PIN given; the bundle and its transcript are begun (kind "destroy", the link);
  *   2. the plan's steps are acknowledged, and each custodian of a destroyed version acknowledges

@@ -21,7 +21,7 @@ export interface PreviousLink {
   statementSha256: string;
 }
 
-/** Fields every ceremony.started gains (SPEC §8). `previous` is absent for generate. */
+/** Fields every ceremony.started gains (docs/lifecycle.md). `previous` is absent for generate. */
 export interface LifecycleStart {
   kind: CeremonyKind;
   /** The newest version of the key once this ceremony is done (generate: 1; rotate: n+1; others: unchanged). */

@@ -1,5 +1,5 @@
 /**
- * A key's life from its bundles (SPEC §8, docs/lifecycle.md). Every bundle is verified (core/verify)
+ * A key's life from its bundles (docs/lifecycle.md, docs/lifecycle.md). Every bundle is verified (core/verify)
  * and read (facts.ts); bundles are joined by their links: a later ceremony's ceremony.started names
  * the previous ceremony's id and statement digest. A link is good when a bundle with that statement
  * digest is present. Otherwise it is broken (a bundle of that ceremony id is present, with another

@@ -1,5 +1,5 @@
 /**
- * The link from a plan to the ceremony it continues (SPEC §8): `previous.bundle` is read, verified
+ * The link from a plan to the ceremony it continues (docs/lifecycle.md): `previous.bundle` is read, verified
  * with core/verify, and its statement digest must be the one the plan pins. Only the previous
  * ceremony's id and statement digest enter the new bundle (in ceremony.started), never its files.
  *

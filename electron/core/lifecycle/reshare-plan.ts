@@ -1,5 +1,5 @@
 /**
- * The plan of a re-share (SPEC §8, docs/lifecycle.md): participants, hsm, steps and previous as in any
+ * The plan of a re-share (docs/lifecycle.md, docs/lifecycle.md): participants, hsm, steps and previous as in any
  * plan, a new `backup` layout, and no key or exports. The version re-shared is the key's newest; its
  * current backup (wrapped root, share set, backup key KCV) is the newest bundle of the lineage that
  * made one for that version: its generate or rotate ceremony, or a later re-share.

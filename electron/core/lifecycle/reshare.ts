@@ -1,5 +1,5 @@
 /**
- * A re-share (SPEC §8, docs/lifecycle.md): the key stays, its backup changes hands. In order:
+ * A re-share (docs/lifecycle.md, docs/lifecycle.md): the key stays, its backup changes hands. In order:
  *   1. a threshold of the current custodians' shares combine to the old backup key, whose KCV must
  *      be the one its backup.split recorded (checked in software before the token is changed);
  *   2. the old backup key becomes a session object, and the root is unwrapped from the current

@@ -1,5 +1,5 @@
 /**
- * Rotation (SPEC §8, docs/lifecycle.md): a generate ceremony with a link. The engine runs it as is;
+ * Rotation (docs/lifecycle.md, docs/lifecycle.md): a generate ceremony with a link. The engine runs it as is;
  * what differs is in the plan (ceremony "rotate", previous, a new key label, key.version) and checked
  * by link.ts, recorded in ceremony.started, and in the exports' README.txt, which give each KMS's
  * command for a new version of the same key (exports/*.ts, from the Rotation below).

@@ -1,5 +1,5 @@
 /**
- * The checks before the first share sheet is printed (SPEC §5): the queue exists and takes jobs,
+ * The checks before the first share sheet is printed (docs/sheets.md): the queue exists and takes jobs,
  * its device is attached to this machine, the CUPS server is this machine's, CUPS keeps neither the
  * job's files nor its record after printing, and the spool can be checked after each job. Each
  * failure says which setting and how to fix it. Run in preflight, before any key exists.

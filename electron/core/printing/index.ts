@@ -1,5 +1,5 @@
 /**
- * Production printing of share sheets through CUPS (SPEC §5), shared by the CLI and the desktop app.
+ * Production printing of share sheets through CUPS (docs/sheets.md), shared by the CLI and the desktop app.
  * `CupsSheetPrinter.check()` runs before any key exists; `print()` renders in memory, sends the PDF to
  * the queue on lp's standard input and reports whether the spool is clean afterwards.
  */

@@ -33,7 +33,7 @@ export interface ShareInfo extends ShareParams {
   member: number;
   /** Number of words in the mnemonic (20 for 128-bit, 33 for 256-bit secrets). */
   wordCount: number;
-  /** SPEC §3 check value of the share (public). */
+  /** docs/transcript.md check value of the share (public). */
   checkValue: string;
   /** The share's value (secret material: wipe it when done). */
   value: Uint8Array;

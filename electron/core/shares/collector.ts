@@ -11,7 +11,7 @@ import { shamirRecover } from './shamir.ts';
 export interface CollectorOptions {
   /** Only shares of this set identifier are accepted. */
   identifier?: number;
-  /** Only shares whose check value (SPEC §3) is listed are accepted, e.g. those in a ceremony transcript. */
+  /** Only shares whose check value (docs/transcript.md) is listed are accepted, e.g. those in a ceremony transcript. */
   allowedCheckValues?: Set<string>;
 }
 

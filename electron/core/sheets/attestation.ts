@@ -1,5 +1,5 @@
 /**
- * The one-page attestation the people in the room sign by hand (SPEC §3, "paper anchor"): the
+ * The one-page attestation the people in the room sign by hand (docs/transcript.md, "paper anchor"): the
  * ceremony, its root key's fingerprint and, above all, the statement digest — in hex and as PGP
  * words, as it was read aloud at the end — with a signature line for every witness and the
  * administrator. Kept with the share envelopes, it lets anyone later tie the bundle to what the room

@@ -1,4 +1,4 @@
-/** Printable pages: share sheets (SPEC §5) and the ceremony report (SPEC §3). Data in, HTML out. */
+/** Printable pages: share sheets (docs/sheets.md) and the ceremony report (docs/transcript.md). Data in, HTML out. */
 export { renderShareSheet, renderShareSheetSync, renderShareText, shareSheetFileBase } from './share-sheet.ts';
 export type { ShareSheetData, Paper } from './share-sheet.ts';
 export { renderReport } from './report.ts';

@@ -1,5 +1,5 @@
 /**
- * The ceremony report (SPEC §3 report.html, issue 6): a printable account of the ceremony built
+ * The ceremony report (docs/transcript.md report.html, issue 6): a printable account of the ceremony built
  * from the transcript alone, in the spirit of the CA/B Forum BR 6.1.1.1 key generation report.
  * Pure and deterministic: the same events give the same bytes (no clock, no randomness), so an
  * auditor can re-render it with `keyrite report` and compare. Every transcript string is escaped;
@@ -327,7 +327,7 @@ export function renderReport(events: TranscriptEvent[], opts: ReportOptions = {}
       : ['Key check value (KCV)', `<span class="groups">${val(key.kcv)}</span>`],
     ['Sealed after export', sealed ? `${t(sealed.time)}: extractable ${yesNo(obj(sealed.data).extractable)}` : val(undefined)],
   ]));
-  // SPEC §2: sealing is the default; a plan that turns it off is written out and shown as a warning.
+  // docs/plan.md: sealing is the default; a plan that turns it off is written out and shown as a warning.
   if (obj(plan.key).sealAfterExport === false)
     out.push(
       '<p class="warning" id="warning-unsealed"><span class="warn">WARNING: ROOT KEY NOT SEALED</span> — the plan sets ' +
@@ -360,7 +360,7 @@ export function renderReport(events: TranscriptEvent[], opts: ReportOptions = {}
     ['Wrapped key SHA-256', digest(wrappedEv.sha256)],
     ['Backup key wiped', wiped ? t(wiped.time) : val(undefined)],
   ]));
-  // Where the sheets went (SPEC §5): the CUPS queue, its device and each check before the first sheet.
+  // Where the sheets went (docs/sheets.md): the CUPS queue, its device and each check before the first sheet.
   for (const pc of all('printer.checked')) {
     const d = obj(pc.data);
     out.push(`<h3>Printer ${val(d.queue)}</h3>`);

@@ -1,5 +1,5 @@
 /**
- * A custodian's share sheet (SPEC §5): one printed page, legible in black and white on A4 and
+ * A custodian's share sheet (docs/sheets.md): one printed page, legible in black and white on A4 and
  * Letter, with no external resources (inline CSS, QR codes as inline SVG). The sheet holds the
  * share words, so it is rendered in memory and goes straight to the printer (or, in rehearsals,
  * to share-<group>-<member>-<custodian>.html); nothing here logs or keeps it.
@@ -44,7 +44,7 @@ export interface ShareSheetData {
   paper?: Paper;
 }
 
-/** File name (without extension) of a headless run's sheet and text file (SPEC §5). */
+/** File name (without extension) of a headless run's sheet and text file (docs/sheets.md). */
 export function shareSheetFileBase(group: number, member: number, custodianId: string): string {
   return `share-${group}-${member}-${custodianId}`;
 }

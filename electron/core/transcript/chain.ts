@@ -1,5 +1,5 @@
 /**
- * The hash chain's primitives (SPEC §3): an event's line is its RFC 8785 (JCS) form, and its hash is
+ * The hash chain's primitives (docs/transcript.md): an event's line is its RFC 8785 (JCS) form, and its hash is
  * the lowercase hex SHA-256 of that line without the trailing newline.
  */
 import { createHash } from 'node:crypto';

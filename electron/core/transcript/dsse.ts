@@ -1,5 +1,5 @@
 /**
- * The signed statement over a bundle (SPEC §3, transcript.dsse.json): an in-toto Statement v1 in a
+ * The signed statement over a bundle (docs/transcript.md, transcript.dsse.json): an in-toto Statement v1 in a
  * DSSE envelope. Signers sign only DSSE's PAE, which is domain-separated, so a root key that signs
  * it can never be tricked into signing something that reads as another kind of message.
  */
@@ -27,7 +27,7 @@ export interface EnvelopeSigner {
   role: SignerRole;
   /** SPKI DER of the public key. */
   spki: Buffer;
-  /** Signs the PAE bytes with the encoding SPEC §3 sets for the key's type (see signatureSchemeOf). */
+  /** Signs the PAE bytes with the encoding docs/transcript.md sets for the key's type (see signatureSchemeOf). */
   sign(pae: Buffer): Buffer;
 }
 
@@ -58,7 +58,7 @@ export interface PredicateBase {
 }
 
 /**
- * The statement's ceremony signer, signed once and then destroyed on the token (SPEC §3): after the
+ * The statement's ceremony signer, signed once and then destroyed on the token (docs/transcript.md): after the
  * envelope is written and verified, its private and public objects are removed, so nobody holding
  * the token and its PIN can ever sign another statement with it.
  */
@@ -106,7 +106,7 @@ export function pae(payloadType: string, payload: Buffer): Buffer {
   ]);
 }
 
-/** The statement digest (SPEC §3): lowercase hex SHA-256 of the envelope's decoded payload. */
+/** The statement digest (docs/transcript.md): lowercase hex SHA-256 of the envelope's decoded payload. */
 export function statementDigest(envelope: { payload: string }): string {
   return sha256Hex(Buffer.from(envelope.payload, 'base64'));
 }
@@ -120,7 +120,7 @@ export function signerEntry(role: SignerRole, spki: Buffer): SignerEntry {
   return { keyid: keyidOf(spki), role, spki: spki.toString('base64') };
 }
 
-/** The SPEC §3 signature encoding for a public key; throws for key types a bundle cannot be signed with. */
+/** The docs/transcript.md signature encoding for a public key; throws for key types a bundle cannot be signed with. */
 export function signatureSchemeOf(spki: Buffer | KeyObject): SignatureScheme {
   const key = Buffer.isBuffer(spki) ? createPublicKey({ key: spki, format: 'der', type: 'spki' }) : spki;
   switch (key.asymmetricKeyType) {

@@ -1,5 +1,5 @@
 /**
- * The transcript's event catalogue (SPEC §3). Required events and fields come from the SPEC; the
+ * The transcript's event catalogue (docs/transcript.md). Required events and fields are the contract; the
  * others are Keyrite's own and documented in docs/transcript.md. No event ever holds a secret.
  *
  * Every line of transcript.jsonl is the JCS form of:
@@ -31,7 +31,7 @@ export interface NetworkInterfaceRecord {
   operstate?: string;
 }
 
-/** data of each event type. Fields marked required by the SPEC must be present; others are extra. */
+/** data of each event type. Fields marked required by docs/transcript.md must be present; others are extra. */
 export interface EventData {
   /** First event of a ceremony. */
   'ceremony.started': {
@@ -46,7 +46,7 @@ export interface EventData {
     /** True for rehearsals (`ceremony run --rehearsal`, demo, the app's rehearsal mode). */
     rehearsal: boolean;
     participants: { id: string; name: string; role: string }[];
-    /** The key's life (SPEC §8, docs/lifecycle.md): "generate", "rotate", "destroy"; absent in older bundles (= generate). */
+    /** The key's life (docs/lifecycle.md, docs/lifecycle.md): "generate", "rotate", "destroy"; absent in older bundles (= generate). */
     kind?: string;
     /** The newest version of the key once this ceremony is done. */
     keyVersion?: number;
@@ -103,7 +103,7 @@ export interface EventData {
    * the job was left in the CUPS spool once it had printed.
    */
   'share.printed': { group: number; member: number; custodian: string; output: string; rehearsal: boolean; kind?: 'printer' | 'file'; jobId?: number; spoolClean?: boolean };
-  /** The CUPS queue's checks before the first sheet (SPEC §5): queue, device URI, each check. */
+  /** The CUPS queue's checks before the first sheet (docs/sheets.md): queue, device URI, each check. */
   'printer.checked': { queue: string; deviceUri: string; checks: { name: string; ok: boolean; detail: string }[] };
   /** `method`: "typed" (TTY or app), "scanned" (QR) or "file" (rehearsal --confirm-from). */
   'share.confirmed': { group: number; member: number; custodian: string; checkValue: string; method: string };

@@ -1,5 +1,5 @@
 /**
- * Reads transcript.jsonl and checks it line by line, byte for byte (SPEC §3): every line is exactly
+ * Reads transcript.jsonl and checks it line by line, byte for byte (docs/transcript.md): every line is exactly
  * its JCS form, chains to the one before, and has seq 0..n-1 and non-decreasing RFC 3339 times.
  * Never throws on bad content: every defect becomes a problem naming its line.
  */

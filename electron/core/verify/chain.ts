@@ -1,5 +1,5 @@
 /**
- * The hash chain (SPEC §3, transcript.jsonl): is each line canonical, chained, numbered and timed
+ * The hash chain (docs/transcript.md, transcript.jsonl): is each line canonical, chained, numbered and timed
  * in order; and does the signed statement name this chain's head and length.
  */
 import { TRANSCRIPT_FILE } from '../transcript/dsse.ts';

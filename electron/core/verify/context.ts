@@ -46,7 +46,7 @@ export interface FolderContext {
   envelopeExists: boolean;
   envelope?: { payloadType: string; payload: Buffer; signatures: EnvelopeSignature[] };
   statement?: Statement;
-  /** Lowercase hex SHA-256 of the decoded payload (SPEC §3, the statement digest). */
+  /** Lowercase hex SHA-256 of the decoded payload (docs/transcript.md, the statement digest). */
   statementSha256?: string;
   /** Listed signers whose signature verified, keyid → role. */
   verified: Map<string, string>;

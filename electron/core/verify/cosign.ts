@@ -1,5 +1,5 @@
 /**
- * Co-signatures (SPEC §3): the people in the room append their own signatures over the same PAE.
+ * Co-signatures (docs/transcript.md): the people in the room append their own signatures over the same PAE.
  * Each one is a signature in the envelope by a key that is not a listed signer, with a record
  * cosignatures/<keyid>.json {participant, role, spki, signedAt, token}. The record is outside the
  * signed statement, so everything in it is checked against something that is signed: the SPKI

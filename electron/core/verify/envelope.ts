@@ -1,5 +1,5 @@
 /**
- * The envelope and its signatures (SPEC §3, transcript.dsse.json): a DSSE envelope whose payload is
+ * The envelope and its signatures (docs/transcript.md, transcript.dsse.json): a DSSE envelope whose payload is
  * an in-toto Statement; every listed signer signed the PAE; the signers are the keys the transcript
  * and keys/ say they are; the ceremony signer was one-time; and whatever the caller expects
  * (signers, the statement digest) holds. Co-signatures (signatures by unlisted keys) are cosign.ts's.

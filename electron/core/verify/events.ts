@@ -11,7 +11,7 @@ import { fail, firstOf, get, isInt, isObject, isString, oneLine, short, type Che
 import { eventsOf, type FolderContext, type RootFacts } from './context.ts';
 import { NO_LINKS, notAFile, readInside, readPlan } from './folder.ts';
 
-/** Required events (SPEC §3) and the data fields each must have; "a|b" means either. */
+/** Required events (docs/transcript.md) and the data fields each must have; "a|b" means either. */
 const REQUIRED_EVENTS: Record<string, string[]> = {
   'ceremony.started': ['ceremonyId', 'planSha256', 'app.name', 'app.version', 'host.platform', 'host.arch', 'host.networkInterfaces'],
   'hsm.selected': [
@@ -53,7 +53,7 @@ export function checkCeremonyId(ctx: FolderContext, list: Checklist): string | u
   return ceremonyId;
 }
 
-/** events.required: every event SPEC §3 requires is there with its data fields, and the root was generated once. */
+/** events.required: every event docs/transcript.md requires is there with its data fields, and the root was generated once. */
 export function checkRequiredEvents(ctx: FolderContext, list: Checklist): void {
   list.run('events.required', () => {
     const problems: string[] = [];

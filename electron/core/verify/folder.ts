@@ -68,7 +68,7 @@ export function listDir(dir: string): Dirent[] {
   }
 }
 
-/** Names that are never subjects of a folder's statement (SPEC §3): the envelope, co-signatures, and in the bundle itself recoveries/. */
+/** Names that are never subjects of a folder's statement (docs/transcript.md): the envelope, co-signatures, and in the bundle itself recoveries/. */
 export function isOutsideStatement(name: string, isBundle: boolean): boolean {
   return name === ENVELOPE_FILE || name === COSIGNATURES_DIR || (isBundle && name === RECOVERIES_DIR);
 }

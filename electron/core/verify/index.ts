@@ -1,5 +1,5 @@
 /**
- * The auditor's check of a bundle (SPEC §4), run in this order: the chain (chain.ts), the envelope
+ * The auditor's check of a bundle (docs/policy.md), run in this order: the chain (chain.ts), the envelope
  * and its signers (envelope.ts), co-signatures (cosign.ts), what the caller expects, the files
  * (files.ts), the events (events.ts), the recoveries (recoveries.ts) and the policy (policy.ts).
  * Every rule is a named check with a one-line detail (docs/transcript.md lists them); nothing here

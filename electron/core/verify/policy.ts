@@ -1,5 +1,5 @@
 /**
- * `verify --policy FILE` (SPEC §4): what the online side requires before it imports key material.
+ * `verify --policy FILE` (docs/policy.md): what the online side requires before it imports key material.
  * Every field but `version` is optional and an omitted field sets no rule; unknown keys are errors.
  * The rules about who signed and which statement fold into signers.expected and statement.expected;
  * the rest are policy.* checks. Without a rule, what an auditor must weigh is a warning instead.

@@ -1,5 +1,5 @@
 /**
- * Recoveries (SPEC §4): BUNDLE/recoveries/<time>/, each with its own transcript and envelope. A
+ * Recoveries (docs/policy.md): BUNDLE/recoveries/<time>/, each with its own transcript and envelope. A
  * recovery is outside the ceremony's signed statement, so it must prove on its own which ceremony it
  * restored (id, chain head and statement digest), that it used a threshold set of that ceremony's
  * shares, that the key it restored is that ceremony's root, and who vouches for it: a signature by

@@ -106,7 +106,7 @@ const WRAPPING_KEY: ExportFieldSpec = {
   hint: 'The RSA public key the cloud service gave you for this import (PEM or DER), relative to the plan’s folder.',
 };
 /**
- * The SHA-256 that pins a file (SPEC §2), copied by the administrator from where the KMS handed the
+ * The SHA-256 that pins a file (docs/plan.md), copied by the administrator from where the KMS handed the
  * file out (or `sha256sum`); the core checks it is 64 hex digits and that the file has it. Typed, not
  * computed here: the page never reads files.
  */
@@ -189,7 +189,7 @@ export function exportToPlan(e: ExportDraft, root: RootAlgorithm): Record<string
   return out;
 }
 
-/** The plan object exactly as it will be saved (key order as in SPEC §2). */
+/** The plan object exactly as it will be saved (key order as in docs/plan.md). */
 export function draftToPlan(d: PlanDraft): Record<string, unknown> {
   const idOf = new Map(d.participants.map((p) => [p.uid, p.id]));
   const ids = (uids: string[]) => uids.filter((u) => idOf.has(u)).map((u) => idOf.get(u)!);
