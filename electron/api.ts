@@ -42,7 +42,8 @@ export interface PlanSummary {
   bundleDir: string;
   rehearsal: boolean;
   participants: { id: string; name: string; role: string }[];
-  hsm: { module: string; tokenLabel?: string; tokenSerial?: string };
+  /** `slot` and `initArgs` (C_Initialize parameters) as the plan gives them; the engine opens the module with them. */
+  hsm: { module: string; tokenLabel?: string; tokenSerial?: string; slot?: number; initArgs?: string };
   key: { label: string; algorithm: string; sealAfterExport: boolean };
   backup: { groupThreshold: number; groups: { threshold: number; count: number }[]; passphrase: boolean };
   custodians: CustodianSlot[];
@@ -213,6 +214,48 @@ export interface RecoveryResult {
   transcriptDir: string | undefined;
 }
 
+/** A re-share or destroy plan as opened (docs/lifecycle.md); public facts only. */
+export interface LifecycleSummary {
+  kind: 'reshare' | 'destroy';
+  id: string;
+  title: string;
+  bundleDir: string;
+  rehearsal: boolean;
+  /** The ceremony this one continues, pinned by its statement digest (checked when the plan was opened). */
+  previous: { ceremonyId: string; statementSha256: string };
+  keyVersion: number;
+  participants: { id: string; name: string; role: string }[];
+  hsm: { module: string; tokenLabel?: string; tokenSerial?: string; slot?: number; initArgs?: string };
+  steps: { id: string; text: string; ackBy: string[] }[];
+  /** Re-share: the current set, whose threshold of shares is entered first, and the new layout. */
+  reshare?: {
+    version: number;
+    fromCeremony: string;
+    identifier: number;
+    groupThreshold: number;
+    groups: { threshold: number; count: number }[];
+    newLayout: { groupThreshold: number; groups: { threshold: number; count: number }[] };
+    custodians: CustodianSlot[];
+  };
+  /** Destroy: the versions and where they were made. */
+  destroy?: { versions: { version: number; label: string; algorithm: string; fingerprint: string; ceremonyId: string }[] };
+  /** Who acknowledges destroying which old sheet (after the new shares are tested, for a re-share). */
+  sheets: { custodian: string; name: string; shares: string[] }[];
+}
+
+/** An old share accepted for a re-share (it belongs to the current set; nothing is combined yet). */
+export interface OldShareAccepted {
+  custodian: string;
+  group: number;
+  member: number;
+  entered: number;
+}
+
+export interface DestructionSummary {
+  versions: { version: number; label: string; objectsDestroyed: number; gone: boolean }[];
+  copiesRemaining: { where: string; detail: string }[];
+}
+
 /** Events pushed from main to the renderer. Summaries only, made from public fields. */
 export type ApiEvent =
   | { type: 'state'; state: string }
@@ -287,6 +330,30 @@ export interface KeyriteApi {
   /** `advice`: what the people in the room do next, as recorded in ceremony.aborted (may name a command). */
   abort(reason: string): Promise<Result<{ state: string; advice: string }>>;
 
+  // Re-share and destroy (docs/lifecycle.md). Rotate is a generate plan with a link: openPlan.
+  /** A re-share or destroy plan; its link to the previous bundle is checked before anything else. */
+  lifecycleOpen(plan: string, out: string, rehearsal: boolean): Promise<Result<LifecycleSummary>>;
+  /** Re-share: one current custodian's share, checked against the current set (words go one way). */
+  lifecycleOldShare(words: string): Promise<Result<OldShareAccepted>>;
+  /** Re-share: the entered shares must combine to the old backup key (its recorded KCV), before the token is touched. */
+  lifecycleCheckOldShares(): Promise<Result<{ ok: true; entered: number }>>;
+  /** Opens the token and starts the transcript. The PIN goes one way. */
+  lifecycleLogin(pin: string): Promise<Result<{ tokenLabel: string; tokenSerial: string }>>;
+  lifecycleCheckIn(participantId: string): Promise<Result<{ checkedIn: string[] }>>;
+  lifecycleAcknowledge(stepId: string): Promise<Result<{ acknowledged: string[] }>>;
+  /** Re-share: the root re-wrapped inside the token under a new backup key split for the new layout. */
+  lifecycleRewrap(): Promise<Result<ShareSlot[]>>;
+  /** Re-share (rehearsal only in this release): the new sheets written as files next to the bundle. */
+  lifecycleWriteSheets(): Promise<Result<{ folder: string; files: string[] }>>;
+  lifecycleConfirmShare(index: number, words: string): Promise<Result<{ checkValue: string }>>;
+  lifecycleTestRecovery(): Promise<Result<{ ok: boolean }>>;
+  /** A custodian acknowledges destroying their old sheet(s). */
+  lifecycleSheetDestroyed(custodian: string): Promise<Result<{ destroyed: string[] }>>;
+  /** Destroy: every version's objects destroyed and checked gone, then the certificate recorded. */
+  lifecycleDestroy(): Promise<Result<DestructionSummary>>;
+  lifecycleFinish(): Promise<Result<{ bundleDir: string; statementSha256: string }>>;
+  lifecycleAbort(reason: string): Promise<Result<{ stopped: boolean }>>;
+
   // Verify
   /** `bundle`: a handle from chooseFolder('bundle'). */
   verifyBundle(bundle: string): Promise<Result<VerifySummary>>;
@@ -333,6 +400,20 @@ export const API_METHODS = [
   'cosign',
   'printAttestation',
   'abort',
+  'lifecycleOpen',
+  'lifecycleOldShare',
+  'lifecycleCheckOldShares',
+  'lifecycleLogin',
+  'lifecycleCheckIn',
+  'lifecycleAcknowledge',
+  'lifecycleRewrap',
+  'lifecycleWriteSheets',
+  'lifecycleConfirmShare',
+  'lifecycleTestRecovery',
+  'lifecycleSheetDestroyed',
+  'lifecycleDestroy',
+  'lifecycleFinish',
+  'lifecycleAbort',
   'verifyBundle',
   'listTokens',
   'recoverStart',

@@ -39,6 +39,7 @@ import { rehearsalPdfName, type SheetPrinter } from './print.ts';
 import { assertPrinter } from './core/printing/checks.ts';
 import { startRecovery, type RecoverySession } from './recovery.ts';
 import { cosigningHandlers } from './cosigning.ts';
+import { lifecycleHandlers } from './lifecycle-ipc.ts';
 import { Handles } from './handles.ts';
 import { assertLooksLikePlan, readChosenFile } from './safe-read.ts';
 import { discoverModules } from './core/hsm/discover.ts';
@@ -119,6 +120,20 @@ export const ARG_SCHEMAS: { [M in ApiMethod]: z.ZodType<Parameters<KeyriteApi[M]
   ]),
   printAttestation: z.tuple([z.union([z.strictObject({ printer: z.string().min(1).max(512) }), z.strictObject({ pdf: z.literal(true) })])]),
   abort: z.tuple([z.string().trim().min(1).max(2000)]),
+  lifecycleOpen: z.tuple([handle, optHandle, z.boolean()]),
+  lifecycleOldShare: z.tuple([z.string().min(1).max(2000)]),
+  lifecycleCheckOldShares: z.tuple([]),
+  lifecycleLogin: z.tuple([z.string().min(1).max(256)]),
+  lifecycleCheckIn: z.tuple([id]),
+  lifecycleAcknowledge: z.tuple([id]),
+  lifecycleRewrap: z.tuple([]),
+  lifecycleWriteSheets: z.tuple([]),
+  lifecycleConfirmShare: z.tuple([z.number().int().min(0).max(255), z.string().min(1).max(2000)]),
+  lifecycleTestRecovery: z.tuple([]),
+  lifecycleSheetDestroyed: z.tuple([id]),
+  lifecycleDestroy: z.tuple([]),
+  lifecycleFinish: z.tuple([]),
+  lifecycleAbort: z.tuple([z.string().trim().min(1).max(2000)]),
   verifyBundle: z.tuple([handle]),
   listTokens: z.tuple([handle]),
   recoverStart: z.tuple([
@@ -367,7 +382,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
         bundleDir: c.bundleDir,
         rehearsal,
         participants: p.participants.map((x) => ({ id: x.id, name: x.name, role: x.role })),
-        hsm: { module: p.hsm.module, tokenLabel: p.hsm.tokenLabel, tokenSerial: p.hsm.tokenSerial },
+        hsm: { module: p.hsm.module, tokenLabel: p.hsm.tokenLabel, tokenSerial: p.hsm.tokenSerial, slot: p.hsm.slot, initArgs: p.hsm.initArgs },
         key: { label: p.key.label, algorithm: p.key.algorithm, sealAfterExport: p.key.sealAfterExport },
         backup: { groupThreshold: p.backup.groupThreshold, groups: p.backup.groups.map((g) => ({ threshold: g.threshold, count: g.custodians.length })), passphrase: p.backup.passphrase },
         custodians: custodianOrder(p).map((o, index) => ({ index, ...o, name: name(o.custodian) })),
@@ -497,6 +512,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
         statementSha256: r.statementSha256,
       });
     },
+    ...lifecycleHandlers({ chosen, emit: deps.emit }),
     ...cosigningHandlers({ printer: deps.printer, current, rehearsal: () => rehearsalRun, modulePath: (h) => chosen.path(h, 'module', 'PKCS#11 module') }),
     async abort(reason) {
       const c = current();

@@ -8,14 +8,16 @@ import { useUi } from './store.ts';
 // paint waits for React and the start screen alone (`npm run bench`, renderer first render).
 const loadCeremony = () => import('./screens/ceremony/CeremonyWizard.tsx');
 const loadVerify = () => import('./screens/Verify.tsx');
+const loadLifecycle = () => import('./screens/lifecycle/LifecycleWizard.tsx');
 const loadRecover = () => import('./screens/Recover.tsx');
 const CeremonyWizard = lazy(async () => ({ default: (await loadCeremony()).CeremonyWizard }));
+const LifecycleWizard = lazy(async () => ({ default: (await loadLifecycle()).LifecycleWizard }));
 const Verify = lazy(async () => ({ default: (await loadVerify()).Verify }));
 const Recover = lazy(async () => ({ default: (await loadRecover()).Recover }));
 
 /** Fetches the other screens while the custodians read the start screen. */
 function preloadScreens(): void {
-  const load = () => void Promise.all([loadCeremony(), loadVerify(), loadRecover()]).catch(() => undefined);
+  const load = () => void Promise.all([loadCeremony(), loadLifecycle(), loadVerify(), loadRecover()]).catch(() => undefined);
   if (typeof requestIdleCallback === 'function') requestIdleCallback(load, { timeout: 1000 });
   else setTimeout(load, 200);
 }
@@ -53,6 +55,8 @@ export function App(props: { booting?: boolean }) {
           <Start />
         ) : route === 'ceremony' ? (
           <CeremonyWizard />
+        ) : route === 'lifecycle' ? (
+          <LifecycleWizard />
         ) : route === 'verify' ? (
           <Verify />
         ) : (

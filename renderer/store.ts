@@ -5,7 +5,7 @@
 import { create } from 'zustand';
 import type { FinishSummary, GenerationSummary, PlanSummary, ShareSlot, TimelineEntry } from '../electron/api.ts';
 
-export type Route = 'start' | 'ceremony' | 'verify' | 'recover';
+export type Route = 'start' | 'ceremony' | 'lifecycle' | 'verify' | 'recover';
 
 export type CeremonyStep =
   | 'plan'
@@ -38,6 +38,8 @@ export const CEREMONY_STEPS: { step: CeremonyStep; title: string }[] = [
 
 export interface UiState {
   route: Route;
+  /** Which later ceremony the lifecycle route runs (docs/lifecycle.md); rotate runs in the ceremony route. */
+  lifecycleKind: 'reshare' | 'destroy';
   step: CeremonyStep;
   plan?: PlanSummary;
   root?: GenerationSummary;
@@ -62,6 +64,7 @@ export interface UiState {
 
 const initial = {
   route: 'start' as Route,
+  lifecycleKind: 'reshare' as 'reshare' | 'destroy',
   step: 'plan' as CeremonyStep,
   plan: undefined,
   root: undefined,

@@ -41,6 +41,21 @@ export interface NewShare {
   confirmed: boolean;
 }
 
+export interface ReshareOptions {
+  outDir: string;
+  rehearsal: boolean;
+  moduleArgs?: string;
+  /** "cli" (default) or "desktop", recorded in ceremony.started. */
+  frontEnd?: string;
+  /**
+   * The CLI checks every participant in when the transcript starts (--ack-all); the desktop app
+   * checks each in by a click (checkIn), so it passes false.
+   */
+  checkInAll?: boolean;
+  /** Each event as it is written (the app's live transcript). */
+  onEvent?: (ev: TranscriptEvent) => void;
+}
+
 export class ReshareCeremony {
   readonly bundleDir: string;
   private module?: HsmModule;
@@ -56,11 +71,11 @@ export class ReshareCeremony {
   private shares: NewShare[] = [];
   private confirmed = new Map<number, string>();
 
-  private constructor(readonly loaded: LoadedResharePlan, private readonly opts: { outDir: string; rehearsal: boolean; moduleArgs?: string }) {
+  private constructor(readonly loaded: LoadedResharePlan, private readonly opts: ReshareOptions) {
     this.bundleDir = path.resolve(opts.outDir, loaded.plan.id);
   }
 
-  static load(planFile: string, opts: { outDir: string; rehearsal: boolean; moduleArgs?: string }): ReshareCeremony {
+  static load(planFile: string, opts: ReshareOptions): ReshareCeremony {
     const c = new ReshareCeremony(loadResharePlan(planFile), opts);
     if (existsSync(c.bundleDir)) throw new OperationError(`output folder ${c.bundleDir} already exists; a ceremony never overwrites a bundle`);
     const fromPlan = c.loaded.plan.hsm.initArgs;
@@ -76,6 +91,7 @@ export class ReshareCeremony {
   private record<T extends EventType>(type: T, data: EventData[T], actor = 'system'): void {
     const ev = this.writer!.append<T>(type, actor, data as never) as TranscriptEvent;
     this.written.push(ev);
+    this.opts.onEvent?.(ev);
   }
 
   private get admin(): string {
@@ -122,20 +138,26 @@ export class ReshareCeremony {
     this.writer = TranscriptWriter.create(path.join(this.bundleDir, TRANSCRIPT_FILE));
     this.record('ceremony.started', {
       ceremonyId: plan.id, title: plan.title, planSha256: this.loaded.sha256,
-      app: { name: APP_NAME, version: APP_VERSION, code: runningCode() }, host: hostRecord(), frontEnd: 'cli', rehearsal: this.opts.rehearsal,
+      app: { name: APP_NAME, version: APP_VERSION, code: runningCode() }, host: hostRecord(), frontEnd: this.opts.frontEnd ?? 'cli', rehearsal: this.opts.rehearsal,
       participants: plan.participants.map((p) => ({ id: p.id, name: p.name, role: p.role })),
       ...this.loaded.lifecycle,
     });
     this.record('hsm.selected', {
-      module: { path: m.path, sha256: m.sha256, manufacturer: m.manufacturer, library: m.library, libraryVersion: m.libraryVersion, cryptokiVersion: m.cryptokiVersion },
+      module: { path: m.path, sha256: m.sha256, manufacturer: m.manufacturer, library: m.library, libraryVersion: m.libraryVersion, cryptokiVersion: m.cryptokiVersion, ...(m.initArgs !== undefined ? { initArgs: m.initArgs } : {}) },
       token: { label: t.label, manufacturer: t.manufacturer, model: t.model, serialNumber: t.serialNumber, firmware: t.firmware, flags: t.flags, slotId: t.slotId, selectedBy: this.selectedBy ?? 'label' },
       mechanisms: [],
     });
     this.record('hsm.logged-in', { tokenLabel: t.label, tokenSerial: t.serialNumber });
-    for (const p of plan.participants) this.record('participant.checked-in', { participant: p.id, role: p.role }, p.id);
+    if (this.opts.checkInAll !== false) for (const p of plan.participants) this.checkIn(p.id);
   }
 
-  acknowledge(stepId: string, method: 'prompt' | 'ack-all'): void {
+  checkIn(participantId: string): void {
+    const p = this.loaded.plan.participants.find((x) => x.id === participantId);
+    if (!p) throw new OperationError(`'${participantId}' is not a participant of this plan`);
+    this.record('participant.checked-in', { participant: p.id, role: p.role }, p.id);
+  }
+
+  acknowledge(stepId: string, method: 'prompt' | 'app' | 'ack-all'): void {
     const s = this.loaded.plan.steps.find((x) => x.id === stepId);
     if (!s) throw new OperationError(`'${stepId}' is not a step of this plan`);
     this.record('step.acknowledged', { step: s.id, text: s.text, by: s.ackBy, method }, s.ackBy[0]);
@@ -272,7 +294,7 @@ export class ReshareCeremony {
     return [...new Set(this.loaded.source.split.shares.map((x) => x.custodian))];
   }
 
-  oldSheetDestroyed(custodian: string, method: 'prompt' | 'ack-all'): void {
+  oldSheetDestroyed(custodian: string, method: 'prompt' | 'app' | 'ack-all'): void {
     const src = this.loaded.source;
     const shares = src.split.shares.filter((x) => x.custodian === custodian);
     if (!shares.length) throw new OperationError(`'${custodian}' held no share of the retired set`);
