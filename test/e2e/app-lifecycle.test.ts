@@ -16,7 +16,7 @@ import { statementDigest } from '../../electron/core/lifecycle/facts.ts';
 import { shareSheetFileBase } from '../../electron/core/sheets/share-sheet.ts';
 import { readTranscript } from '../../electron/core/transcript/read.ts';
 import { verifyBundle } from '../../electron/core/verify/index.ts';
-import type { Handlers } from '../../electron/ipc.ts';
+import { dispatch, type Handlers } from '../../electron/ipc.ts';
 import { APP_TEST_ORIGIN, buildRenderer, createScriptedDialogs, createTestPrinter, installBridge, type Bridge, type ScriptedDialogs } from '../helpers/bridge.ts';
 import { makeTokenEnv, PIN, type TokenEnv } from '../helpers/ceremony-fixture.ts';
 import { launchChromium } from '../helpers/chromium.ts';
@@ -232,7 +232,7 @@ describe.sequential('desktop app: re-share and destroy', () => {
 
     // Nothing is destroyed before the custodians of version 1's current shares (the re-share's) acknowledge.
     await page.getByTestId('screen-sheets-destroyed').waitFor();
-    expect(await handlers.lifecycleDestroy()).toMatchObject({ ok: false, error: { message: expect.stringMatching(/has not acknowledged destroying their sheet/) } });
+    expect(await dispatch(handlers, 'lifecycleDestroy', [])).toMatchObject({ ok: false, error: { message: expect.stringMatching(/has not acknowledged destroying their sheet/) } });
     for (const c of ['d1', 'd2', 'd3']) await page.getByRole('button', { name: `Custodian ${c} destroyed their sheet` }).click();
     await page.getByRole('button', { name: 'Continue' }).click();
 
