@@ -6,7 +6,6 @@
  */
 import path from 'node:path';
 import type { CosignSummary, KeyriteApi, PrintTarget, Result } from './api.ts';
-import type { Ceremony } from './core/ceremony/engine.ts';
 import { readAttestationData } from './core/ceremony/attestation-data.ts';
 import { cosignBundle } from './core/ceremony/cosign.ts';
 import { OperationError, UsageError } from './core/errors.ts';
@@ -15,8 +14,11 @@ import type { SheetPrinter } from './print.ts';
 
 export interface CosigningDeps {
   printer: SheetPrinter;
-  /** The open ceremony (throws when none is). */
-  current(): Ceremony;
+  /**
+   * The bundle signed last in this session: a generate/rotate ceremony's, or a re-share's or a
+   * destruction's (throws, saying why, when none is signed yet).
+   */
+  signed(): { bundleDir: string; planId: string };
   /** Whether the plan was opened as a rehearsal: the only case for PDF output. */
   rehearsal(): boolean;
   /** The module file behind a handle the page got from chooseModule/listModules. */
@@ -25,16 +27,10 @@ export interface CosigningDeps {
 
 const ok = <T>(value: T): Result<T> => ({ ok: true, value });
 
-function finished(deps: CosigningDeps): Ceremony {
-  const c = deps.current();
-  if (c.state !== 'completed') throw new OperationError(`the ceremony is at step '${c.state}'; co-signing and the attestation come after it is signed`);
-  return c;
-}
-
 export function cosigningHandlers(deps: CosigningDeps): Pick<KeyriteApi, 'cosign' | 'printAttestation'> {
   return {
     async cosign(options, pin): Promise<Result<CosignSummary>> {
-      const c = finished(deps);
+      const c = deps.signed();
       const r = await cosignBundle(c.bundleDir, {
         participant: options.participant,
         modulePath: deps.modulePath(options.module),
@@ -47,12 +43,12 @@ export function cosigningHandlers(deps: CosigningDeps): Pick<KeyriteApi, 'cosign
     },
 
     async printAttestation(target: PrintTarget) {
-      const c = finished(deps);
+      const c = deps.signed();
       const html = renderAttestation(readAttestationData(c.bundleDir));
       if ('pdf' in target) {
         if (!deps.rehearsal()) throw new OperationError('PDF output is only for rehearsals; print the attestation on paper');
         // Next to the bundle, never inside it: the bundle's files are fixed by its signed statement.
-        const file = path.join(path.dirname(c.bundleDir), `${c.plan.id}-rehearsal-attestation.pdf`);
+        const file = path.join(path.dirname(c.bundleDir), `${c.planId}-rehearsal-attestation.pdf`);
         return ok({ output: await deps.printer.printToPdf(html, file) });
       }
       const names = (await deps.printer.listPrinters()).map((p) => p.name);

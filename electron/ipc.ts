@@ -288,6 +288,8 @@ export function createHandlers(deps: HandlerDeps): Handlers {
   let rehearsalRun = false;
   /** The CUPS queue that passed its checks in this ceremony. */
   let checkedQueue: string | undefined;
+  /** The bundle signed last (generate, rotate, re-share or destroy): what co-signing signs. */
+  let signed: { bundleDir: string; planId: string } | undefined;
   /** What the user chose in main's dialogs (or the module list); the page holds only the handles. */
   const chosen = new Handles();
 
@@ -361,6 +363,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
         throw new OperationError(`ceremony '${ceremony.plan.id}' is still running; stop it before opening another plan`);
       ceremony?.close();
       ceremony = undefined;
+      signed = undefined;
       checkedIn = [];
       acknowledged = [];
       checkedQueue = undefined;
@@ -503,6 +506,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     },
     async finish() {
       const r = current().finish();
+      signed = { bundleDir: r.bundleDir, planId: current().plan.id };
       stateChanged();
       return ok({
         bundleDir: r.bundleDir,
@@ -512,8 +516,23 @@ export function createHandlers(deps: HandlerDeps): Handlers {
         statementSha256: r.statementSha256,
       });
     },
-    ...lifecycleHandlers({ chosen, emit: deps.emit }),
-    ...cosigningHandlers({ printer: deps.printer, current, rehearsal: () => rehearsalRun, modulePath: (h) => chosen.path(h, 'module', 'PKCS#11 module') }),
+    ...lifecycleHandlers({
+      chosen,
+      emit: deps.emit,
+      opened: (rehearsal) => {
+        signed = undefined;
+        rehearsalRun = rehearsal;
+      },
+      signed: (s) => (signed = s),
+    }),
+    ...cosigningHandlers({
+      printer: deps.printer,
+      signed: () => {
+        if (signed) return signed;
+        const c = current();
+        throw new OperationError(`the ceremony is at step '${c.state}'; co-signing and the attestation come after it is signed`);
+      },
+      rehearsal: () => rehearsalRun, modulePath: (h) => chosen.path(h, 'module', 'PKCS#11 module') }),
     async abort(reason) {
       const c = current();
       c.abort(reason);

@@ -38,6 +38,10 @@ export type LifecycleMethod =
 export interface LifecycleDeps {
   chosen: Handles;
   emit(event: ApiEvent): void;
+  /** A plan was opened (ipc.ts forgets the bundle signed before, and notes rehearsal for PDF output). */
+  opened(rehearsal: boolean): void;
+  /** The bundle is signed: co-signing (cosigning.ts) signs it next. */
+  signed(bundle: { bundleDir: string; planId: string }): void;
 }
 
 const ok = <T>(value: T): Result<T> => ({ ok: true, value });
@@ -109,6 +113,7 @@ export function lifecycleHandlers(deps: LifecycleDeps): Pick<KeyriteApi, Lifecyc
       } else {
         run = { kind, c: DestroyCeremony.load(file, { outDir, rehearsal, frontEnd: 'desktop', onEvent }) };
       }
+      deps.opened(rehearsal);
       return ok(summarize(run, rehearsal));
     },
 
@@ -217,6 +222,7 @@ export function lifecycleHandlers(deps: LifecycleDeps): Pick<KeyriteApi, Lifecyc
       } else if (!r.c.events.some((e) => e.type === 'destruction.certified')) throw new OperationError('destroy the versions first');
       const { bundleDir } = r.c.finish();
       finished = true;
+      deps.signed({ bundleDir, planId: r.c.loaded.plan.id });
       return ok({ bundleDir, statementSha256: statementDigest(bundleDir) ?? '' });
     },
     async lifecycleAbort(reason) {

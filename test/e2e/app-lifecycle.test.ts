@@ -78,7 +78,18 @@ const onToken = (label: string) => {
 
 beforeAll(async () => {
   mkdirSync(OUT, { recursive: true });
-  env = makeTokenEnv('ceremony-token');
+  env = makeTokenEnv('ceremony-token', ['wes-card', 'wendy-card']);
+  // Each witness's own co-signing key, on their own token.
+  for (const card of ['wes-card', 'wendy-card']) {
+    const m = openModule(env.sandbox.module);
+    try {
+      const s = m.login({ label: card }, PIN);
+      s.generateSignerKey(`${card}-key`, Buffer.from(card));
+      s.close();
+    } finally {
+      m.close();
+    }
+  }
   bundles = path.join(env.work, 'bundles');
   planDir = path.join(env.work, 'later-plans');
   mkdirSync(planDir, { recursive: true });
@@ -181,6 +192,8 @@ describe.sequential('desktop app: re-share and destroy', () => {
     await page.getByRole('button', { name: 'Continue' }).click();
     await page.getByTestId('screen-lifecycle-finish').waitFor();
     await page.getByRole('button', { name: 'Sign the record' }).click();
+    await page.getByTestId('screen-cosign').waitFor();
+    await page.getByTestId('cosign-continue').click();
     await page.getByTestId('screen-lifecycle-done').waitFor();
     await screenshot('reshared');
 
@@ -204,7 +217,7 @@ describe.sequential('desktop app: re-share and destroy', () => {
       id: 'acme-root-destroy-v1',
       title: 'Destroy version 1 of the ACME root',
       previous: { bundle: path.relative(planDir, reshareBundle), statementSha256: statementDigest(reshareBundle) },
-      participants: participants(['d1', 'd2', 'd3']),
+      participants: [...participants(['d1', 'd2', 'd3']), { id: 'wendy', name: 'Wendy Witness', role: 'witness' }],
       hsm: { module: env.sandbox.module, tokenLabel: env.tokenLabel },
       destroy: { versions: [1] },
       steps: [{ id: 'witness', text: 'The witnesses watch the key be destroyed.', ackBy: ['wes'] }],
@@ -224,7 +237,7 @@ describe.sequential('desktop app: re-share and destroy', () => {
     await page.locator('input[name=pin]').fill(PIN);
     await page.keyboard.press('Enter');
     await page.getByTestId('screen-lifecycle-checkin').waitFor();
-    for (const p of participants(['d1', 'd2', 'd3'])) await page.getByRole('button', { name: `Check in ${p.name}` }).click();
+    for (const p of [...participants(['d1', 'd2', 'd3']), { name: 'Wendy Witness' }]) await page.getByRole('button', { name: `Check in ${p.name}` }).click();
     await page.getByRole('button', { name: 'Continue' }).click();
     await page.getByTestId('screen-lifecycle-steps').waitFor();
     await page.getByRole('button', { name: 'Acknowledge' }).click();
@@ -245,12 +258,29 @@ describe.sequential('desktop app: re-share and destroy', () => {
     expect(onToken('acme-v1')).toBe(0);
     await page.getByRole('button', { name: 'Continue' }).click();
     await page.getByRole('button', { name: 'Sign the record' }).click();
+
+    // The certificate of destruction, co-signed by both witnesses with their own tokens on the same screen as a generation's.
+    await page.getByTestId('screen-cosign').waitFor();
+    const bundle = path.join(bundles, 'acme-root-destroy-v1');
+    expect((await page.getByTestId('statement-hex').textContent())!.replace(/\s/g, '')).toBe(statementDigest(bundle));
+    for (const [who, name, card] of [['wes', 'Wes Witness', 'wes-card'], ['wendy', 'Wendy Witness', 'wendy-card']]) {
+      await page.locator('select[name=participant]').selectOption(who);
+      await page.getByRole('button', { name: 'Find tokens' }).click();
+      const serial = await page.locator('select[name=cosign-token] option', { hasText: new RegExp(`^${card} \\(`) }).getAttribute('value');
+      await page.locator('select[name=cosign-token]').selectOption(serial!);
+      await page.locator('input[name=cosign-pin]').fill(PIN);
+      await page.getByRole('button', { name: `Sign as ${name}` }).click();
+      await expect.poll(() => page.getByTestId(`cosigner-${who}`).textContent()).toContain(`✓ ${name} (witness)`);
+    }
+    await screenshot('destruction-cosigned');
+    await page.getByTestId('cosign-continue').click();
     await page.getByTestId('screen-lifecycle-done').waitFor();
 
-    const bundle = path.join(bundles, 'acme-root-destroy-v1');
     const v = verifyBundle(bundle);
     expect(v.checks.filter((c) => !c.ok)).toEqual([]);
     expect(v.verdict).toBe('VALID (REHEARSAL)');
+    expect(v.checks.find((c) => c.name === 'cosignatures')).toMatchObject({ status: 'pass' });
+    expect(readdirSync(path.join(bundle, 'cosignatures'))).toHaveLength(2);
     const ev = events(bundle);
     expect(ev[0].data).toMatchObject({ kind: 'destroy', frontEnd: 'desktop' });
     expect(ev.find((e) => e.type === 'destruction.certified')?.data).toMatchObject({ versions: [{ version: 1, label: 'acme-v1', gone: true }] });

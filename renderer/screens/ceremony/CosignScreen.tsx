@@ -22,14 +22,27 @@ export function StatementDigest({ sha256 }: { sha256: string }) {
   );
 }
 
+/** What CosignScreen signs when it is not the generate wizard's (whose facts are in the store). */
+export interface CosignTarget {
+  participants?: { id: string; name: string; role: string }[];
+  statementSha256?: string;
+  rehearsal?: boolean;
+  onContinue?: () => void;
+}
+
 /**
  * The end of the ceremony: the statement digest is read aloud and written on paper, then each
  * witness (and the administrator, if they wish) connects their own token, enters their PIN and
  * co-signs. The PIN field is cleared as it is sent; nothing returned holds it.
  */
-export function CosignScreen() {
-  const { plan, finished, setStep } = useUi();
-  const signers = plan?.participants.filter((p) => p.role === 'witness' || p.role === 'administrator') ?? [];
+export function CosignScreen(props: CosignTarget = {}) {
+  const ui = useUi();
+  // A re-share or destruction passes its own bundle's facts; the generate wizard's come from the store.
+  const participants = props.participants ?? ui.plan?.participants ?? [];
+  const statementSha256 = props.statementSha256 ?? ui.finished?.statementSha256;
+  const rehearsal = props.rehearsal ?? ui.plan?.rehearsal;
+  const onContinue = props.onContinue ?? (() => ui.setStep('summary'));
+  const signers = participants.filter((p) => p.role === 'witness' || p.role === 'administrator');
   const [done, setDone] = useState<CosignSummary[]>([]);
   const pending = signers.filter((p) => !done.some((d) => d.participant === p.id));
   const [participant, setParticipant] = useState('');
@@ -61,7 +74,7 @@ export function CosignScreen() {
       lead="The signed statement's digest is below. One person reads it aloud, the others check it and write it on the attestation. Then each witness connects their own token and adds their signature to the bundle."
       testId="screen-cosign"
     >
-      {finished ? <StatementDigest sha256={finished.statementSha256} /> : null}
+      {statementSha256 ? <StatementDigest sha256={statementSha256} /> : null}
 
       <h2>Co-signatures</h2>
       <ul data-testid="cosigners">
@@ -174,7 +187,7 @@ export function CosignScreen() {
       <h2>Attestation</h2>
       <p>A one-page sheet with the digest and a signature line for each witness, to sign by hand and keep with the share envelopes.</p>
       <div className="actions">
-        {plan?.rehearsal ? (
+        {rehearsal ? (
           <button type="button" className="secondary" onClick={() => void act.run(async () => setPrinted((await call(keyrite().printAttestation({ pdf: true }))).output))}>
             Save the attestation as a rehearsal PDF
           </button>
@@ -195,7 +208,7 @@ export function CosignScreen() {
       <Busy text={act.busy ? 'Working…' : undefined} />
       <ErrorBox error={act.error} />
       <div className="actions">
-        <button type="button" onClick={() => setStep('summary')} data-testid="cosign-continue">
+        <button type="button" onClick={onContinue} data-testid="cosign-continue">
           {pending.length ? 'Finish without more co-signatures' : 'Continue'}
         </button>
       </div>

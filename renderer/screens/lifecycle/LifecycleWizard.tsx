@@ -12,17 +12,18 @@ import { call, keyrite } from '../../bridge.ts';
 import { Chooser } from '../../components/Chooser.tsx';
 import { ErrorBox, Field, Screen, useAction } from '../../components/ui.tsx';
 import { useUi } from '../../store.ts';
+import { CosignScreen } from '../ceremony/CosignScreen.tsx';
 import { NewSharesScreen, OldSharesScreen } from './LifecycleShares.tsx';
 
-type Step = 'plan' | 'old-shares' | 'pin' | 'checkin' | 'steps' | 'new-shares' | 'sheets' | 'destroy' | 'finish' | 'done' | 'stopped';
+type Step = 'plan' | 'old-shares' | 'pin' | 'checkin' | 'steps' | 'new-shares' | 'sheets' | 'destroy' | 'finish' | 'cosign' | 'done' | 'stopped';
 
 const FLOWS: Record<'reshare' | 'destroy', Step[]> = {
-  reshare: ['plan', 'old-shares', 'pin', 'checkin', 'steps', 'new-shares', 'sheets', 'finish'],
-  destroy: ['plan', 'pin', 'checkin', 'steps', 'sheets', 'destroy', 'finish'],
+  reshare: ['plan', 'old-shares', 'pin', 'checkin', 'steps', 'new-shares', 'sheets', 'finish', 'cosign'],
+  destroy: ['plan', 'pin', 'checkin', 'steps', 'sheets', 'destroy', 'finish', 'cosign'],
 };
 const TITLES: Record<Step, string> = {
   plan: 'Plan', 'old-shares': 'Old shares', pin: 'PIN', checkin: 'Check in', steps: 'Script', 'new-shares': 'New shares',
-  sheets: 'Old sheets', destroy: 'Destroy', finish: 'Sign', done: 'Done', stopped: 'Stopped',
+  sheets: 'Old sheets', destroy: 'Destroy', finish: 'Sign', cosign: 'Co-sign', done: 'Done', stopped: 'Stopped',
 };
 
 export function LifecycleWizard() {
@@ -44,7 +45,9 @@ export function LifecycleWizard() {
       case 'new-shares': return <NewSharesScreen summary={s} onDone={next} />;
       case 'sheets': return <SheetsDestroyed summary={s} onDone={next} />;
       case 'destroy': return <DestroyScreen summary={s} onDone={next} />;
-      case 'finish': return <LifecycleFinish summary={s} onDone={(d) => { setDone(d); setStep('done'); }} />;
+      case 'finish': return <LifecycleFinish summary={s} onDone={(d) => { setDone(d); setStep('cosign'); }} />;
+      // The same co-signing screen as a generation's: witnesses add their signatures to this bundle.
+      case 'cosign': return <CosignScreen participants={s.participants} statementSha256={done?.statementSha256} rehearsal={s.rehearsal} onContinue={() => setStep('done')} />;
       case 'done':
         return (
           <Screen title={s.kind === 'reshare' ? 'Re-shared and signed' : 'Destroyed and signed'} testId="screen-lifecycle-done">
@@ -76,7 +79,7 @@ export function LifecycleWizard() {
         {body}
         <div className="screen-footer">
           {step === 'plan' ? <button type="button" className="link" onClick={() => { reset(); go('start'); }}>← Back to the start</button> : null}
-          {summary && step !== 'plan' && step !== 'done' && step !== 'stopped' ? <StopLifecycle onStopped={() => setStep('stopped')} /> : null}
+          {summary && step !== 'plan' && step !== 'cosign' && step !== 'done' && step !== 'stopped' ? <StopLifecycle onStopped={() => setStep('stopped')} /> : null}
         </div>
       </main>
     </div>
