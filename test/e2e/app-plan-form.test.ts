@@ -86,6 +86,19 @@ describe('plan form model', () => {
     const known = fieldPaths(d);
     for (const p of problems) expect(anchorOf(p.path, known), p.path).not.toBe('');
   });
+
+  it('writes the slot and the module parameters (C_Initialize) into the plan, and shows their problems at their fields', () => {
+    const d = emptyDraft();
+    d.hsm = { module: '/usr/lib/softhsm/libsofthsm2.so', tokenLabel: 'ceremony', tokenSerial: '0123', slot: '3', initArgs: "configdir='sql:/x'" };
+    expect(draftToPlan(d).hsm).toEqual({ module: '/usr/lib/softhsm/libsofthsm2.so', tokenLabel: 'ceremony', tokenSerial: '0123', slot: 3, initArgs: "configdir='sql:/x'" });
+    expect(checkPlanObject(draftToPlan(d), work).problems.filter((p) => p.path.startsWith('hsm'))).toEqual([]);
+    d.hsm.slot = '-1';
+    const bad = checkPlanObject(draftToPlan(d), work).problems.filter((p) => p.path.startsWith('hsm'));
+    expect(bad.map((p) => anchorOf(p.path, fieldPaths(d)))).toEqual(['hsm.slot']);
+    d.hsm.slot = '';
+    d.hsm.initArgs = '';
+    expect(draftToPlan(d).hsm).toEqual({ module: '/usr/lib/softhsm/libsofthsm2.so', tokenLabel: 'ceremony', tokenSerial: '0123' });
+  });
 });
 
 describe.sequential('writing a new plan in the app', () => {

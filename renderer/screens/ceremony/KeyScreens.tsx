@@ -14,7 +14,7 @@ export function PinScreen() {
   return (
     <Screen
       title="Unlock the HSM"
-      lead={`The administrator types the user PIN of token “${plan?.hsm.tokenLabel ?? plan?.hsm.tokenSerial}”. It is not shown, not stored and not written anywhere.`}
+      lead={`The administrator types the user PIN of token “${plan?.hsm.tokenLabel ?? plan?.hsm.tokenSerial}”${plan?.hsm.slot !== undefined ? ` in slot ${plan.hsm.slot}` : ''}${plan?.hsm.initArgs ? ' (module started with the plan’s parameters)' : ''}. It is not shown, not stored and not written anywhere.`}
       testId="screen-pin"
     >
       <form

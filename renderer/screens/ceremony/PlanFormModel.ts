@@ -55,7 +55,8 @@ export interface PlanDraft {
   id: string;
   title: string;
   participants: ParticipantDraft[];
-  hsm: { module: string; tokenLabel: string; tokenSerial: string };
+  /** `slot` (only where label and serial both repeat) and `initArgs` (C_Initialize parameters): '' for none. */
+  hsm: { module: string; tokenLabel: string; tokenSerial: string; slot: string; initArgs: string };
   key: { label: string; algorithm: RootAlgorithm; sealAfterExport: boolean };
   backup: { groupThreshold: string; groups: GroupDraft[]; iterationExponent: string; passphrase: boolean };
   exports: ExportDraft[];
@@ -80,7 +81,7 @@ export function emptyDraft(): PlanDraft {
     id: '',
     title: '',
     participants: [newParticipant('administrator'), newParticipant('witness'), newParticipant('custodian')],
-    hsm: { module: '', tokenLabel: '', tokenSerial: '' },
+    hsm: { module: '', tokenLabel: '', tokenSerial: '', slot: '', initArgs: '' },
     key: { label: '', algorithm: 'ec-p384', sealAfterExport: true },
     backup: { groupThreshold: '1', groups: [newGroup()], iterationExponent: '1', passphrase: false },
     exports: [],
@@ -198,7 +199,13 @@ export function draftToPlan(d: PlanDraft): Record<string, unknown> {
     id: d.id,
     title: d.title,
     participants: d.participants.map((p) => ({ id: p.id, name: p.name, role: p.role })),
-    hsm: withoutUndefined({ module: d.hsm.module, tokenLabel: d.hsm.tokenLabel.trim() ? d.hsm.tokenLabel : undefined, tokenSerial: d.hsm.tokenSerial.trim() ? d.hsm.tokenSerial : undefined }),
+    hsm: withoutUndefined({
+      module: d.hsm.module,
+      tokenLabel: d.hsm.tokenLabel.trim() ? d.hsm.tokenLabel : undefined,
+      tokenSerial: d.hsm.tokenSerial.trim() ? d.hsm.tokenSerial : undefined,
+      slot: d.hsm.slot.trim() ? numberOrText(d.hsm.slot) : undefined,
+      initArgs: d.hsm.initArgs ? d.hsm.initArgs : undefined,
+    }),
     key: { label: d.key.label, algorithm: d.key.algorithm, sealAfterExport: d.key.sealAfterExport },
     backup: withoutUndefined({
       groupThreshold: numberOrText(d.backup.groupThreshold),
@@ -220,7 +227,7 @@ export const planText = (d: PlanDraft): string => `${JSON.stringify(draftToPlan(
  * the problems about the whole list; fields take their own.
  */
 export function fieldPaths(d: PlanDraft): string[] {
-  const out = ['version', 'id', 'title', 'participants', 'hsm', 'hsm.module', 'hsm.tokenLabel', 'hsm.tokenSerial', 'key', 'key.label', 'key.algorithm', 'key.sealAfterExport'];
+  const out = ['version', 'id', 'title', 'participants', 'hsm', 'hsm.module', 'hsm.tokenLabel', 'hsm.tokenSerial', 'hsm.slot', 'hsm.initArgs', 'key', 'key.label', 'key.algorithm', 'key.sealAfterExport'];
   d.participants.forEach((_, i) => out.push(`participants[${i}]`, `participants[${i}].id`, `participants[${i}].name`, `participants[${i}].role`));
   out.push('backup', 'backup.groupThreshold', 'backup.groups', 'backup.iterationExponent', 'backup.passphrase');
   d.backup.groups.forEach((_, i) => out.push(`backup.groups[${i}]`, `backup.groups[${i}].threshold`, `backup.groups[${i}].custodians`));
@@ -254,6 +261,8 @@ export function readablePath(path: string): string {
     module: 'PKCS#11 module',
     tokenLabel: 'token label',
     tokenSerial: 'token serial',
+    slot: 'slot',
+    initArgs: 'module parameters',
     label: 'key label',
     algorithm: 'algorithm',
     sealAfterExport: 'seal after export',

@@ -119,6 +119,10 @@ export function HsmKeySection() {
           <TextInput path="hsm.tokenLabel" label="Token label" hint="The name of the token (the HSM's slot or partition) to use." value={draft.hsm.tokenLabel} set={(d, v) => (d.hsm.tokenLabel = v)} />
           <TextInput path="hsm.tokenSerial" label="Token serial (optional)" hint="Picks the token by serial number. Give a label, a serial, or both." value={draft.hsm.tokenSerial} set={(d, v) => (d.hsm.tokenSerial = v)} />
         </div>
+        <div className="pair">
+          <TextInput path="hsm.slot" label="Slot (optional)" type="number" min={0} hint="Only where two tokens share both label and serial: the slot number that tells them apart." value={draft.hsm.slot} set={(d, v) => (d.hsm.slot = v)} />
+          <TextInput path="hsm.initArgs" label="Module parameters (optional)" hint="Some modules need a parameter string when they start (C_Initialize), e.g. NSS's configdir='…'. Leave empty for most HSMs." value={draft.hsm.initArgs} set={(d, v) => (d.hsm.initArgs = v)} />
+        </div>
       </Section>
       <Section path="key" title="The key" intro="The root key that this ceremony creates inside the HSM.">
         <div className="pair">
