@@ -35,7 +35,8 @@ const SUMMARIES: Record<string, (d: D) => string> = {
   'exception.recorded': (d) => `Exception${d.step ? ` at ${d.step}` : ''}: ${d.text}`,
   'note.added': (d) => `Note: ${d.text}`,
   'ceremony.aborted': (d) => `Ceremony STOPPED at '${d.step}': ${d.reason}`,
-  'ceremony.completed': (d) => `Ceremony completed: ${d.eventCount} events, chain head ${short(d.chainHead)}`,
+  // The event's own chainHead is the head *before* it; the bundle's chain head includes it.
+  'ceremony.completed': (d) => `Ceremony completed after ${d.eventCount} events (chain head up to here ${short(d.chainHead)})`,
   'recovery.started': (d) => `Recovery started${d.ceremonyId ? ` for '${d.ceremonyId}'` : ''}`,
   'recovery.completed': (d) => `Recovery completed${d.label ? `: key '${d.label}' restored` : ''}`,
 };

@@ -4,10 +4,12 @@ import { Ceremony, type CeremonyOptions, type FrontEnd } from '../core/ceremony/
 import { custodianOrder } from '../core/ceremony/plan.ts';
 import { KeyriteError, OperationError, UsageError } from '../core/errors.ts';
 import { shareSheetFileBase } from '../core/sheets/index.ts';
-import type { TranscriptEvent } from '../core/transcript/events.ts';
+import type { NetworkInterfaceRecord, TranscriptEvent } from '../core/transcript/events.ts';
 import { writeNewFile } from '../core/util/files.ts';
 import { chromiumPdfRenderer, CupsSheetPrinter, findChromium } from '../core/printing/index.ts';
 import { secretSource, type CliIO } from './command.ts';
+import { acknowledgeNetwork, checkIns } from './ceremony-prompts.ts';
+import { promptShareWords } from './word-prompt.ts';
 
 export interface HeadlessRunOptions {
   planFile: string;
@@ -28,6 +30,10 @@ export interface HeadlessRunOptions {
   quiet?: boolean;
   /** Replaces core/hsm's openModule (fault-injection tests). */
   openModule?: CeremonyOptions['openModule'];
+  /** A live network interface is acknowledged by this flag instead of at the prompt (recorded). */
+  ackNetwork?: boolean;
+  /** The machine's interfaces (tests pass their own; default: this machine's, as the transcript records them). */
+  networkInterfaces?: () => NetworkInterfaceRecord[];
   /** --module-args: C_Initialize parameters when the plan has no hsm.initArgs. */
   moduleArgs?: string;
   /** Test seam: handed each KEK buffer (fault-injection tests check it is zeroed). */
@@ -168,47 +174,77 @@ export async function runHeadlessCeremony(opts: HeadlessRunOptions, io: CliIO): 
 
   const pdf = opts.printer !== undefined && !opts.renderPdf ? chromiumPdfRenderer(io.env) : undefined;
   const printer = opts.printer !== undefined ? new CupsSheetPrinter(opts.printer, opts.renderPdf ?? ((html) => pdf!.render(html)), { env: io.env }) : undefined;
+  // Signals to the process become a recorded stop (docs/decisions.md, "On the day, at the terminal").
+  const stops = io.watchStops?.();
+  const checkStop = () => stops?.check();
+  // A stop before the bundle exists has nowhere to be recorded: it says so.
+  const notBegun = (err: unknown) => {
+    try {
+      checkStop();
+    } catch (stop) {
+      if (stop === err) return new OperationError(`${(err as Error).message} before the ceremony began; no bundle was created, so there is nothing to record it in`);
+    }
+    return err;
+  };
   try {
     const report = ceremony.preflight();
     Ceremony.assertPreflight(report);
     log(`preflight passed: token '${report.token!.label}' (serial ${report.token!.serialNumber})`);
-    if (printer) {
-      if (pdf && !findChromium(io.env)) throw new OperationError('printing share sheets needs Chromium to render them, and none was found (install the chromium package, or set KEYRITE_CHROMIUM to its path)');
-      // Before any key exists (SPEC §5): a queue that would keep or send the words is refused here.
-      await printer.check((r) => ceremony.recordPrinterCheck(r));
-      log(`printer '${printer.queue}' passed its checks`);
-    }
-    const pin = await readPin();
-    ceremony.login(pin);
+    const admin = plan.participants.find((p) => p.role === 'administrator')!.id;
+    let networkAck: string | undefined;
     let passphrase: string | undefined;
-    if (plan.backup.passphrase) {
-      passphrase = await readPassphrase!();
-      // Typed: asked twice, since a typo would bind every share to a passphrase nobody knows.
-      if (!opts.passphraseEnv && (await io.promptSecret('SLIP-39 passphrase again: ')) !== passphrase)
-        throw new UsageError('the two passphrases differ; nothing was created, start again');
+    try {
+      networkAck = await acknowledgeNetwork(opts, io, admin, log);
+      if (printer) {
+        if (pdf && !findChromium(io.env)) throw new OperationError('printing share sheets needs Chromium to render them, and none was found (install the chromium package, or set KEYRITE_CHROMIUM to its path)');
+        // Before any key exists (SPEC §5): a queue that would keep or send the words is refused here.
+        await printer.check((r) => ceremony.recordPrinterCheck(r));
+        log(`printer '${printer.queue}' passed its checks`);
+      }
+      const pin = await readPin();
+      ceremony.login(pin);
+      if (plan.backup.passphrase) {
+        passphrase = await readPassphrase!();
+        // Typed: asked twice, since a typo would bind every share to a passphrase nobody knows.
+        if (!opts.passphraseEnv && (await io.promptSecret('SLIP-39 passphrase again: ')) !== passphrase)
+          throw new UsageError('the two passphrases differ; nothing was created, start again');
+      }
+      checkStop();
+    } catch (err) {
+      throw notBegun(err);
     }
     ceremony.begin();
-    const admin = plan.participants.find((p) => p.role === 'administrator')!.id;
     log(`bundle: ${ceremony.bundleDir}`);
     try {
+      // The contract's record of an acknowledged live network: an exception at step "network".
+      if (networkAck) ceremony.addNote(networkAck, admin, 'exception', 'network');
+      if (!opts.ackAll && io.stdinIsTTY) await checkIns(ceremony, io, plan.participants);
+      checkStop();
       for (const step of plan.steps) {
         while (!opts.ackAll) {
-          const answer = (await io.prompt(`Step '${step.id}': ${step.text}\n  ${step.ackBy.join(', ')}: type "yes" to acknowledge (or "note: TEXT" / "exception: TEXT" to record one): `)).trim();
+          const answer = (await io.prompt(`Step '${step.id}': ${step.text}\n  ${step.ackBy.join(', ')}: type "yes" to acknowledge, "stop" to stop the ceremony (or "note: TEXT" / "exception: TEXT" to record one): `)).trim();
           const noted = /^(note|exception):\s*(.+)$/i.exec(answer);
           if (noted) {
             ceremony.addNote(noted[2], admin, noted[1].toLowerCase() as 'note' | 'exception');
             continue;
           }
-          if (answer.toLowerCase() !== 'yes') throw new OperationError(`step '${step.id}' was not acknowledged`);
-          break;
+          const said = answer.toLowerCase();
+          if (said === 'yes') break;
+          // Only an explicit stop ends the ceremony: "y", a typo or an empty line asks again.
+          if (said === 'stop') throw new OperationError(`step '${step.id}' was not acknowledged: "stop" typed at its prompt`);
+          io.stderr(`  not acknowledged: type "yes" in full to acknowledge, or "stop" to stop the ceremony (recorded as aborted)\n`);
         }
+        checkStop();
         ceremony.acknowledge(step.id, step.ackBy, opts.ackAll ? 'ack-all' : 'prompt');
       }
+      checkStop();
       ceremony.generate();
+      checkStop();
       const shares = ceremony.backup(passphrase);
       const sheets: string[] = [];
       // One custodian at a time: their sheet goes out, they confirm it, then the next sheet.
       for (const sh of shares) {
+        checkStop();
         const sheet = await ceremony.shareSheet(sh.index);
         if (printer) {
           const job = await printer.print(sheet.html);
@@ -221,6 +257,7 @@ export async function runHeadlessCeremony(opts: HeadlessRunOptions, io: CliIO): 
           sheets.push(html);
           ceremony.markPrinted(sh.index, { kind: 'file', file: path.relative(opts.outDir, html) || html });
         }
+        checkStop();
         if (opts.confirmFrom !== undefined) {
           const f = path.join(opts.confirmFrom, `${bases[sh.index]}.txt`);
           let text: string;
@@ -233,7 +270,7 @@ export async function runHeadlessCeremony(opts: HeadlessRunOptions, io: CliIO): 
           ceremony.confirmShare(sh.index, text, 'file');
         } else {
           for (let attempt = 1; ; attempt++) {
-            const words = await io.promptSecret(`${sh.name} (group ${sh.group}, member ${sh.member}): type the 33 words of your share: `);
+            const words = await promptShareWords(io, `${sh.name} (group ${sh.group}, member ${sh.member})`);
             try {
               ceremony.confirmShare(sh.index, words, 'typed');
               break;
@@ -255,7 +292,9 @@ export async function runHeadlessCeremony(opts: HeadlessRunOptions, io: CliIO): 
           passphrase = await io.promptSecret('SLIP-39 passphrase: ');
         }
       }
+      checkStop();
       ceremony.runExports();
+      checkStop();
       const done = ceremony.finish();
       return { ...done, root: done.root, sheets };
     } catch (err) {
@@ -263,6 +302,7 @@ export async function runHeadlessCeremony(opts: HeadlessRunOptions, io: CliIO): 
       throw err;
     }
   } finally {
+    stops?.dispose();
     ceremony.close();
     await pdf?.close();
   }

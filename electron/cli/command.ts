@@ -9,12 +9,27 @@ export interface CliIO {
   readStdin: () => Promise<string>;
   /** Whether standard input is an interactive terminal (for no-echo prompts). */
   stdinIsTTY: boolean;
+  /** Whether standard output is a terminal (commands that write files refuse to dump them there). */
+  stdoutIsTTY?: boolean;
   /** Prompts on the terminal without echo; only called when stdinIsTTY. */
   promptSecret: (question: string) => Promise<string>;
   /** Prompts on the terminal with echo; only called when stdinIsTTY. */
   prompt: (question: string) => Promise<string>;
   env: NodeJS.ProcessEnv;
   cwd: string;
+  /**
+   * While a ceremony or recovery runs: turns SIGINT/SIGTERM sent to the process into a stop the
+   * run can record (a pending prompt is answered with the stop; `check()` throws it between
+   * steps). Absent in tests that drive the CLI without a process of its own.
+   */
+  watchStops?: () => StopWatch;
+}
+
+export interface StopWatch {
+  /** Throws the stop (an OperationError naming the signal) if one was received. */
+  check(): void;
+  /** Back to the default signal behaviour. */
+  dispose(): void;
 }
 
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>;

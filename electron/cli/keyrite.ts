@@ -21,6 +21,12 @@ function topHelp(): string {
   ].join('\n');
 }
 
+/** `keyrite ceremony --help`: the subcommands of a group, each with its summary. */
+function groupHelp(group: string, cmds: CommandEntry[]): string {
+  const width = Math.max(...cmds.map((c) => c.name.length));
+  return [`Usage: keyrite ${group} <subcommand> [options]`, '', 'Subcommands:', ...cmds.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`), '', `Each has --help, e.g. keyrite ${cmds[0].name} --help.`, ''].join('\n');
+}
+
 /** Finds the longest command name that prefixes argv ("shares split" before "shares"). */
 function resolve(argv: string[]): { cmd: CommandEntry; rest: string[] } | undefined {
   let best: { cmd: CommandEntry; rest: string[] } | undefined;
@@ -52,6 +58,10 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
     const found = resolve(argv);
     if (!found) {
       const group = commands.filter((c) => c.name.startsWith(argv[0] + ' '));
+      if (group.length > 0 && (argv[1] === '--help' || argv[1] === '-h') && argv.length === 2) {
+        io.stdout(groupHelp(argv[0], group));
+        return 0;
+      }
       if (group.length > 0 && !argv[1]?.startsWith('-') && argv[1] === undefined) {
         throw new KeyriteError(`'${argv[0]}' needs a subcommand: ${group.map((c) => c.name.split(' ')[1]).join(', ')}`, 2);
       }

@@ -53,6 +53,7 @@ export function Verify() {
           <ol className="timeline" data-testid="timeline">
             {report.timeline.map((e) => (
               <li key={e.seq}>
+                <span className="seq">seq {e.seq}</span>
                 <span className="time">{e.time.replace('T', ' ').replace('Z', ' UTC')}</span>
                 <span className="who">{e.actor}</span>
                 <span>{e.summary}</span>

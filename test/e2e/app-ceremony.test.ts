@@ -225,11 +225,23 @@ describe.sequential('desktop app, end to end', () => {
         await screenshot('custodian-wrong-words');
       }
       if (i === 0) {
-        await typeWords(words.slice(0, 5));
+        // One word mistyped (a real word of the list, so only the checksum can tell): the screen
+        // names its position, keeps the other 32, and only that word is typed again.
+        const typo = [...words];
+        typo[7] = words[7] === 'academic' ? 'acid' : 'academic';
+        await typeWords(typo.slice(0, 5));
         await screenshot('custodian-typing');
-        await typeWords(words.slice(5));
+        await typeWords(typo.slice(5));
+        await expect.poll(() => page.locator('.error').textContent()).toContain('Word 8 looks wrong');
+        expect(await page.locator('.word-grid li').count()).toBe(33);
+        expect(await page.locator('.word-grid li.suspect').textContent()).toBe('8 ?');
+        expect(await page.locator('.words .label').textContent()).toContain('word 8 of 33 (type it again)');
+        await screenshot('custodian-word-8-wrong');
+        await typeWords([words[7]]);
       } else await typeWords(words);
       await page.getByTestId('share-confirmed').waitFor();
+      // The words typed are shown only while typing: gone once the share is confirmed.
+      expect(await page.locator('.word-grid li').count()).toBe(0);
       if (i === 0) await screenshot('custodian-confirmed');
       await page.keyboard.press('Enter');
     }
@@ -287,6 +299,18 @@ describe.sequential('desktop app, end to end', () => {
     await page.getByTestId('screen-summary').waitFor();
     expect(await page.getByTestId('statement-words').textContent()).toBe(pgpWordsOfHex(digest).join(' '));
     bundleDir = (await page.getByTestId('bundle-dir').textContent()) ?? '';
+    {
+      // One account of the transcript: the summary's count and chain head agree with the file and
+      // with the completion event; the live panel is numbered by seq.
+      const lines = readFileSync(path.join(bundleDir, 'transcript.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+      const completed = lines.at(-1);
+      expect(completed.type).toBe('ceremony.completed');
+      expect(await page.getByTestId('summary-events').textContent()).toContain(`holds ${lines.length} events (seq 0 to ${lines.length - 1})`);
+      expect(completed.data.eventCount).toBe(lines.length - 1);
+      const newest = page.getByTestId('live-log').locator('li').first();
+      expect(await newest.locator('.seq').textContent()).toBe(`seq ${completed.seq}`);
+      expect(await newest.textContent()).toContain(`Ceremony completed after ${lines.length - 1} events`);
+    }
     expect(bundleDir).toBe(path.join(work, 'bundles', 'e2e-root-2026'));
     await screenshot('summary');
 
@@ -315,6 +339,10 @@ describe.sequential('desktop app, end to end', () => {
     await expect.poll(() => page.getByTestId('verify-verdict').textContent()).toContain('The bundle is valid');
     expect(await page.getByTestId('timeline').locator('li').count()).toBeGreaterThan(20);
     await expect.poll(() => page.getByTestId('timeline').textContent()).toContain('Share of group 1, member 2 (c2) confirmed');
+    // 64-hex fingerprints and digests wrap: nothing pushes the 1100 px window sideways.
+    expect(await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth])).toEqual([1100, 1100]);
+    // Events are numbered by their transcript seq, as verify and status quote them.
+    expect(await page.getByTestId('timeline').locator('li .seq').first().textContent()).toBe('seq 0');
     await screenshot('verify');
   });
 

@@ -4,6 +4,7 @@
  * the report is deterministic, an unfinished ceremony says INCOMPLETE, and `keyrite report`
  * re-renders it from a bundle without ever overwriting a file.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -231,6 +232,53 @@ describe('ceremony report (complete ceremony)', () => {
     await page.emulateMedia({ media: 'print' });
     await page.setViewportSize({ width: Math.floor((215.9 - 30) / 25.4 * 96), height: 1000 });
     expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+  });
+});
+
+/** The text of each page of a PDF, by poppler's pdftotext. */
+function pdfPages(pdf: Buffer): string[] {
+  const dir = mkdtempSync(path.join(tmpdir(), 'keyrite-report-pdf-'));
+  try {
+    const file = path.join(dir, 'r.pdf');
+    writeFileSync(file, pdf);
+    return Array.from({ length: pdfPageCount(pdf) }, (_, i) =>
+      execFileSync('pdftotext', ['-f', String(i + 1), '-l', String(i + 1), '-layout', file, '-'], { encoding: 'utf8' }),
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+describe('ceremony report layout', () => {
+  it('keeps the signature block on one page, on A4 and on Letter, whatever the length before it', async () => {
+    // Notes of different lengths move the block to every position on the page.
+    for (const notes of [0, 5, 10]) {
+      const t = ceremonyUpTo();
+      t.events.pop();
+      for (let i = 0; i < notes; i++) t.add('note.added', 'ada', { text: `Note ${i + 1}: ${'the room was quiet and the witnesses watched every step. '.repeat(3)}` });
+      t.add('ceremony.completed', 'system', { chainHead: t.head(), eventCount: t.events.length });
+      const { a4, letter, page } = await render(renderReport(t.events), `report-signatures-${notes}`);
+      await page.close();
+      for (const [paper, pdf] of [['A4', a4], ['Letter', letter]] as const) {
+        const pages = pdfPages(pdf);
+        const at = pages.findIndex((p) => p.includes('By signing, each participant states'));
+        expect(at, `${paper}, ${notes} notes`).toBeGreaterThanOrEqual(0);
+        // The heading, the statement and every participant's signature and date lines on that page.
+        expect(pages[at], `${paper}, ${notes} notes`).toMatch(/Signatures\s*\n/);
+        expect(pages[at].match(/^\s*Signature\s+Date\s*$/gm)?.length ?? 0, `${paper}, ${notes} notes`).toBe(participants.length);
+      }
+    }
+  }, 120_000);
+
+  it('leaves a margin around the report on screen', async () => {
+    const { page } = await render(renderReport(ceremonyUpTo().events), 'report-screen');
+    await page.setViewportSize({ width: 1300, height: 900 });
+    const box = await page.locator('h1').first().boundingBox();
+    expect(box!.y).toBeGreaterThanOrEqual(24);
+    await page.setViewportSize({ width: 700, height: 900 });
+    const narrow = await page.locator('h1').first().boundingBox();
+    expect(narrow!.x).toBeGreaterThanOrEqual(16);
+    await page.close();
   });
 });
 

@@ -4,7 +4,9 @@
  * the printed codes alone (SLIP-39 combine + RFC 5649 unwrap, with no Keyrite-specific step).
  */
 import { createCipheriv, createDecipheriv, createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
@@ -12,7 +14,7 @@ import { renderShareSheet, renderShareText, shareSheetFileBase, type ShareSheetD
 import { decodeWrappedChunks } from '../../electron/core/sheets/wrapped-chunks.ts';
 import { fingerprintLines } from '../../electron/core/sheets/html.ts';
 import { combineMnemonics, shareCheckValue, splitSecret } from '../../electron/core/shares/index.ts';
-import { decodeQrPng, launchChromium, newPage, pdfPageCount, renderPrintable } from '../helpers/chromium.ts';
+import { decodeQrPng, decodeQrRegions, launchChromium, newPage, pdfPageCount, renderPrintable } from '../helpers/chromium.ts';
 
 const OUT = path.resolve('test-output/sheets');
 const AIV = Buffer.from('A65959A6', 'hex'); // RFC 5649 alternative initial value
@@ -103,8 +105,8 @@ describe('share sheet (RSA-4096 root, rehearsal)', () => {
 
   it('reassembles the wrapped root key from its QR codes, scanned in any order', () => {
     const chunks = [...qrs.entries()].filter(([k]) => k.startsWith('wrapped-')).map(([, v]) => v);
-    expect(chunks.length).toBe(5); // one row: RSA-4096 fits in five codes
-    for (const c of chunks) expect(c.length).toBeLessThanOrEqual(800);
+    expect(chunks.length).toBe(3); // one row: RSA-4096 fits in three codes, large enough to scan at 150 dpi
+    for (const c of chunks) expect(c.length).toBeLessThanOrEqual(1300);
     expect(decodeWrappedChunks(chunks.reverse()).equals(wrapped)).toBe(true);
   });
 
@@ -144,6 +146,38 @@ describe('share sheet (RSA-4096 root, rehearsal)', () => {
     const boxes = await page.$$eval('ol.words li', (lis) => lis.map((li) => li.getBoundingClientRect().left));
     expect(boxes[0]).toBe(boxes[10]);
     expect(boxes[11]).toBeGreaterThan(boxes[0]);
+  });
+
+  it('every wrapped-key code decodes from the printed page rasterized at 150 dpi (a plain office scan)', async () => {
+    // Laid out at the printable width of A4 (8 mm margins), printed to PDF, rasterized by poppler at
+    // 150 dpi, and each code cut out of the page image where the layout put it.
+    const { page: p, context } = await newPage(browser, { width: Math.round(((210 - 16) / 25.4) * 96), height: 1100, deviceScaleFactor: 1 });
+    await p.setContent(await renderShareSheet(data), { waitUntil: 'load' });
+    await p.emulateMedia({ media: 'print' });
+    const rects = await p.$$eval('svg[data-qr^="wrapped-"]', (els) =>
+      els.map((e) => {
+        const r = e.getBoundingClientRect();
+        return { x: r.left + window.scrollX, y: r.top + window.scrollY, width: r.width, height: r.height };
+      }),
+    );
+    const dir = mkdtempSync(path.join(tmpdir(), 'keyrite-scan-'));
+    try {
+      const pdf = path.join(dir, 'sheet.pdf');
+      writeFileSync(pdf, await p.pdf({ format: 'A4' }));
+      execFileSync('pdftoppm', ['-r', '150', '-f', '1', '-l', '1', '-png', '-singlefile', pdf, path.join(dir, 'page')]);
+      const px = 150 / 96;
+      const margin = (8 / 25.4) * 150;
+      const decoded = decodeQrRegions(
+        readFileSync(path.join(dir, 'page.png')),
+        rects.map((r) => ({ x: margin + r.x * px - 8, y: margin + r.y * px - 8, width: r.width * px + 16, height: r.height * px + 16 })),
+      );
+      expect(decoded.map((d) => d !== null), 'which codes decoded at 150 dpi').toEqual(rects.map(() => true));
+      expect(decodeWrappedChunks(decoded as string[]).equals(wrapped)).toBe(true);
+      expect(rects.length).toBeLessThanOrEqual(3);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      await context.close();
+    }
   });
 
   it('prints on exactly one page of A4 and of Letter, within the printable width', async () => {

@@ -82,3 +82,20 @@ export async function renderPrintable(
   writeFileSync(path.join(outDir, `${name}-letter.pdf`), letter);
   return { page, a4, letter };
 }
+
+/**
+ * Decodes the QR code inside each region (in pixels) of a PNG page image, e.g. a PDF page rasterized
+ * by pdftoppm as a scanner would see it; null where no code is found.
+ */
+export function decodeQrRegions(png: Buffer, regions: { x: number; y: number; width: number; height: number }[]): (string | null)[] {
+  const { data, width, height } = PNG.sync.read(png);
+  return regions.map((r) => {
+    const x0 = Math.max(0, Math.floor(r.x));
+    const y0 = Math.max(0, Math.floor(r.y));
+    const w = Math.min(width - x0, Math.ceil(r.width));
+    const h = Math.min(height - y0, Math.ceil(r.height));
+    const crop = new Uint8ClampedArray(w * h * 4);
+    for (let y = 0; y < h; y++) crop.set(data.subarray(((y0 + y) * width + x0) * 4, ((y0 + y) * width + x0 + w) * 4), y * w * 4);
+    return jsQR(crop, w, h, { inversionAttempts: 'dontInvert' })?.data ?? null;
+  });
+}

@@ -66,7 +66,7 @@ export function attemptCeremony(
   mkdirSync(shares, { recursive: true });
   const out = path.join(dir, 'out');
   const objectsBefore = o.objectLabels();
-  const r = keyrite(host, ['ceremony', 'run', '--plan', plan, '--out', out, '--shares-out', shares, '--confirm-from', shares, '--ack-all', '--pin-env', 'KR_PIN'], { KR_PIN: o.pin });
+  const r = keyrite(host, ['ceremony', 'run', '--rehearsal', '--plan', plan, '--out', out, '--shares-out', shares, '--confirm-from', shares, '--ack-all', '--pin-env', 'KR_PIN'], { KR_PIN: o.pin });
   const objectsAfter = o.objectLabels();
   const bundle = path.join(out, o.id);
   if (r.code === 0) {

@@ -45,7 +45,7 @@ async function ceremony(alg: RootAlgorithm, narrowing: Narrowing, o: { exports?:
   const sharesOut = path.join(dir, 'shares');
   mkdirSync(sharesOut, { recursive: true });
   const r = await runHeadlessCeremony(
-    { planFile, outDir: path.join(dir, 'out'), sharesOut, confirmFrom: sharesOut, ackAll: true, frontEnd: 'cli', pin: PIN, quiet: true, openModule: narrowedOpenModule(narrowing) },
+    { planFile, outDir: path.join(dir, 'out'), sharesOut, confirmFrom: sharesOut, ackAll: true, rehearsal: true, frontEnd: 'cli', pin: PIN, quiet: true, openModule: narrowedOpenModule(narrowing) },
     captureIO(),
   );
   return { ...r, sharesOut, label: `${id}`, planFile };

@@ -152,7 +152,8 @@ describe.skipIf(!available)('NSS softoken: abort finds the token again (serial 0
     const shares = path.join(dir, 'shares');
     mkdirSync(shares, { recursive: true });
     await expect(
-      runHeadlessCeremony({ planFile, outDir: path.join(dir, 'out'), sharesOut: shares, confirmFrom: shares, ackAll: true, frontEnd: 'cli', pin: PIN, quiet: true, openModule: inj.openModule }, captureIO()),
+      runHeadlessCeremony({ planFile, outDir: path.join(dir, 'out'), sharesOut: shares, confirmFrom: shares, ackAll: true,
+      rehearsal: true, frontEnd: 'cli', pin: PIN, quiet: true, openModule: inj.openModule }, captureIO()),
     ).rejects.toThrow(/CKR_DEVICE_REMOVED|removed/);
     expect(nssObjects(token).map((o) => o.label).sort()).toEqual(['keyrite-signer:nss-abort', 'keyrite-signer:nss-abort', 'nss-abort-root']);
     const bundle = path.join(dir, 'out', 'nss-abort');

@@ -52,7 +52,7 @@ describe.skipIf(Boolean(missing))('NSS softoken through the p11-kit proxy', () =
     const planFile = writeNssPlan(token, path.join(dir, 'plan'), 'p11kit-aes', 'aes-256', { initArgsInPlan: false, module: PROXY });
     const shares = path.join(dir, 'shares');
     mkdirSync(shares, { recursive: true });
-    const r = keyrite(['ceremony', 'run', '--plan', planFile, '--out', path.join(dir, 'out'), '--shares-out', shares, '--confirm-from', shares, '--ack-all', '--pin-env', 'KR_PIN']);
+    const r = keyrite(['ceremony', 'run', '--rehearsal', '--plan', planFile, '--out', path.join(dir, 'out'), '--shares-out', shares, '--confirm-from', shares, '--ack-all', '--pin-env', 'KR_PIN']);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const bundle = path.join(dir, 'out', 'p11kit-aes');

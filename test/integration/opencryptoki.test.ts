@@ -7,10 +7,10 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SoftHsmSandbox } from '../../electron/core/hsm/softhsm.ts';
+import { createSoftHsmSandbox, type SoftHsmSandbox } from '../../electron/core/hsm/softhsm.ts';
 import { writePlan, type TokenEnv } from '../helpers/ceremony-fixture.ts';
 import { makeOckToken, opencryptokiMissing, type OckToken } from '../helpers/opencryptoki.ts';
-import { KEYRITE } from './recover-fixtures.ts';
+import { KEYRITE, runCeremony } from './recover-fixtures.ts';
 
 const missing = opencryptokiMissing();
 if (missing) console.warn(`opencryptoki tests skipped: ${missing}`);
@@ -48,11 +48,29 @@ describe.skipIf(Boolean(missing))("opencryptoki's soft token", () => {
       const planFile = writePlan(env, { id: `ock-${alg}`, algorithm: alg, exports: [] });
       const shares = path.join(env.work, `shares-${alg}`);
       mkdirSync(shares);
-      const r = keyrite(['ceremony', 'run', '--plan', planFile, '--out', path.join(env.work, 'out'), '--shares-out', shares, '--confirm-from', shares, '--ack-all', '--pin-env', 'KR_PIN']);
+      const r = keyrite(['ceremony', 'run', '--rehearsal', '--plan', planFile, '--out', path.join(env.work, 'out'), '--shares-out', shares, '--confirm-from', shares, '--ack-all', '--pin-env', 'KR_PIN']);
       expect(r.status).toBe(1);
       expect(r.stderr).toMatch(/keyrite: error: .*token 'keyrite-ock' cannot run this ceremony: .*backup wrap: neither CKM_AES_KEY_WRAP_KWP nor CKM_AES_KEY_WRAP_PAD/);
       if (alg === 'ec-p384') expect(r.stderr).toMatch(/root keygen: ec-p384: the token does not list CKM_EC_KEY_PAIR_GEN/);
       expect(objects()).not.toMatch(/Object;/);
     });
   }
+
+  it('recover of a SoftHSM ceremony onto it finds the token and refuses before changing anything', async () => {
+    const sb = createSoftHsmSandbox();
+    try {
+      process.env.SOFTHSM2_CONF = sb.confPath;
+      sb.initToken('ceremony', PIN);
+      const c = await runCeremony(sb, env.work, { id: 'ock-rec', algorithm: 'rsa-3072', tokenLabel: 'ceremony', pin: PIN });
+      const r = tok.run([process.execPath, KEYRITE, 'recover', '--bundle', c.bundle, '--module', tok.module, '--token', tok.label, '--pin-env', 'KR_PIN'], {
+        env: { KR_PIN: PIN },
+        input: c.shares.join('\n') + '\n',
+      });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(/keyrite: error: token 'keyrite-ock' cannot take this recovery: backup wrap: neither CKM_AES_KEY_WRAP_KWP nor CKM_AES_KEY_WRAP_PAD.*nothing was changed/);
+      expect(objects()).not.toMatch(/Object;/);
+    } finally {
+      sb.dispose();
+    }
+  }, 300_000);
 });

@@ -118,6 +118,14 @@ describe.each(['stdin', 'file'] as const)('bad shares via %s', (input) => {
   });
 });
 
+/** A copy of bundle b without the recoveries earlier tests added (each recovery is checked by verify on its own). */
+function freshCopyOfB(name: string): string {
+  const copy = path.join(work, name, path.basename(b.bundle));
+  cpSync(b.bundle, copy, { recursive: true });
+  rmSync(path.join(copy, 'recoveries'), { recursive: true, force: true });
+  return copy;
+}
+
 describe('other refusals', () => {
   it('a bad share through the real process: exit 1, one line on stderr', () => {
     const r = cliProcess(sb, args(a.bundle), { stdin: `${a.shares[0]}\n${withWord(a.shares[2], 0, 'xylophone')}\n`, env: { KR_PIN: PIN, KR_PASS: PASSPHRASE } });
@@ -218,19 +226,38 @@ describe('other refusals', () => {
     expect(evs.some((e) => e.type === 'key.recovered')).toBe(false);
   });
 
-  it('on a terminal: no-echo prompts, a refused share is explained and asked for again', async () => {
+  it('on a terminal, a wrong PIN ends the run before any share is asked for', async () => {
+    const { io, err } = captureIO();
+    const questions: string[] = [];
+    io.stdinIsTTY = true;
+    io.promptSecret = async (q) => {
+      questions.push(q);
+      return questions.length === 1 ? 'not-the-pin' : b.shares[0];
+    };
+    const status = await main(['recover', '--bundle', freshCopyOfB('tty-pin'), '--module', sb.module, '--token', 'tty'], io);
+    expect(status).toBe(1);
+    expect(err.join('')).toMatch(/keyrite: error: .*PIN/);
+    expect(questions).toEqual(["PIN for token 'tty': "]);
+  });
+
+  it('on a terminal: the PIN first, then shares word by word; a refused share is asked for again and accepted shares stay', async () => {
     const { io, out, err } = captureIO();
-    const answers = [b.shares[2], '', withWord(b.shares[0], 3, 'qqqq'), b.shares[0], PIN];
+    // Share 1; a share of another ceremony (refused); share 2 pasted with an unknown 4th word, which alone is asked again.
+    const answers = [PIN, b.shares[2], a.shares[0], withWord(b.shares[0], 3, 'qqqq'), words(b.shares[0])[3]];
     const questions: string[] = [];
     io.stdinIsTTY = true;
     io.promptSecret = async (q) => {
       questions.push(q);
       return answers.shift()!;
     };
-    const status = await main(['recover', '--bundle', b.bundle, '--module', sb.module, '--token', 'tty'], io);
-    expect(err.join('')).toContain("keyrite: share 2: unknown word at position 4 (not in the SLIP-39 word list); try again");
+    const status = await main(['recover', '--bundle', freshCopyOfB('tty-shares'), '--module', sb.module, '--token', 'tty'], io);
+    expect(err.join('')).toContain('keyrite: share 2: belongs to a different share set');
+    expect(err.join('')).toContain('word 4 is not in the SLIP-39 word list');
+    expect(err.join('')).not.toContain('qqqq');
     expect(status).toBe(0);
-    expect(questions).toEqual(['Share 1 (group 1 needs 2 shares): ', 'Share 2 (group 1 needs 1 more share): ', 'Share 2 (group 1 needs 1 more share): ', 'Share 2 (group 1 needs 1 more share): ', "PIN for token 'tty': "]);
+    expect(questions).toEqual(["PIN for token 'tty': ", '  word 1 of 33: ', '  word 1 of 33: ', '  word 1 of 33: ', '  word 4 of 33, again: ']);
+    expect(err.join('')).toContain('Share 2 (group 1 needs 1 more share): type the 33 words of your share');
+    expect(out.join('')).toMatch(/Token: +logged in/);
     expect(out.join('')).toMatch(/Restored: +'refusals-b-root'/);
   });
 });

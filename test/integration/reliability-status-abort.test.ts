@@ -123,7 +123,7 @@ describe('ceremony abort', () => {
     expect(t.events[before + 1].data).toMatchObject({ line: before + 1, bytes: 48 });
     expect(tokenObjects(sandbox.module, TOKEN, PIN, b.labels)).toEqual([]);
     const v = verifyBundle(b.bundle);
-    expect(v.verdict).toBe('INCOMPLETE: aborted after key.verified: power cut');
+    expect(v.verdict).toBe("INCOMPLETE: aborted at step 'backup' (after key.verified): power cut");
     // Signed by the ceremony signer before it was removed.
     expect(v.checks.find((c) => c.name === 'signatures.verify')?.ok).toBe(true);
     expect(r.stdout).toContain('Signed: transcript.dsse.json (aborted)');

@@ -8,10 +8,10 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SoftHsmSandbox } from '../../electron/core/hsm/softhsm.ts';
+import { createSoftHsmSandbox, type SoftHsmSandbox } from '../../electron/core/hsm/softhsm.ts';
 import { writePlan, type TokenEnv } from '../helpers/ceremony-fixture.ts';
 import { makeTpmToken, tpm2Missing, type TpmToken } from '../helpers/tpm2.ts';
-import { KEYRITE } from './recover-fixtures.ts';
+import { KEYRITE, runCeremony } from './recover-fixtures.ts';
 
 const missing = tpm2Missing();
 if (missing) console.warn(`tpm2-pkcs11 tests skipped: ${missing}`);
@@ -50,9 +50,29 @@ describe.skipIf(Boolean(missing))('tpm2-pkcs11 over swtpm', () => {
     const planFile = writePlan(env, { id: 'tpm-ec', algorithm: 'ec-p256', exports: [] });
     const shares = path.join(env.work, 'shares');
     mkdirSync(shares);
-    const r = keyrite(['ceremony', 'run', '--plan', planFile, '--out', path.join(env.work, 'out'), '--shares-out', shares, '--confirm-from', shares, '--ack-all', '--pin-env', 'KR_PIN']);
+    const r = keyrite(['ceremony', 'run', '--rehearsal', '--plan', planFile, '--out', path.join(env.work, 'out'), '--shares-out', shares, '--confirm-from', shares, '--ack-all', '--pin-env', 'KR_PIN']);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/keyrite: error: .*token 'keyrite-tpm' cannot run this ceremony: .*backup wrap: neither CKM_AES_KEY_WRAP_KWP nor CKM_AES_KEY_WRAP_PAD/);
     expect(objects()).not.toMatch(/Object;/);
   });
+
+  it('recover of a SoftHSM ceremony onto it finds the token by label and refuses before changing anything', async () => {
+    const sb = createSoftHsmSandbox();
+    try {
+      process.env.SOFTHSM2_CONF = sb.confPath;
+      sb.initToken('ceremony', PIN);
+      const c = await runCeremony(sb, env.work, { id: 'tpm-rec', algorithm: 'ec-p256', tokenLabel: 'ceremony', pin: PIN });
+      const r = spawnSync(process.execPath, [KEYRITE, 'recover', '--bundle', c.bundle, '--module', tok.module, '--token', tok.label, '--pin-env', 'KR_PIN'], {
+        env: { ...tok.env, KR_PIN: PIN },
+        input: c.shares.join('\n') + '\n',
+        encoding: 'utf8',
+        timeout: 300_000,
+      });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(/keyrite: error: token 'keyrite-tpm' cannot take this recovery: backup wrap: neither CKM_AES_KEY_WRAP_KWP nor CKM_AES_KEY_WRAP_PAD.*nothing was changed/);
+      expect(objects()).not.toMatch(/Object;/);
+    } finally {
+      sb.dispose();
+    }
+  }, 300_000);
 });

@@ -61,6 +61,11 @@ describe('plan rules (SPEC §2)', () => {
     expect(problems((p) => ((p.participants[0].keyid = 'ab'.repeat(32)), (p.participants[1].keyid = 'cd'.repeat(32))))).toEqual([]);
   });
 
+  it('flags a custodian who is in no backup group', () => {
+    const found = problems((p) => p.participants.push({ id: 'c4', name: 'Cleo Four', role: 'custodian' }));
+    expect(found).toEqual([{ path: 'participants[5]', message: "custodian 'c4' is in no backup group (add them to a group, or give them another role)" }]);
+  });
+
   it('accepts the base plan and fills defaults', () => {
     const r = checkPlanObject(basePlan(), dir);
     expect(r.problems).toEqual([]);

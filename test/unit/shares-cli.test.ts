@@ -1,12 +1,14 @@
 /** `keyrite shares split|combine|inspect` through the real CLI entry (main with an in-memory IO, and one real process). */
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { CliIO } from '../../electron/cli/command.ts';
 import { main } from '../../electron/cli/keyrite.ts';
 import { shareCheckValue } from '../../electron/core/shares/index.ts';
 
-async function run(argv: string[], stdin = '', env: NodeJS.ProcessEnv = {}) {
+async function run(argv: string[], stdin = '', env: NodeJS.ProcessEnv = {}, cwd = process.cwd()) {
   let stdout = '';
   let stderr = '';
   const io: CliIO = {
@@ -21,7 +23,7 @@ async function run(argv: string[], stdin = '', env: NodeJS.ProcessEnv = {}) {
       throw new Error('no TTY in tests');
     },
     env,
-    cwd: process.cwd(),
+    cwd,
   };
   const code = await main(argv, io);
   return { code, stdout, stderr };
@@ -129,6 +131,22 @@ describe('keyrite shares', () => {
     expect(bad.code).toBe(1);
     expect(bad.stdout.split('\n')[1]).toBe('share 2: INVALID: too short (19 words; a share has at least 20)');
     expect(bad.stderr).toBe('keyrite: error: share 2: too short (19 words; a share has at least 20)\n');
+  });
+
+  it('inspects a FILE given by name; one mistyped word is located by position; a missing file is exit 2', async () => {
+    const split = await run(['shares', 'split', '--group', '2/3', '--iteration-exponent', '0'], SECRET);
+    const all = mnemonicsOf(split.stdout);
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'keyrite-inspect-'));
+    const typo = all[1].split(' ');
+    typo[11] = typo[11] === 'academic' ? 'acid' : 'academic';
+    writeFileSync(path.join(dir, 'sheets.txt'), `# two sheets\n${all[0]}\n${typo.join(' ')}\n`);
+    const r = await run(['shares', 'inspect', 'sheets.txt'], '', {}, dir);
+    expect(r.code).toBe(1);
+    expect(r.stdout.split('\n')[0]).toMatch(/^share 1: identifier \d+/);
+    expect(r.stdout.split('\n')[1]).toBe('share 2: INVALID: checksum does not match (word 12 looks wrong)');
+    const missing = await run(['shares', 'inspect', 'nope.txt'], '', {}, dir);
+    expect(missing).toMatchObject({ code: 2, stderr: 'keyrite: error: shares inspect: cannot read nope.txt (no such file)\n' });
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('has --help for each subcommand', async () => {

@@ -81,7 +81,7 @@ describe('SLIP-0039 official vectors', () => {
         return (err as Error).message;
       }
     };
-    expect(msg(2)).toBe('share 1: checksum does not match (a word is wrong or two are swapped)');
+    expect(msg(2)).toBe('share 1: checksum does not match (word 20 looks wrong)');
     expect(msg(3)).toBe('share 1: invalid padding');
     expect(msg(5)).toBe('not enough shares: group 1 needs 1 more share');
     expect(msg(6)).toMatch(/^share 2: belongs to a different share set \(identifier \d+, expected \d+\)$/);

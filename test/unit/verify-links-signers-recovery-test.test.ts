@@ -127,7 +127,7 @@ describe('an asymmetric root signs its own bundle', () => {
   it('an aborted bundle signed by the ceremony signer alone (as ceremony abort signs) stays INCOMPLETE', () => {
     const b = makeSoftwareBundle(path.join(tmp, 'aborted-ceremony-only'), { stopAfter: 'backup.split', abortReason: 'power cut', rootSigns: false });
     const r = verifyBundle(b.dir);
-    expect(r).toMatchObject({ valid: false, complete: false, verdict: 'INCOMPLETE: aborted after backup.split: power cut' });
+    expect(r).toMatchObject({ valid: false, complete: false, verdict: "INCOMPLETE: aborted at step 'backup.split': power cut" });
     expect(r.checks.find((c) => c.name === 'signatures.verify')!.ok).toBe(true);
   });
 

@@ -365,7 +365,7 @@ describe('incomplete ceremonies', () => {
   it('reports an aborted ceremony with its reason, even when the partial bundle is signed', () => {
     const b = makeSoftwareBundle(path.join(tmp, 'aborted'), { stopAfter: 'backup.split', abortReason: 'the printer jammed' });
     const r = verifyBundle(b.dir);
-    expect(r).toMatchObject({ valid: false, complete: false, lastStep: 'ceremony.aborted', verdict: 'INCOMPLETE: aborted after backup.split: the printer jammed' });
+    expect(r).toMatchObject({ valid: false, complete: false, lastStep: 'ceremony.aborted', verdict: "INCOMPLETE: aborted at step 'backup.split': the printer jammed" });
     expect(r.checks.find((c) => c.name === 'signatures.verify')!.ok).toBe(true);
   });
 

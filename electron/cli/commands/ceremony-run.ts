@@ -32,7 +32,11 @@ Options:
                          (they hold the share's words) instead of printing
   --confirm-from DIR     rehearsals: read each custodian's confirmation from DIR/share-*.txt instead of
                          a no-echo terminal prompt (the transcript records which)
-  --ack-all              rehearsals: acknowledge every plan step without prompting (recorded as such)
+  --ack-all              rehearsals: acknowledge every plan step (and a live network) without prompting,
+                         and take no check-ins (recorded as such)
+  --ack-network          go on although a network interface is up, without the typed acknowledgement
+                         (recorded as an exception at step "network"; without it, a terminal asks
+                         and a run without one stops before anything is created)
   --pin-env VAR          read the token PIN from environment variable VAR (else a no-echo prompt)
   --passphrase-env VAR   read the SLIP-39 passphrase from VAR when the plan asks for one
 ${MODULE_ARGS_HELP} (the plan's hsm.initArgs, when given, must agree)
@@ -45,6 +49,7 @@ ${MODULE_ARGS_HELP} (the plan's hsm.initArgs, when given, must agree)
     'shares-out': { type: 'string' },
     'confirm-from': { type: 'string' },
     'ack-all': { type: 'boolean' },
+    'ack-network': { type: 'boolean' },
     'pin-env': { type: 'string' },
     'passphrase-env': { type: 'string' },
     ...MODULE_ARGS_OPTION,
@@ -66,6 +71,7 @@ ${MODULE_ARGS_HELP} (the plan's hsm.initArgs, when given, must agree)
         sharesOut: sharesOut !== undefined ? path.resolve(io.cwd, sharesOut) : undefined,
         confirmFrom: optString(args, 'confirm-from') && path.resolve(io.cwd, optString(args, 'confirm-from')!),
         ackAll: Boolean(args.values['ack-all']),
+        ackNetwork: Boolean(args.values['ack-network']),
         pinEnv: optString(args, 'pin-env'),
         passphraseEnv: optString(args, 'passphrase-env'),
         moduleArgs: moduleArgs(args),

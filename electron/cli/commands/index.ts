@@ -34,6 +34,16 @@ export const commands: CommandEntry[] = [
     load: async () => (await import('./ceremony-sign.ts')).ceremonySignCommand,
   },
   {
+    name: 'ceremony destroy',
+    summary: 'Destroy versions of a root key on the token and sign a certificate of destruction',
+    load: async () => (await import('./ceremony-destroy.ts')).ceremonyDestroyCommand,
+  },
+  {
+    name: 'ceremony reshare',
+    summary: "Re-share a root key's backup to a new custodian layout (rehearsal in this release)",
+    load: async () => (await import('./ceremony-reshare.ts')).ceremonyReshareCommand,
+  },
+  {
     name: 'ceremony cosign',
     summary: "Add a witness's or the administrator's own signature to a signed bundle (or a recovery)",
     load: async () => (await import('./ceremony-cosign.ts')).ceremonyCosignCommand,
@@ -42,7 +52,7 @@ export const commands: CommandEntry[] = [
   { name: 'shares combine', summary: 'Recover a secret from SLIP-39 mnemonics (stdin)', load: async () => (await import('./shares.ts')).sharesCombineCommand },
   {
     name: 'shares inspect',
-    summary: 'Describe SLIP-39 mnemonics (stdin) without recovering the secret',
+    summary: 'Describe SLIP-39 mnemonics (FILE or stdin) without recovering the secret',
     load: async () => (await import('./shares.ts')).sharesInspectCommand,
   },
   { name: 'plan check', summary: 'Validate a ceremony plan without touching any HSM', load: async () => (await import('./plan-check.ts')).planCheck },
@@ -50,6 +60,11 @@ export const commands: CommandEntry[] = [
     name: 'verify',
     summary: "Check a ceremony bundle: transcript chain, signatures, files, completeness (the auditor's check)",
     load: async () => (await import('./verify.ts')).verifyCommand,
+  },
+  {
+    name: 'history',
+    summary: "A key's life from its bundles: ceremonies in order, each verified and each link checked",
+    load: async () => (await import('./history.ts')).historyCommand,
   },
   {
     name: 'recover',

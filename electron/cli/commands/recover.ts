@@ -6,12 +6,13 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Recovery, type ShareProgress } from '../../core/ceremony/recover.ts';
-import { OperationError, UsageError } from '../../core/errors.ts';
+import { KeyriteError, OperationError, UsageError } from '../../core/errors.ts';
 import { Slip39Error } from '../../core/shares/index.ts';
 import { optString, requireString, secretSource, type CliIO, type Command } from '../command.ts';
 import { MODULE_ARGS_HELP, MODULE_ARGS_OPTION, moduleArgs, TOKEN_NARROWING_HELP, TOKEN_NARROWING_OPTIONS } from '../module-args.ts';
 import { mnemonicLines } from './shares.ts';
 import { statementAnchorText } from '../anchor.ts';
+import { promptShareWords } from '../word-prompt.ts';
 
 const CMD = 'recover';
 
@@ -30,16 +31,19 @@ export const recoverCommand: Command = {
 Restores a ceremony's root key into a (new) HSM token from its SLIP-39 shares:
   1. verifies BUNDLE (as keyrite verify does) and reads the share set, the wrapped root key
      (backup/root.wrapped) and the root's public key or KCV from its transcript;
-  2. takes shares one at a time — from FILE, from standard input (one mnemonic per line; blank
-     lines and lines starting with # are ignored), or typed at a no-echo prompt on a terminal —
-     and checks each at once: known words, checksum, same share set as the ceremony, a check
-     value the ceremony recorded, not a duplicate. It stops at the threshold;
-  3. combines them and checks the backup key's KCV against the transcript (a wrong passphrase
-     fails here, before the token is touched);
-  4. logs in, refuses if the label or the key's CKA_ID is already on the token, unwraps the root
-     key inside the token as a token object with the ceremony's attributes, proves it is the
-     same key (signature checked with the root public key, or the same KCV), and seals it again
-     if the ceremony did;
+  2. logs in to the token (the PIN first, so a wrong PIN costs nobody their typing) and refuses
+     at once if the label or the key's CKA_ID is already on the token;
+  3. takes shares one at a time — from FILE, from standard input (one mnemonic per line; blank
+     lines and lines starting with # are ignored), or typed at a terminal, word by word at
+     no-echo "word N of 33" prompts — and checks each at once: known words, checksum (one
+     mistyped word is located and asked for again), same share set as the ceremony, a check
+     value the ceremony recorded, not a duplicate. At a terminal a refused share is typed again
+     and the shares already accepted stay. It stops at the threshold;
+  4. combines them and checks the backup key's KCV against the transcript (a wrong passphrase
+     fails here, before the token is touched; typed at the prompt, it is asked again);
+     then unwraps the root key inside the token as a token object with the ceremony's
+     attributes, proves it is the same key (signature checked with the root public key, or the
+     same KCV), and seals it again if the ceremony did;
   5. writes a signed record to BUNDLE/recoveries/<UTC time>/ (transcript.jsonl,
      transcript.dsse.json, keys/), signed by a new EC P-384 key made on the token and by the
      recovered root when it can sign. keyrite verify BUNDLE then checks it too.
@@ -57,8 +61,8 @@ ${MODULE_ARGS_HELP}
   --force-unverified     go ahead although BUNDLE does not verify; recorded in the recovery record
   --debug                show a stack trace on failure
 
-A bad share stops the run with "share N: <reason>", N being its position in the input, and
-nothing on the token changed. Exit status: 0 restored; 1 a share, the bundle or the token failed;
+From FILE or standard input, a bad share stops the run with "share N: <reason>", N being its
+position in the input, and nothing on the token changed. Exit status: 0 restored; 1 a share, the bundle or the token failed;
 2 bad usage.`,
   options: {
     bundle: { type: 'string' },
@@ -111,6 +115,12 @@ nothing on the token changed. Exit status: 0 restored; 1 a share, the bundle or 
       if (info.passphrase) readPassphrase = secretSource(io, CMD, 'passphrase-env', passEnv, 'SLIP-39 passphrase');
       else if (passEnv !== undefined) io.stdout(`Note:        this ceremony used no SLIP-39 passphrase; --passphrase-env is ignored\n`);
 
+      // The token and the PIN are checked before any share is asked for: a wrong PIN or a taken
+      // label must not cost the custodians their typing (shares never outlive this process).
+      const pin = await readPin();
+      rec.login(pin);
+      io.stdout(`Token:       logged in; label '${info.targetLabel}' and the root's CKA_ID are free\n`);
+
       if (sharesText === undefined && io.stdinIsTTY) await promptShares(rec, io);
       else {
         const text = sharesText ?? (await io.readStdin());
@@ -129,9 +139,10 @@ nothing on the token changed. Exit status: 0 restored; 1 a share, the bundle or 
         if (lines.length > n) io.stdout(`(${lines.length - n} more line${lines.length - n === 1 ? '' : 's'} not needed and not read)\n`);
       }
 
-      const { kcv } = rec.checkBackupKey(readPassphrase ? await readPassphrase() : undefined);
+      const passphrase = readPassphrase ? await readPassphrase() : undefined;
+      const { kcv } = await checkBackupKey(rec, io, passphrase, passEnv === undefined);
       io.stdout(`Backup key:  KCV ${kcv} matches the ceremony's\n`);
-      const out = rec.restore(await readPin());
+      const out = rec.restore(pin);
       io.stdout(`\nRestored:    '${out.label}' (${out.algorithm}) on token '${out.token.label}' (serial ${out.token.serialNumber}), CKA_ID ${out.idHex}\n`);
       io.stdout(`Same key:    ${out.algorithm === 'aes-256' ? `KCV ${out.fingerprint.replace(/^KCV /, '')}` : `signature verified with keys/root.pub.pem (${out.fingerprint})`}${out.sealed ? '; sealed (not extractable), as the ceremony left it' : ''}\n`);
       io.stdout(`Record:      ${out.recoveryDir}\n`);
@@ -145,13 +156,27 @@ nothing on the token changed. Exit status: 0 restored; 1 a share, the bundle or 
   },
 };
 
+/**
+ * The shares combine to the backup key: a passphrase typed at the prompt may be mistyped, so it is
+ * asked again (the shares already accepted stay); one from the environment is not.
+ */
+async function checkBackupKey(rec: Recovery, io: CliIO, passphrase: string | undefined, typed: boolean): Promise<{ kcv: string }> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return rec.checkBackupKey(passphrase);
+    } catch (err) {
+      if (!(err instanceof KeyriteError && err.retryable) || !typed || !io.stdinIsTTY || attempt >= 3) throw err;
+      io.stderr(`keyrite: ${err.message.replace(/; nothing was done on the token$/, '')}; type the passphrase again\n`);
+      passphrase = await io.promptSecret('SLIP-39 passphrase: ');
+    }
+  }
+}
+
 /** Terminal: one no-echo prompt per share; a refused share is explained and asked for again. */
 async function promptShares(rec: Recovery, io: CliIO): Promise<void> {
   let position = 1;
-  io.stderr('Each custodian types the words of their share (they are not shown), then presses Enter.\n');
   while (!rec.complete) {
-    const words = (await io.promptSecret(`Share ${position} (${rec.needs()}): `)).trim();
-    if (words === '') continue;
+    const words = await promptShareWords(io, `Share ${position} (${rec.needs()})`);
     try {
       io.stdout(`${describeProgress(rec.addShare(words, position))}\n`);
       position++;

@@ -51,7 +51,8 @@ byte, as the report.html the ceremony wrote, so an auditor can compare the two.
 
 Options:
   --out FILE       write the report to FILE (never overwrites an existing file);
-                   without it the HTML goes to standard output
+                   without it the HTML goes to standard output when that is a pipe or a
+                   file; on a terminal --out is required (exit 2)
   --signatures     also list the signers of BUNDLE/transcript.dsse.json (the output then
                    differs from the bundle's report.html; signatures are checked by 'keyrite verify')
   --attestation    instead of the report, the one-page attestation for wet signatures: the
@@ -91,6 +92,9 @@ Options:
 function writeOut(io: CliIO, html: string, outArg: unknown, what: string): number {
   const out = typeof outArg === 'string' ? outArg : undefined;
   if (out === undefined) {
+    // HTML scrolling past on a terminal helps nobody: there, --out is required; a pipe or a
+    // redirect (keyrite report B > report.html) still gets the HTML.
+    if (io.stdoutIsTTY) throw new UsageError(`report: give --out FILE to write the ${what} (or redirect its output to a file); standard output is a terminal`);
     io.stdout(html);
     return 0;
   }

@@ -2,6 +2,8 @@
  * `keyrite shares split|combine|inspect` (docs/commands.md): SLIP-39 over standard input and output,
  * for rehearsals, recovery teams sorting sheets, and interoperability checks.
  */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { UsageError } from '../../core/errors.ts';
 import { combineMnemonics, decodeMnemonic, splitSecret, Slip39Error } from '../../core/shares/index.ts';
 import { optString, secretFromEnv, type CliIO, type Command, type ParsedArgs } from '../command.ts';
@@ -130,10 +132,11 @@ not enough shares), 2 bad usage.
 
 export const sharesInspectCommand: Command = {
   name: 'shares inspect',
-  summary: 'Describe SLIP-39 mnemonics (stdin) without recovering the secret',
-  help: `Usage: keyrite shares inspect
+  summary: 'Describe SLIP-39 mnemonics (FILE or stdin) without recovering the secret',
+  help: `Usage: keyrite shares inspect [FILE]
 
-Reads SLIP-39 mnemonics on standard input (same format as 'shares combine') and prints one line
+Reads SLIP-39 mnemonics from FILE, or from standard input without one (same format as
+'shares combine'), and prints one line
 per share: its set identifier, group and member numbers with the thresholds, the extendable flag,
 the iteration exponent, the word count and its check value (docs/transcript.md). It never prints the secret.
 A share that cannot be read gets a line saying why; the command then exits with status 1.
@@ -141,9 +144,11 @@ A share that cannot be read gets a line saying why; the command then exits with 
 Exit status: 0 every share is readable, 1 some share is not, 2 bad usage.
 `,
   options: {},
-  async run(_args, io) {
-    const mnemonics = mnemonicLines(await io.readStdin());
-    if (mnemonics.length === 0) throw new Slip39Error('no mnemonics on standard input');
+  positionals: { min: 0, max: 1, names: 'FILE' },
+  async run(args, io) {
+    const file = args.positionals[0];
+    const mnemonics = mnemonicLines(file === undefined ? await io.readStdin() : readInputFile(io, 'shares inspect', file));
+    if (mnemonics.length === 0) throw new Slip39Error(`no mnemonics ${file === undefined ? 'on standard input' : `in ${file}`}`);
     const lines: string[] = [];
     const bad: string[] = [];
     mnemonics.forEach((m, i) => {
@@ -168,3 +173,13 @@ Exit status: 0 every share is readable, 1 some share is not, 2 bad usage.
     return 0;
   },
 };
+
+/** A named input file; unreadable is bad input (exit 2), named by the path given. */
+function readInputFile(io: CliIO, cmd: string, file: string): string {
+  try {
+    return readFileSync(path.resolve(io.cwd, file), 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new UsageError(`${cmd}: cannot read ${file} (${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'a folder, not a file' : (code ?? 'unreadable')})`);
+  }
+}

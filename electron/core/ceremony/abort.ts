@@ -21,6 +21,7 @@ import { TranscriptWriter } from '../transcript/writer.ts';
 import { signerSchemeOf } from './key-checks.ts';
 import { oneTimeSigner } from './one-time-signer.ts';
 import { ceremonyStatus, type AnnouncedKey, type CeremonyStatus } from './status.ts';
+import { stepAfter } from './steps.ts';
 
 export interface AbortTarget {
   key: AnnouncedKey;
@@ -164,7 +165,8 @@ export async function abortCeremony(bundleDir: string, opts: AbortOptions): Prom
       // The torn line is an event whose write never returned, so its step never ran: set it aside, on the record.
       if (status.tornTail) truncateSync(transcript, status.tornTail.offset);
       writer = TranscriptWriter.resume(transcript);
-      if (!alreadyAborted) record('ceremony.aborted', { reason: reason!, step: status.lastEvent?.type ?? 'none', by: admin }, admin);
+      // Named in the engine's words (steps.ts), as a run that records its own abort would.
+      if (!alreadyAborted) record('ceremony.aborted', { reason: reason!, step: stepAfter(status.events.at(-1)), by: admin }, admin);
       if (status.tornTail) record('transcript.tail-removed', { line: status.tornTail.line, bytes: status.tornTail.bytes.length, sha256: sha256Hex(status.tornTail.bytes) });
     }
 
@@ -204,7 +206,7 @@ export async function abortCeremony(bundleDir: string, opts: AbortOptions): Prom
             ? { algorithm: str(gen.algorithm), label: str(gen.label), publicKeySha256: pub.sha256 }
             : { algorithm: str(gen.algorithm), label: str(gen.label), kcv: str(gen.kcv) },
           aborted: true,
-          abortedStep: status.aborted?.step ?? status.lastEvent?.type,
+          abortedStep: status.aborted?.step ?? stepAfter(status.events.at(-1)),
           // Removed right below, as after any statement it signs (one-time-signer.ts).
           ceremonySigner: oneTimeSigner(keyidOf(spki)),
         },

@@ -37,6 +37,7 @@ export function writeDemoPlan(dir: string, o: { id: string; algorithm: RootAlgor
   ];
   const plan: Plan = {
     version: 1,
+    ceremony: 'generate',
     id: o.id,
     title: `Keyrite demo rehearsal (${o.algorithm})`,
     participants: [

@@ -19,6 +19,7 @@ import { addAdvice, publishBundle, stagingDirFor, stopAdvice } from './crash-saf
 import { custodianOrder, loadPlan, type LoadedPlan, type Plan } from './plan.ts';
 import { attributeChecks, keyIdentity, rootSignatureScheme, sealProblem, signerSchemeOf } from './key-checks.ts';
 import { ceremonyPredicate } from './statement.ts';
+import { rotationOf } from '../lifecycle/rotate.ts';
 import { checkWrittenEnvelope, destroyOneTimeSigner } from './one-time-signer.ts';
 import type { PrinterCheckResult } from '../printing/checks.ts';
 
@@ -233,7 +234,7 @@ export class Ceremony {
     if (bad) throw new OperationError(`preflight: ${bad.name}: ${bad.detail}`);
   }
 
-  /** Logs in; then checks the labels are free, the root can be wrapped, and runs the RFC 5649 self-test. */
+  /** Logs in; then checks the labels are free, runs the RFC 5649 self-test, and proves the capabilities with throwaway session objects. */
   login(pin: string): Check[] {
     this.expect('preflighted', 'begun');
     if (!this.module || !this.token) throw new OperationError('preflight has not found the token');
@@ -319,6 +320,7 @@ export class Ceremony {
       frontEnd: this.opts.frontEnd,
       rehearsal: this.opts.rehearsal,
       participants: this.plan.participants.map((p) => ({ id: p.id, name: p.name, role: p.role })),
+      ...this.loaded.lifecycle,
     });
     const m = this.module!.info;
     this.record('hsm.selected', {
@@ -332,7 +334,8 @@ export class Ceremony {
     if (this.session) this.recordLogin();
     publishBundle(staging, this.bundleDir);
     this.state = 'begun';
-    this.step = 'begun';
+    // Check-ins and the plan's steps come next; a stop now is recorded at step 'steps'.
+    this.step = 'steps';
   }
 
   /**
@@ -364,13 +367,13 @@ export class Ceremony {
   }
 
   /** A note or an exception (a deviation from the plan), by a participant, into the transcript and the report. */
-  addNote(text: string, actor: string, kind: 'note' | 'exception' = 'note'): void {
+  addNote(text: string, actor: string, kind: 'note' | 'exception' = 'note', step: string = this.step): void {
     if (!this.writer || this.writer.closed) throw new OperationError('notes can be added only while a ceremony is running');
     if (!this.plan.participants.some((p) => p.id === actor)) throw new OperationError(`'${actor}' is not a participant of this plan`);
     const t = text.trim();
     if (!t) throw new OperationError('a note needs some text');
     if (kind === 'note') this.record('note.added', { text: t }, actor);
-    else this.record('exception.recorded', { text: t, step: this.step }, actor);
+    else this.record('exception.recorded', { text: t, step }, actor);
   }
 
   /** Steps not yet acknowledged, in order. */
@@ -515,6 +518,7 @@ export class Ceremony {
   async shareSheet(index: number, paper: 'A4' | 'Letter' = 'A4'): Promise<{ html: string; text: string; fileBase: string }> {
     this.expect('backed-up', 'confirmed');
     const sh = this.shareAt(index);
+    this.step = 'print';
     const mnemonic = this.mnemonics[index];
     if (!mnemonic) throw new OperationError(`the words of ${sh.custodian}'s share are no longer in memory (printing is over)`);
     const html = await renderShareSheet({
@@ -571,6 +575,9 @@ export class Ceremony {
       this.wipeKek();
       this.record('backup.kek-wiped', {});
     }
+    // A printed sheet is confirmed next: a stop at a custodian's prompt is a stop at 'confirm',
+    // whichever custodian it is (the first one's prompt used to say 'print').
+    this.step = 'confirm';
   }
 
   private wipeKek(): void {
@@ -672,6 +679,7 @@ export class Ceremony {
         rootAlgorithm: this.plan.key.algorithm as RootKey['algorithm'],
         rootLabel: this.plan.key.label,
         appVersion: APP_VERSION,
+        rotation: rotationOf(this.loaded.lifecycle),
       });
       this.record('export.created', data, this.adminId());
       out.push(data);

@@ -9,6 +9,8 @@ import { locateJsonError } from '../util/json-location.ts';
 import { ROLES } from './plan-choices.ts';
 import { planExportSchema, type PlanExport } from '../exports/target-schema.ts';
 import { planFiles, planPathProblem, type PlanFiles } from './plan-files.ts';
+import { CEREMONY_KINDS, type LifecycleStart } from '../lifecycle/facts.ts';
+import { resolvePrevious } from '../lifecycle/link.ts';
 
 /**
  * The plan (SPEC §2): one reviewed JSON file is the whole input of a ceremony. Strict: unknown keys
@@ -26,6 +28,15 @@ export { EXPORT_KINDS, AWS_ALGORITHMS, GCP_ALGORITHMS, VAULT_HASHES, AZURE_ALGOR
 
 export const planSchema = z.strictObject({
   version: z.literal(1),
+  /** SPEC §8: which ceremony of the key's life this is; every kind but generate names its `previous`. */
+  ceremony: z.enum(CEREMONY_KINDS).default('generate'),
+  previous: z
+    .strictObject({
+      /** Relative to the plan's folder, and (unlike every other plan path) it may leave it: docs/plan.md. */
+      bundle: nonEmpty,
+      statementSha256: z.string().regex(/^[0-9a-fA-F]{64}$/, 'must be a SHA-256 (64 hex digits)'),
+    })
+    .optional(),
   id,
   title: nonEmpty,
   participants: z
@@ -53,6 +64,8 @@ export const planSchema = z.strictObject({
     algorithm: z.enum(ROOT_ALGORITHMS as [string, ...string[]]),
     /** SPEC §2: sealed unless the plan says `false` in so many words (the report and verify warn). */
     sealAfterExport: z.boolean().default(true),
+    /** Rotation: the key's version this ceremony makes (default: the previous bundle's + 1). */
+    version: z.number().int().min(1).max(1_000_000).optional(),
   }),
   backup: z.strictObject({
     groupThreshold: z.number().int().min(1).max(16),
@@ -98,6 +111,8 @@ export interface LoadedPlan {
    * against its pinned SHA-256; sealed, so nothing is read from disk again (plan-files.ts).
    */
   files: PlanFiles;
+  /** What ceremony.started records of the key's life: kind, version, and the link to the previous bundle. */
+  lifecycle: LifecycleStart;
 }
 
 function jsonPath(segments: readonly PropertyKey[]): string {
@@ -111,7 +126,11 @@ export function checkPlanObject(
   raw: unknown,
   planDir: string,
   opts: { outDir?: string; files?: PlanFiles } = {},
-): { plan?: Plan; problems: PlanProblem[]; files?: PlanFiles } {
+): { plan?: Plan; problems: PlanProblem[]; files?: PlanFiles; lifecycle?: LifecycleStart } {
+  // Destroy and re-share plans have no key section (lifecycle/*-plan.ts) and their own commands.
+  const kind = (raw as { ceremony?: unknown } | null)?.ceremony;
+  if (kind === 'destroy' || kind === 'reshare')
+    return { problems: [{ path: 'ceremony', message: `a ${kind === 'destroy' ? 'destroy' : 're-share'} plan is run with 'keyrite ceremony ${kind}' (docs/lifecycle.md)` }] };
   const parsed = planSchema.safeParse(raw);
   if (!parsed.success) {
     return {
@@ -175,6 +194,10 @@ export function checkPlanObject(
       else seen.set(c, where);
     });
   });
+  // A custodian who holds no share would sign the report as a custodian of nothing: a slip in the plan.
+  plan.participants.forEach((p, i) => {
+    if (p.role === 'custodian' && !seen.has(p.id)) add(`participants[${i}]`, `custodian '${p.id}' is in no backup group (add them to a group, or give them another role)`);
+  });
   if (plan.backup.groupThreshold > plan.backup.groups.length)
     add('backup.groupThreshold', `is ${plan.backup.groupThreshold} but there are ${plan.backup.groups.length} group(s)`);
 
@@ -201,11 +224,21 @@ export function checkPlanObject(
     });
   });
 
+  // The key's life (SPEC §8): the previous bundle verified and pinned by its statement digest.
+  let lifecycle: LifecycleStart | undefined;
+  if (plan.ceremony === 'reshare' || plan.ceremony === 'destroy') {
+    add('ceremony', `a ${plan.ceremony === 'destroy' ? 'destroy' : 're-share'} plan is run with 'keyrite ceremony ${plan.ceremony}' (docs/lifecycle.md)`);
+  } else {
+    const link = resolvePrevious(plan, planDir);
+    for (const p of link.problems) add(p.path, p.message);
+    lifecycle = link.lifecycle;
+  }
+
   if (opts.outDir) {
     const bundle = path.join(opts.outDir, plan.id);
     if (existsSync(bundle)) add('id', `output folder ${bundle} already exists; a ceremony never overwrites a bundle`);
   }
-  return { plan, problems, files };
+  return { plan, problems, files, lifecycle };
 }
 
 /** Reads and checks a plan file. Throws a UsageError (exit 2) naming the file and the first problem; `problems` lists all. */
@@ -239,12 +272,13 @@ export function loadPlan(file: string, opts: { outDir?: string } = {}): LoadedPl
   const abs = path.resolve(file);
   const { bytes, raw } = readPlanFile(abs);
   const dir = path.dirname(abs);
-  const { plan, problems, files } = checkPlanObject(raw, dir, opts);
-  if (!plan || problems.length || !files) throw new PlanError(file, problems);
+  const { plan, problems, files, lifecycle } = checkPlanObject(raw, dir, opts);
+  if (!plan || problems.length || !files || !lifecycle) throw new PlanError(file, problems);
   // From here on the plan's files are what was read and checked above; nothing is read again.
   files.seal();
   return {
     files,
+    lifecycle,
     plan,
     bytes,
     sha256: createHash('sha256').update(bytes).digest('hex'),

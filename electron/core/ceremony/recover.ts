@@ -33,7 +33,7 @@ import { attributeChecks, flagCheck, keyIdentity, rootSignatureScheme, sealProbl
 import { loadRecoveryBundle, type BundleVerification, type RecoveryBundle } from './recovery-bundle.ts';
 import { aesKcvSoftware } from './recovery-kcv.ts';
 import { checkWrittenEnvelope, destroyOneTimeSigner, oneTimeSigner } from './one-time-signer.ts';
-import { describeDiffs, enforceUsage, wantedUsage } from './usage-flags.ts';
+import { describeDiffs, enforceUsage, wantedPublicUsage, wantedUsage } from './usage-flags.ts';
 import { judgeCapabilities, refusals } from '../hsm/capabilities.ts';
 import { proveCapabilities, type AttributeQuirk } from '../hsm/capability-probe.ts';
 
@@ -258,8 +258,28 @@ export class Recovery {
   }
 
   /**
+   * Logs in to the target token and checks that the key can be restored there (label and CKA_ID
+   * free, RFC 5649 unwrap), before any share is asked for: a wrong PIN or a taken label then costs
+   * the team nothing. The session is kept for restore(). Changes nothing on the token.
+   */
+  login(pin: string): void {
+    if (this.finished) throw new OperationError('this recovery is over; start a new one');
+    if (!this.module) throw new OperationError('this recovery was closed');
+    if (this.session) return;
+    const session = this.module.login(exactSelector(this.info.token), pin);
+    try {
+      this.refuseIfTaken(session);
+    } catch (err) {
+      endSession(session);
+      throw err;
+    }
+    this.session = session;
+  }
+
+  /**
    * Restores the root key into the token and writes the signed recovery record. Before anything on
    * the token changes: the backup key's KCV is checked, and the target label and CKA_ID must be free.
+   * Uses the session of an earlier login(), if any.
    */
   restore(pin: string, passphrase?: string): RecoveryOutcome {
     if (this.finished) throw new OperationError('this recovery is over; start a new one');
@@ -267,7 +287,7 @@ export class Recovery {
     this.checkBackupKey(passphrase);
     // A wrong PIN or a taken label leaves the checked backup key in memory, so the team can try
     // again without entering the shares again; close() wipes it.
-    const session = this.module.login(exactSelector(this.info.token), pin);
+    const session = this.session ?? this.module.login(exactSelector(this.info.token), pin);
     this.session = session;
     try {
       this.refuseIfTaken(session);
@@ -300,12 +320,12 @@ export class Recovery {
     const byId = s.findObjects({ idHex: this.bundle.key.id });
     if (byId.length)
       throw new OperationError(`${tok} already has an object with the root's CKA_ID ${this.bundle.key.id} (labelled '${byId[0].label}'); nothing was changed`);
-    if (!s.kwpMechanism())
-      throw new HsmError('mechanism-missing', `${tok} has neither CKM_AES_KEY_WRAP_KWP nor CKM_AES_KEY_WRAP_PAD, so it cannot unwrap the backup (RFC 5649); nothing was changed`);
     // The same proofs as a ceremony's login, with throwaway session objects: this token must unwrap the root's kind of key.
     const alg = this.bundle.key.algorithm;
     const caps = judgeCapabilities(this.module!.mechanisms(exactSelector(this.info.token)), alg);
     if (!caps.ok) throw new HsmError('mechanism-missing', `${tok} cannot take this recovery: ${refusals(caps)}; nothing was changed`);
+    if (!s.kwpMechanism())
+      throw new HsmError('mechanism-missing', `${tok} has neither CKM_AES_KEY_WRAP_KWP nor CKM_AES_KEY_WRAP_PAD, so it cannot unwrap the backup (RFC 5649); nothing was changed`);
     const proof = proveCapabilities(s, alg, caps);
     const failed = proof.checks.find((c) => !c.ok);
     if (failed) throw new HsmError('refused', `${tok} cannot take this recovery: ${failed.name}: ${failed.detail}; nothing was changed`);
@@ -378,6 +398,7 @@ export class Recovery {
     this.step = 'verification';
     // Usage flags exactly the ceremony's, corrected where the token ignored the template, else refused (and removed by abort()).
     const corrected = enforceUsage(s, root.key, wantedUsage(key.attributes as Partial<KeyAttributes> | undefined, alg));
+    if (root.publicKey) corrected.push(...enforceUsage(s, root.publicKey, wantedPublicUsage(alg)));
     const attrs = s.readAttributes(root.key);
     const { kcv, spki, fields } = keyIdentity(s, root);
     const data: EventData['key.recovered'] = { label, id: key.id, algorithm: alg, token: { label: t.label, serialNumber: t.serialNumber }, attributes: { ...attrs }, ...fields };

@@ -13,6 +13,7 @@ import { ENVELOPE_FILE, statementDigest, TRANSCRIPT_FILE } from '../transcript/d
 import type { EventData, TranscriptEvent } from '../transcript/events.ts';
 import { readTranscript } from '../transcript/read.ts';
 import { firstFailure, verifyBundle } from '../verify/index.ts';
+import { rootOfReshare } from '../lifecycle/reshare-root.ts';
 
 export interface BundleVerification {
   valid: boolean;
@@ -70,7 +71,8 @@ export function loadRecoveryBundle(bundle: string, opts: { forceUnverified?: boo
   const where = `bundle ${bundle}`;
   const started = only(events, 'ceremony.started', where);
   const split = only(events, 'backup.split', where);
-  const key = only(events, 'key.generated', where);
+  // A re-share bundle has no key.generated: the root is its version's, found behind it (docs/lifecycle.md).
+  const key = events.some((e) => e.type === 'key.generated') ? only(events, 'key.generated', where) : rootOfReshare(dir, where);
   const wrappedEvent = only(events, 'backup.wrapped', where);
   if (!ROOT_ALGORITHMS.includes(key.algorithm as RootAlgorithm)) throw new OperationError(`${where}: key.generated names an unknown algorithm '${key.algorithm}'`);
   if (key.algorithm === 'aes-256' ? !key.kcv : !key.publicKey?.spki) throw new OperationError(`${where}: key.generated has no ${key.algorithm === 'aes-256' ? 'kcv' : 'publicKey'} to check the recovered key against`);

@@ -260,7 +260,12 @@ export function formatStatus(s: CeremonyStatus): string {
   const live = s.keys.some((k) => k.state !== 'destroyed');
   if (s.outcome === 'stopped' || (s.outcome === 'aborted' && !s.cleanedUp && live)) {
     out.push('');
-    out.push(`Next: \`keyrite ceremony abort ${s.bundleDir}${s.outcome === 'aborted' ? '' : ' --reason TEXT'}\` records the abort${live ? ' and removes these keys from the token' : ''}.`);
+    // Once the abort is on record, what is left to do is the token clean-up, not recording it again.
+    out.push(
+      s.outcome === 'aborted'
+        ? `Next: \`keyrite ceremony abort ${s.bundleDir}\` removes these keys from the token (the abort itself is already recorded).`
+        : `Next: \`keyrite ceremony abort ${s.bundleDir} --reason TEXT\` records the abort${live ? ' and removes these keys from the token' : ''}.`,
+    );
   }
   return out.join('\n') + '\n';
 }

@@ -11,6 +11,8 @@ export interface UsageDiff {
   flag: UsageFlag;
   want: boolean;
   got: boolean | undefined;
+  /** On the public key object (created from the recorded SPKI) rather than the private key. */
+  public?: boolean;
 }
 
 /** The ceremony's recorded value of each usage flag; where it recorded none, the template Keyrite asked for. */
@@ -22,6 +24,14 @@ export function wantedUsage(ceremony: Partial<KeyAttributes> | undefined, algori
     if (typeof recorded === 'boolean') out[f] = recorded;
     else if (typeof t[f] === 'boolean') out[f] = t[f] as boolean;
   }
+  return out;
+}
+
+/** The public key object's usage flags, as Keyrite's template sets them at generation and at recovery alike. */
+export function wantedPublicUsage(algorithm: RootAlgorithm): Partial<Record<UsageFlag, boolean>> {
+  const t = (rootUsage(algorithm).publicKey ?? {}) as Record<string, unknown>;
+  const out: Partial<Record<UsageFlag, boolean>> = {};
+  for (const f of USAGE_FLAGS) if (typeof t[f] === 'boolean') out[f] = t[f] as boolean;
   return out;
 }
 
@@ -37,7 +47,7 @@ export function usageDiffs(want: Partial<Record<UsageFlag, boolean>>, got: KeyAt
   return out;
 }
 
-export const describeDiffs = (d: UsageDiff[]) => d.map((x) => `CKA_${x.flag.toUpperCase()} ${x.got ?? 'not reported'} (ceremony: ${x.want})`).join(', ');
+export const describeDiffs = (d: UsageDiff[]) => d.map((x) => `${x.public ? 'public key ' : ''}CKA_${x.flag.toUpperCase()} ${x.got ?? 'not reported'} (ceremony: ${x.want})`).join(', ');
 
 /**
  * Makes the restored key's usage flags the ceremony's: reads them, sets the differing ones with
@@ -45,7 +55,7 @@ export const describeDiffs = (d: UsageDiff[]) => d.map((x) => `CKA_${x.flag.toUp
  * caller then removes what the recovery made) when the token refuses or keeps a different value.
  */
 export function enforceUsage(s: HsmSession, key: KeyRef, want: Partial<Record<UsageFlag, boolean>>): UsageDiff[] {
-  const before = usageDiffs(want, s.readAttributes(key));
+  const before = usageDiffs(want, s.readAttributes(key)).map((d) => (key.kind === 'public' ? { ...d, public: true } : d));
   if (before.length === 0) return [];
   const fix: Partial<Record<UsageFlag, boolean>> = {};
   for (const d of before) fix[d.flag] = d.want;
@@ -56,7 +66,7 @@ export function enforceUsage(s: HsmSession, key: KeyRef, want: Partial<Record<Us
     if (!(err instanceof HsmError)) throw err;
     refusal = ` and refused to change them (${err.ckr ?? err.message})`;
   }
-  const after = usageDiffs(want, s.readAttributes(key));
+  const after = usageDiffs(want, s.readAttributes(key)).map((d) => (key.kind === 'public' ? { ...d, public: true } : d));
   if (after.length)
     throw new HsmError('attribute-mismatch', `token '${s.token.label}' ignored the recovery template: the restored key has ${describeDiffs(after)}${refusal || ' and kept them after C_SetAttributeValue'}`);
   return before;

@@ -1,6 +1,6 @@
 import type { PlanExport } from './target-schema.ts';
 import type { RootAlgorithm, TokenInfo } from '../hsm/types.ts';
-import { argOr, readme, shellArg, type ExportFile, type ReadmeFacts } from './bundle-files.ts';
+import { argOr, readme, rotationLines, shellArg, type ExportFile, type ReadmeFacts } from './bundle-files.ts';
 import { azureKeyType } from './requirements.ts';
 
 type AzureExport = Extract<PlanExport, { kind: 'azure-byok' }>;
@@ -46,7 +46,12 @@ export function azureByokFiles(
     `--kty ${type.kty}`,
     ...(type.curve ? [`--curve ${type.curve}`] : []),
   ].join(' ');
-  const steps = [`The Key Exchange Key ${target.kid} must be in the same vault.`, '', command];
+  const steps = [
+    ...(facts.rotation ? rotationLines(facts.rotation, 'Key Vault: importing under the existing key name adds a new key version') : []),
+    `The Key Exchange Key ${target.kid} must be in the same vault.`,
+    '',
+    command,
+  ];
   return [
     { name: fileName, data: JSON.stringify(byokFile(target.kid, ciphertext, appVersion, token), null, 2) + '\n' },
     { name: 'README.txt', data: readme(facts, steps, [`${fileName}  the key transfer blob (BYOK specification, schema 1.0.0)`]) },

@@ -61,6 +61,24 @@ export interface ReadmeFacts {
   appVersion: string;
   /** True when the token zero-padded PKCS#8 material before RFC 5649 (SoftHSM 2.6). */
   zeroPadded: boolean;
+  /** A rotation (docs/lifecycle.md): the material is a new version of the key the previous ceremony exported. */
+  rotation?: Rotation;
+}
+
+export interface Rotation {
+  /** The key version this ceremony made. */
+  version: number;
+  /** The ceremony whose key this is a new version of. */
+  previousCeremonyId: string;
+}
+
+/** The lines a rotation's README puts before the command: which key this is a new version of. */
+export function rotationLines(r: Rotation, how: string): string[] {
+  return [
+    `This is version ${r.version} of the key; it continues ceremony '${r.previousCeremonyId}'. Import it as a`,
+    `new version of the SAME KMS key that holds the earlier versions (${how}), not as a new key.`,
+    '',
+  ];
 }
 
 /**

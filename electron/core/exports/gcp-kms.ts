@@ -1,6 +1,6 @@
 import type { PlanExport } from './target-schema.ts';
 import type { RootAlgorithm } from '../hsm/types.ts';
-import { argOr, readme, shellArg, type ExportFile, type ReadmeFacts } from './bundle-files.ts';
+import { argOr, readme, rotationLines, shellArg, type ExportFile, type ReadmeFacts } from './bundle-files.ts';
 import { GCP_VERSION_ALGORITHMS } from './requirements.ts';
 
 type GcpExport = Extract<PlanExport, { kind: 'gcp-kms' }>;
@@ -16,7 +16,20 @@ export function gcpKmsFiles(target: GcpExport, ciphertext: Buffer, root: RootAlg
     `--algorithm ${shellArg(target.keyAlgorithm ?? GCP_VERSION_ALGORITHMS[root])}`,
     '--wrapped-key-file wrapped-key.bin',
   ].join(' ');
-  const steps = [`The import job's method must be ${target.algorithm} and its public key the wrapping key above.`, '', command];
+  const steps = [
+    ...(facts.rotation ? rotationLines(facts.rotation, 'Cloud KMS: a new key version through an import job') : []),
+    `The import job's method must be ${target.algorithm} and its public key the wrapping key above.`,
+    '',
+    command,
+    ...(facts.rotation
+      ? [
+          '',
+          'Cloud KMS numbers the new version itself. For a symmetric key, make it the primary version:',
+          '',
+          `gcloud kms keys update ${argOr(target.key, 'key')} --location ${argOr(target.location, 'location')} --keyring ${argOr(target.keyRing, 'key-ring')} --primary-version <new-version-number>`,
+        ]
+      : []),
+  ];
   return [
     { name: 'wrapped-key.bin', data: ciphertext },
     { name: 'README.txt', data: readme(facts, steps, ['wrapped-key.bin  the wrapped key material']) },

@@ -7,7 +7,7 @@ import type { HsmSession, RootAlgorithm, RootKey, TokenInfo } from '../hsm/types
 import type { EventData } from '../transcript/events.ts';
 import { awsKmsFiles } from './aws-kms.ts';
 import { azureByokFiles } from './azure-byok.ts';
-import { writeExportFolder, type ExportFile, type ReadmeFacts } from './bundle-files.ts';
+import { writeExportFolder, type ExportFile, type ReadmeFacts, type Rotation } from './bundle-files.ts';
 import { gcpKmsFiles } from './gcp-kms.ts';
 import { planProblems } from './preflight.ts';
 import { algorithmName, materialName } from './requirements.ts';
@@ -21,6 +21,8 @@ export interface ExportContext {
   rootAlgorithm: RootAlgorithm;
   rootLabel: string;
   appVersion: string;
+  /** A rotation: the README gives each KMS's command for a new version of the same key. */
+  rotation?: Rotation;
   /** For the .byok generator field; defaults to session.token. */
   token?: Pick<TokenInfo, 'manufacturer' | 'model' | 'firmware'>;
 }
@@ -64,6 +66,7 @@ export function runExport(session: HsmSession, root: RootKey, target: PlanExport
     wrappingKeySha256: key.sha256,
     appVersion: ctx.appVersion,
     zeroPadded,
+    rotation: ctx.rotation,
   };
   let files: ExportFile[];
   switch (target.kind) {

@@ -1,5 +1,5 @@
 import type { PlanExport } from './target-schema.ts';
-import { readme, shellArg, type ExportFile, type ReadmeFacts } from './bundle-files.ts';
+import { readme, rotationLines, shellArg, type ExportFile, type ReadmeFacts } from './bundle-files.ts';
 
 type VaultExport = Extract<PlanExport, { kind: 'vault-transit' }>;
 
@@ -14,8 +14,10 @@ export interface VaultImport {
 
 export function vaultTransitFiles(target: VaultExport, ciphertext: Buffer, facts: ReadmeFacts): ExportFile[] {
   const body: VaultImport = { ciphertext: ciphertext.toString('base64'), type: target.type, hash_function: target.hashFunction };
-  const path = `${target.mount ?? 'transit'}/keys/${target.keyName ?? target.name}/import`;
+  // A rotation adds a version to the existing transit key (import_version); it ignores `type`.
+  const path = `${target.mount ?? 'transit'}/keys/${target.keyName ?? target.name}/${facts.rotation ? 'import_version' : 'import'}`;
   const steps = [
+    ...(facts.rotation ? rotationLines(facts.rotation, "Vault/OpenBao Transit: import_version, which ignores the body's type") : []),
     `The wrapping key must be the one from: vault read ${shellArg(`${target.mount ?? 'transit'}/wrapping_key`)}`,
     '',
     `vault write ${shellArg(path)} @import.json`,

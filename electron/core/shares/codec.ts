@@ -5,6 +5,7 @@
  */
 import { checkValueOfNormalized } from './check-value.ts';
 import { Slip39Error, sharePrefix } from './errors.ts';
+import { locateWrongWord } from './locate-error.ts';
 import { rs1024Create, rs1024Verify } from './rs1024.ts';
 import { mnemonicToIndices, wordAt } from './wordlist.ts';
 
@@ -71,7 +72,9 @@ export function decodeMnemonic(text: string, position?: number): ShareInfo {
   const idExt = (words[0] << 10) | words[1];
   const extendable = ((idExt >> 4) & 1) === 1;
   if (!rs1024Verify(words, extendable)) {
-    throw new Slip39Error(`${at}checksum does not match (a word is wrong or two are swapped)`);
+    // One wrong word is located (its position only; the word itself is never named).
+    const wrong = locateWrongWord(words);
+    throw new Slip39Error(`${at}checksum does not match (${wrong.length === 1 ? `word ${wrong[0]} looks wrong` : 'a word is wrong or two are swapped'})`);
   }
   const params = (words[2] << 10) | words[3];
   const info = {

@@ -34,3 +34,23 @@ export function rs1024Create(data: number[], extendable: boolean): number[] {
 export function rs1024Verify(words: number[], extendable: boolean): boolean {
   return polymod(withPrefix(customizationString(extendable), words)) === 1;
 }
+
+/** The checksum's remainder over `words` (1 exactly when they verify). */
+export function rs1024Residue(words: number[], extendable: boolean): number {
+  return polymod(withPrefix(customizationString(extendable), words));
+}
+
+/**
+ * How a difference `delta` in one word shows in the remainder `steps` words later. The remainder is
+ * linear over GF(2) in each word, so changing word i by XOR d changes it by rs1024Shift(d, n-1-i)
+ * (used to locate a mistyped word without re-running the checksum 1024 times per position).
+ */
+export function rs1024Shift(delta: number, steps: number): number {
+  let chk = delta;
+  for (let s = 0; s < steps; s++) {
+    const b = chk >>> 20;
+    chk = (chk & 0xfffff) << 10;
+    for (let i = 0; i < 10; i++) if ((b >>> i) & 1) chk ^= GEN[i];
+  }
+  return chk;
+}

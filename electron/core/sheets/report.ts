@@ -141,6 +141,8 @@ tr{break-inside:avoid}
 .sig .who{grid-column:1/3;font-weight:bold;margin-top:3mm}
 .line{border-bottom:.3mm solid #000;height:11mm;display:flex;align-items:flex-end;font-size:7.5pt;padding-bottom:.5mm}
 .signatures{break-before:auto}
+.signoff{break-inside:avoid}
+@media screen{body{padding:10mm 6mm}}
 .statement{break-inside:avoid}
 `;
 
@@ -440,6 +442,9 @@ export function renderReport(events: TranscriptEvent[], opts: ReportOptions = {}
   }
 
   // ---- Signatures ----
+  // One block, never split across pages: a signature line on a page of its own, away from the
+  // statement it signs, is worth little (it moves to the next page whole; it fits on one).
+  out.push('<section class="signoff">');
   out.push('<h2 class="signatures">Signatures</h2>');
   out.push(`<p class="statement">By signing, each participant states that they were present, that the ceremony ` +
     `followed the script above except for the exceptions recorded, and that this report is an accurate record of it.</p>`);
@@ -447,6 +452,7 @@ export function renderReport(events: TranscriptEvent[], opts: ReportOptions = {}
     out.push(`<div class="sig" data-participant="${esc(p.id)}"><div class="who">${esc(p.name)} — ${esc(p.role)} <span class="none">(${esc(p.id)})</span></div>` +
       '<div class="line">Signature</div><div class="line">Date</div></div>');
   }
+  out.push('</section>');
 
   // ---- Event log ----
   out.push('<h2>Appendix: event log</h2>');

@@ -74,9 +74,11 @@ function wordGrid(words: string[]): string {
 }
 
 /** Printed QR width for the wrapped-key codes: one row across the 190 mm sheet, at most 38 mm each. */
+/** One row: a single (small) code at 38 mm; several large codes share the 190 mm row, up to 62 mm each. */
 function wrappedQrSize(count: number): string {
-  const perRow = Math.min(count, 5);
-  return `${Math.min(38, Math.floor((190 - (perRow - 1) * 3) / perRow))}mm`;
+  if (count === 1) return '38mm';
+  const perRow = Math.min(count, 3);
+  return `${Math.min(62, Math.floor((190 - (perRow - 1) * 3) / perRow))}mm`;
 }
 
 function fingerprintHtml(fp: string): string {

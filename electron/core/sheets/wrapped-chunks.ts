@@ -10,13 +10,15 @@ import { OperationError } from '../errors.ts';
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 /**
- * At most 780 base32 characters per chunk (about 800 with the prefix): a version-16 QR (81 modules)
- * at error correction L, so an RSA-4096 key (about 3,815 characters) takes 5 codes that fit one row
- * of a page at 0.4 mm per module. L rather than M because every custodian's sheet carries the same
- * codes (and the bundle the same file), so a damaged code is replaced from another sheet, while
- * larger modules are what makes a printed code scan reliably.
+ * At most 1,300 base32 characters per chunk (about 1,320 with the prefix): a version-21/22 QR (101–105
+ * modules) at error correction L, so an RSA-4096 key (about 3,815 characters) takes 3 codes that fit
+ * one row of a page at about 60 mm each (0.55 mm a module, over 3 pixels a module in a 150 dpi scan).
+ * Five denser codes at 0.4 mm a module did not all scan from a 150 dpi office scan. L rather than M
+ * because every custodian's sheet carries the same codes (and the bundle the same file), so a
+ * damaged code is replaced from another sheet, while larger modules are what makes a printed code
+ * scan reliably.
  */
-export const MAX_CHUNK_DATA = 780;
+export const MAX_CHUNK_DATA = 1300;
 export const WRAPPED_QR_ECC = 'L' as const;
 
 export function base32Encode(bytes: Uint8Array): string {

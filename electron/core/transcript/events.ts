@@ -46,6 +46,12 @@ export interface EventData {
     /** True for rehearsals (`ceremony run --rehearsal`, demo, the app's rehearsal mode). */
     rehearsal: boolean;
     participants: { id: string; name: string; role: string }[];
+    /** The key's life (SPEC §8, docs/lifecycle.md): "generate", "rotate", "destroy"; absent in older bundles (= generate). */
+    kind?: string;
+    /** The newest version of the key once this ceremony is done. */
+    keyVersion?: number;
+    /** The ceremony this one continues, pinned by its statement digest (every kind but generate). */
+    previous?: { ceremonyId: string; statementSha256: string };
   };
   'participant.checked-in': { participant: string; role: string };
   /** A plan step acknowledged by the participants it names. `method` is "prompt", "app" or "ack-all" (rehearsal). */
@@ -134,6 +140,23 @@ export interface EventData {
     signed: boolean;
   };
   'ceremony.completed': { chainHead: string; eventCount: number };
+
+  // A destroy ceremony (docs/lifecycle.md): each version's key destroyed on the token and shown gone,
+  // custodians' sheets acknowledged destroyed, and the certificate of destruction.
+  /** A re-share: a threshold of the current shares combined to the old backup key with the recorded KCV. */
+  'reshare.old-shares-verified': { version: number; ceremonyId: string; identifier: number; kekKcv: string; shares: { group: number; member: number; custodian: string; checkValue: string }[] };
+  /** A re-share: the backup it replaces. The old shares still open every copy of that wrapped blob. */
+  'backup.retired': { ceremonyId: string; path: string; sha256: string; identifier: number; custodians: string[]; warning: string };
+  /** A custodian acknowledged destroying their sheet(s) of the destroyed versions. `method`: "prompt", "app" or "ack-all". */
+  'sheet.destroyed': { custodian: string; shares: { version: number; ceremonyId: string; group: number; member: number; checkValue: string }[]; method: string };
+  /** Every object with the version's label and CKA_ID was destroyed; `remaining` is what a find returned afterwards (0). */
+  'version.destroyed': { version: number; label: string; id: string; ceremonyId: string; objects: number; remaining: number; token: { label: string; serialNumber: string } };
+  /** The certificate of destruction: what is gone from this token, and where a copy may still exist. */
+  'destruction.certified': {
+    versions: { version: number; label: string; id: string; algorithm: string; fingerprint: string; objectsDestroyed: number; gone: boolean }[];
+    token: { label: string; serialNumber: string };
+    copiesRemaining: { where: string; detail: string }[];
+  };
 
   // A recovery's own transcript (BUNDLE/recoveries/<time>/transcript.jsonl). Its first event is
   // recovery.started naming the original ceremony; verify checks that key.recovered is the root.

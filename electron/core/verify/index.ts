@@ -27,6 +27,8 @@ import { readPlan } from './folder.ts';
 import { checkPolicy, policyKeys, type Policy } from './policy.ts';
 import { verifyRecoveries, type RecoveryVerifyResult } from './recoveries.ts';
 import { conclude } from './verdict.ts';
+import { startedKind } from '../lifecycle/kind.ts';
+import { verifyDestruction, verifyReshare } from '../lifecycle/verify-lifecycle.ts';
 
 export type { CheckStatus, VerifyCheck } from './checklist.ts';
 export type { RecoveryVerifyResult } from './recoveries.ts';
@@ -59,6 +61,10 @@ export interface VerifyOptions {
 
 /** Verifies a ceremony bundle folder; never throws. */
 export function verifyBundle(dir: string, opts: VerifyOptions = {}): VerifyResult {
+  // A destroy or re-share ceremony's bundle has its own checks (docs/lifecycle.md).
+  const kind = startedKind(dir);
+  if (kind === 'destroy') return { ...verifyDestruction(dir, opts), recoveries: [] };
+  if (kind === 'reshare') return { recoveries: [], ...verifyReshare(dir, opts) };
   const list = new Checklist();
   const ctx = newContext(dir, '');
   const policy = opts.policy;

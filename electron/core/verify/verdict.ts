@@ -62,9 +62,15 @@ export function conclude(checks: VerifyCheck[], ctx: FolderContext, completedTyp
     (events.some((e) => e.type === completedType) && lastStep !== completedType);
   const before = aborted ? events[aborted.seq - 1]?.type ?? 'nothing' : lastStep;
   const why = aborted
-    ? `aborted after ${before}: ${oneLine(String(aborted.data.reason ?? 'no reason given'), 160)}`
+    ? abortedWhy(String(aborted.data.step ?? ''), before ?? 'nothing', String(aborted.data.reason ?? 'no reason given'))
     : !ctx.envelopeExists && lastStep === completedType
       ? 'completed but never signed'
       : `stopped after ${lastStep}`;
   return { valid: false, complete: false, lastStep, verdict: damaged ? 'INVALID' : `INCOMPLETE: ${why}` };
+}
+
+/** The step named as the transcript names it (ceremony.aborted.data.step), the words `status` uses too. */
+function abortedWhy(step: string, before: string, reason: string): string {
+  const at = step ? `aborted at step '${oneLine(step, 40)}'${step === before ? '' : ` (after ${before})`}` : `aborted after ${before}`;
+  return `${at}: ${oneLine(reason, 160)}`;
 }

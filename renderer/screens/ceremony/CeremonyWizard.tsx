@@ -63,13 +63,15 @@ export function CeremonyWizard() {
       {log.length ? (
         <aside className="log" aria-label="Transcript so far">
           <h2>Transcript</h2>
-          <ol reversed data-testid="live-log">
+          {/* Numbered by the transcript's own seq (what verify, status and the report quote), not by list position. */}
+          <ul data-testid="live-log">
             {[...log].reverse().slice(0, 12).map((e) => (
               <li key={`${e.seq}-${e.type}`}>
+                <span className="seq">seq {e.seq}</span>
                 <span className="time">{e.time.slice(11, 19)}</span> {e.summary}
               </li>
             ))}
-          </ol>
+          </ul>
         </aside>
       ) : null}
     </div>

@@ -162,7 +162,10 @@ export function SummaryScreen() {
         ))}
       </dl>
       <p>
-        Copy the bundle folder to the archive media. Auditors check it with “Verify a bundle” or <code>keyrite verify</code>. {log.length} events were recorded.
+        Copy the bundle folder to the archive media. Auditors check it with “Verify a bundle” or <code>keyrite verify</code>.{' '}
+        <span data-testid="summary-events">
+          The transcript holds {log.length} events (seq {log[0]?.seq ?? 0} to {log.at(-1)?.seq ?? 0}); the chain head above covers all of them, the last being the completion event, and is what the signatures sign.
+        </span>
       </p>
     </Screen>
   );

@@ -1,0 +1,332 @@
+/**
+ * A re-share (SPEC §8, docs/lifecycle.md): the key stays, its backup changes hands. In order:
+ *   1. a threshold of the current custodians' shares combine to the old backup key, whose KCV must
+ *      be the one its backup.split recorded (checked in software before the token is changed);
+ *   2. the old backup key becomes a session object, and the root is unwrapped from the current
+ *      backup/root.wrapped INSIDE the token as a session object, and shown to be the root;
+ *   3. a new backup key from the token's RNG is split for the new layout, the root is wrapped under it
+ *      into this bundle's backup/root.wrapped; every session object is destroyed, every key buffer zeroed;
+ *   4. the new sheets are written (rehearsal), confirmed, and test-recovered, as at generation;
+ *   5. the old wrapped blob is listed as retired (backup.retired): the old shares still open every
+ *      copy of it, which is why the old sheets must be destroyed;
+ *   6. ceremony.completed, and the statement signed by a one-time signer, destroyed right after.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { OperationError, UsageError } from '../errors.ts';
+import { endSession, exactSelector, openModule, selectOn } from '../hsm/index.ts';
+import type { HsmModule, HsmSession, KeyRef, RootAlgorithm, TokenInfo } from '../hsm/types.ts';
+import { combineMnemonics, shareCheckValue, splitSecret } from '../shares/index.ts';
+import { renderShareSheetSync, renderShareText, shareSheetFileBase } from '../sheets/index.ts';
+import { TranscriptWriter } from '../transcript/writer.ts';
+import { buildStatement, CEREMONY_PREDICATE_TYPE, keyidOf, pae, signEnvelope, signerEntry, TRANSCRIPT_FILE, verifySignature, type EnvelopeSigner, type KeyritePredicate } from '../transcript/dsse.ts';
+import type { EventData, EventType, TranscriptEvent } from '../transcript/events.ts';
+import { makeNewDir, sha256Hex, toPem, writeNewFile } from '../util/files.ts';
+import { APP_NAME, APP_VERSION } from '../version.ts';
+import { runningCode } from '../code.ts';
+import { hostRecord } from '../ceremony/host.ts';
+import { rootSignatureScheme, SIGNER_SCHEME } from '../ceremony/key-checks.ts';
+import { aesKcvSoftware } from '../ceremony/recovery-kcv.ts';
+import { rootDescription } from '../ceremony/statement.ts';
+import { loadResharePlan, type LoadedResharePlan } from './reshare-plan.ts';
+
+const KEYCHECK_TYPE = 'application/vnd.keyrite.key-check+json';
+
+export interface NewShare {
+  index: number;
+  group: number;
+  member: number;
+  custodian: string;
+  checkValue: string;
+  confirmed: boolean;
+}
+
+export class ReshareCeremony {
+  readonly bundleDir: string;
+  private module?: HsmModule;
+  private session?: HsmSession;
+  private token?: TokenInfo;
+  private selectedBy?: 'label' | 'label+serial' | 'label+serial+slot';
+  private writer?: TranscriptWriter;
+  private written: TranscriptEvent[] = [];
+  private oldKek?: Uint8Array;
+  private newWrapped?: Buffer;
+  private newKekKcv?: string;
+  private mnemonics: string[] = [];
+  private shares: NewShare[] = [];
+  private confirmed = new Map<number, string>();
+
+  private constructor(readonly loaded: LoadedResharePlan, private readonly opts: { outDir: string; rehearsal: boolean; moduleArgs?: string }) {
+    this.bundleDir = path.resolve(opts.outDir, loaded.plan.id);
+  }
+
+  static load(planFile: string, opts: { outDir: string; rehearsal: boolean; moduleArgs?: string }): ReshareCeremony {
+    const c = new ReshareCeremony(loadResharePlan(planFile), opts);
+    if (existsSync(c.bundleDir)) throw new OperationError(`output folder ${c.bundleDir} already exists; a ceremony never overwrites a bundle`);
+    const fromPlan = c.loaded.plan.hsm.initArgs;
+    if (fromPlan !== undefined && opts.moduleArgs !== undefined && fromPlan !== opts.moduleArgs)
+      throw new UsageError("--module-args differs from the plan's hsm.initArgs; the reviewed plan decides: drop --module-args or fix the plan");
+    return c;
+  }
+
+  get newShares(): NewShare[] {
+    return this.shares.map((s) => ({ ...s }));
+  }
+
+  private record<T extends EventType>(type: T, data: EventData[T], actor = 'system'): void {
+    const ev = this.writer!.append<T>(type, actor, data as never) as TranscriptEvent;
+    this.written.push(ev);
+  }
+
+  private get admin(): string {
+    return this.loaded.plan.participants.find((p) => p.role === 'administrator')!.id;
+  }
+
+  private get alg(): RootAlgorithm {
+    return this.loaded.source.key.algorithm as RootAlgorithm;
+  }
+
+  /** Step 1, before any token is touched: the old shares must combine to the old backup key (its KCV). */
+  enterOldShares(mnemonics: string[], passphrase?: string): void {
+    const split = this.loaded.source.split;
+    const known = new Map(split.shares.map((s) => [s.checkValue, s]));
+    for (const [i, m] of mnemonics.entries())
+      if (!known.has(shareCheckValue(m.trim().toLowerCase().split(/\s+/).join(' '))))
+        throw new OperationError(`old share ${i + 1} is not one of the shares of set ${split.identifier} (version ${this.loaded.source.version}, bundle ${this.loaded.source.backupBundle.ceremonyId})`);
+    const kek = combineMnemonics(mnemonics, split.passphrase ? passphrase : undefined);
+    if (aesKcvSoftware(kek) !== split.kekKcv) {
+      kek.fill(0);
+      throw new OperationError(`the old shares combine to a backup key whose KCV is not ${split.kekKcv}${split.passphrase ? ' (wrong passphrase?)' : ''}`);
+    }
+    this.oldKek = kek;
+    this.oldShares = mnemonics.map((m) => known.get(shareCheckValue(m.trim().toLowerCase().split(/\s+/).join(' ')))!);
+  }
+  private oldShares: EventData['backup.split']['shares'] = [];
+
+  open(pin: string): TokenInfo {
+    const h = this.loaded.plan.hsm;
+    this.module = openModule(path.isAbsolute(h.module) ? h.module : path.resolve(this.loaded.dir, h.module), { initArgs: h.initArgs ?? this.opts.moduleArgs });
+    const picked = selectOn(this.module, { label: h.tokenLabel, serial: h.tokenSerial, slotId: h.slot === undefined ? undefined : String(h.slot) });
+    this.token = picked.token;
+    this.selectedBy = picked.selectedBy;
+    this.session = this.module.login(exactSelector(this.token), pin);
+    return this.token;
+  }
+
+  begin(): void {
+    const plan = this.loaded.plan;
+    const m = this.module!.info;
+    const t = this.token!;
+    makeNewDir(this.bundleDir);
+    writeNewFile(path.join(this.bundleDir, 'plan.json'), this.loaded.bytes);
+    this.writer = TranscriptWriter.create(path.join(this.bundleDir, TRANSCRIPT_FILE));
+    this.record('ceremony.started', {
+      ceremonyId: plan.id, title: plan.title, planSha256: this.loaded.sha256,
+      app: { name: APP_NAME, version: APP_VERSION, code: runningCode() }, host: hostRecord(), frontEnd: 'cli', rehearsal: this.opts.rehearsal,
+      participants: plan.participants.map((p) => ({ id: p.id, name: p.name, role: p.role })),
+      ...this.loaded.lifecycle,
+    });
+    this.record('hsm.selected', {
+      module: { path: m.path, sha256: m.sha256, manufacturer: m.manufacturer, library: m.library, libraryVersion: m.libraryVersion, cryptokiVersion: m.cryptokiVersion },
+      token: { label: t.label, manufacturer: t.manufacturer, model: t.model, serialNumber: t.serialNumber, firmware: t.firmware, flags: t.flags, slotId: t.slotId, selectedBy: this.selectedBy ?? 'label' },
+      mechanisms: [],
+    });
+    this.record('hsm.logged-in', { tokenLabel: t.label, tokenSerial: t.serialNumber });
+    for (const p of plan.participants) this.record('participant.checked-in', { participant: p.id, role: p.role }, p.id);
+  }
+
+  acknowledge(stepId: string, method: 'prompt' | 'ack-all'): void {
+    const s = this.loaded.plan.steps.find((x) => x.id === stepId);
+    if (!s) throw new OperationError(`'${stepId}' is not a step of this plan`);
+    this.record('step.acknowledged', { step: s.id, text: s.text, by: s.ackBy, method }, s.ackBy[0]);
+  }
+
+  /** Shows that `key` is the root: same KCV (AES), or a signature the root public key verifies. */
+  private isRoot(s: HsmSession, key: KeyRef): boolean {
+    const k = this.loaded.source.key;
+    if (this.alg === 'aes-256') return s.aesKcv(key) === k.kcv;
+    const scheme = rootSignatureScheme(this.alg)!;
+    const msg = pae(KEYCHECK_TYPE, Buffer.from(JSON.stringify({ ceremonyId: this.loaded.plan.id, purpose: 'reshare-check', nonce: s.random(16).toString('hex') })));
+    return verifySignature(Buffer.from(k.publicKey!.spki, 'base64'), msg, s.sign(key, scheme, msg));
+  }
+
+  /** Steps 2, 3 and 5: the root re-wrapped inside the token under a new backup key, split for the new layout. */
+  rewrap(): NewShare[] {
+    const s = this.session!;
+    const src = this.loaded.source;
+    const plan = this.loaded.plan;
+    const oldFile = path.join(src.backupBundle.dir, 'backup', 'root.wrapped');
+    const oldWrapped = readFileSync(oldFile);
+    if (sha256Hex(oldWrapped) !== src.wrappedSha256) throw new OperationError(`${oldFile} does not match the sha256 its bundle recorded`);
+    this.record('reshare.old-shares-verified', {
+      version: src.version, ceremonyId: src.backupBundle.ceremonyId, identifier: src.split.identifier, kekKcv: src.split.kekKcv,
+      shares: this.oldShares.map((x) => ({ group: x.group, member: x.member, custodian: x.custodian, checkValue: x.checkValue })),
+    }, this.admin);
+    const kek = this.oldKek!;
+    const refs: KeyRef[] = [];
+    try {
+      const oldRef = s.importAesKey(Buffer.from(kek.buffer, kek.byteOffset, kek.byteLength), `keyrite-kek:${plan.id}`, { unwrap: true, sign: true });
+      refs.push(oldRef);
+      const k = src.key;
+      const root = s.unwrapKwp(oldRef, oldWrapped, { algorithm: this.alg, label: `keyrite-reshare:${plan.id}`, id: s.random(8), asToken: false, publicSpki: k.publicKey ? Buffer.from(k.publicKey.spki, 'base64') : undefined });
+      refs.push(root.key);
+      if (root.publicKey) refs.push(root.publicKey);
+      if (!this.isRoot(s, root.key)) throw new OperationError(`the key unwrapped from ${src.backupBundle.ceremonyId}'s backup/root.wrapped is not version ${src.version}'s root`);
+
+      const newKek = s.random(32);
+      const b = plan.backup;
+      const split = splitSecret(newKek, { groupThreshold: b.groupThreshold, groups: b.groups.map((g) => ({ threshold: g.threshold, count: g.custodians.length })), iterationExponent: b.iterationExponent, extendable: b.extendable });
+      const newRef = s.importAesKey(newKek, `keyrite-kek-new:${plan.id}`, { wrap: true, sign: true });
+      refs.push(newRef);
+      this.newKekKcv = s.aesKcv(newRef);
+      const order = b.groups.flatMap((g, gi) => g.custodians.map((c, ci) => ({ group: gi + 1, member: ci + 1, custodian: c })));
+      this.mnemonics = order.map((o) => split.groups[o.group - 1].mnemonics[o.member - 1]);
+      this.shares = order.map((o, index) => ({ index, ...o, checkValue: shareCheckValue(this.mnemonics[index]), confirmed: false }));
+      newKek.fill(0);
+      this.record('backup.split', {
+        scheme: 'slip39', identifier: split.identifier, extendable: split.extendable, iterationExponent: split.iterationExponent, groupThreshold: split.groupThreshold,
+        groups: split.groups.map((g) => ({ threshold: g.threshold, count: g.count })), kekKcv: this.newKekKcv, passphrase: false,
+        shares: this.shares.map((x) => ({ group: x.group, member: x.member, custodian: x.custodian, checkValue: x.checkValue })),
+      });
+      const { wrapped, info } = s.wrapKwp(newRef, root.key);
+      this.newWrapped = wrapped;
+      writeNewFile(path.join(this.bundleDir, 'backup', 'root.wrapped'), wrapped);
+      this.record('backup.wrapped', { mechanism: info.mechanism, mechanismType: `0x${info.mechanismType.toString(16).padStart(8, '0')}`, zeroPadsInput: info.zeroPadsInput, wrapped: wrapped.toString('base64'), sha256: sha256Hex(wrapped), path: 'backup/root.wrapped' });
+      this.record('backup.retired', {
+        ceremonyId: src.backupBundle.ceremonyId, path: 'backup/root.wrapped', sha256: src.wrappedSha256, identifier: src.split.identifier,
+        custodians: [...new Set(src.split.shares.map((x) => x.custodian))],
+        warning: `the old shares (set ${src.split.identifier}) still open every copy of ${src.backupBundle.ceremonyId}'s backup/root.wrapped: destroy those copies and the old sheets`,
+      });
+    } finally {
+      for (const r of refs.reverse()) s.destroy(r);
+      kek.fill(0);
+      this.oldKek = undefined;
+    }
+    return this.newShares;
+  }
+
+  /** Step 4 (rehearsal): each new sheet written to `dir` (its words are on it), then recorded as printed. */
+  writeSheets(dir: string): string[] {
+    if (!this.opts.rehearsal) throw new OperationError('sheets are written to files only in a rehearsal');
+    const plan = this.loaded.plan;
+    const k = this.loaded.source.key;
+    const out: string[] = [];
+    for (const sh of this.shares) {
+      const base = path.join(dir, shareSheetFileBase(sh.group, sh.member, sh.custodian));
+      const g = plan.backup.groups[sh.group - 1];
+      writeFileSync(`${base}.txt`, renderShareText(this.mnemonics[sh.index]), { flag: 'wx' });
+      writeFileSync(`${base}.html`, renderShareSheetSync({
+        ceremonyId: plan.id, title: plan.title, rootLabel: k.label, rootAlgorithm: k.algorithm, rootFingerprint: k.publicKey?.sha256 ?? `KCV ${k.kcv}`,
+        custodian: { id: sh.custodian, name: plan.participants.find((p) => p.id === sh.custodian)!.name }, group: sh.group, groupCount: plan.backup.groups.length,
+        groupThreshold: plan.backup.groupThreshold, member: sh.member, memberCount: g.custodians.length, memberThreshold: g.threshold,
+        mnemonic: this.mnemonics[sh.index], checkValue: sh.checkValue, kekKcv: this.newKekKcv!, wrappedRootKey: this.newWrapped!,
+        witnessNames: plan.participants.filter((p) => p.role === 'witness').map((p) => p.name), rehearsal: true,
+      }), { flag: 'wx' });
+      this.record('share.printed', { group: sh.group, member: sh.member, custodian: sh.custodian, output: path.basename(`${base}.html`), rehearsal: true });
+      out.push(`${base}.txt`);
+    }
+    return out;
+  }
+
+  confirmShare(index: number, mnemonic: string, method: 'typed' | 'file'): void {
+    const sh = this.shares[index];
+    const normalized = mnemonic.trim().toLowerCase().split(/\s+/).join(' ');
+    if (shareCheckValue(normalized) !== sh.checkValue) throw new OperationError(`the words entered for ${sh.custodian} (group ${sh.group}, member ${sh.member}) do not match their share's check value ${sh.checkValue}`);
+    this.confirmed.set(index, normalized);
+    sh.confirmed = true;
+    this.record('share.confirmed', { group: sh.group, member: sh.member, custodian: sh.custodian, checkValue: sh.checkValue, method }, sh.custodian);
+    if (this.shares.every((x) => x.confirmed)) this.mnemonics = [];
+  }
+
+  /** A threshold set of the new shares opens the new root.wrapped in the token, and it is the root. */
+  testRecovery(): void {
+    const s = this.session!;
+    const b = this.loaded.plan.backup;
+    const used: NewShare[] = [];
+    for (let g = 1; g <= b.groups.length && new Set(used.map((u) => u.group)).size < b.groupThreshold; g++) used.push(...this.shares.filter((x) => x.group === g).slice(0, b.groups[g - 1].threshold));
+    const kek = combineMnemonics(used.map((u) => this.confirmed.get(u.index)!));
+    const refs: KeyRef[] = [];
+    let kekKcvOk = false;
+    let sameKey = false;
+    try {
+      const ref = s.importAesKey(Buffer.from(kek.buffer, kek.byteOffset, kek.byteLength), `keyrite-kek-test:${this.loaded.plan.id}`, { unwrap: true, sign: true });
+      refs.push(ref);
+      kekKcvOk = s.aesKcv(ref) === this.newKekKcv;
+      const k = this.loaded.source.key;
+      const root = s.unwrapKwp(ref, this.newWrapped!, { algorithm: this.alg, label: `keyrite-test-recovery:${this.loaded.plan.id}`, id: s.random(8), asToken: false, publicSpki: k.publicKey ? Buffer.from(k.publicKey.spki, 'base64') : undefined });
+      refs.push(root.key);
+      if (root.publicKey) refs.push(root.publicKey);
+      sameKey = this.isRoot(s, root.key);
+    } finally {
+      for (const r of refs.reverse()) s.destroy(r);
+      kek.fill(0);
+    }
+    const ok = kekKcvOk && sameKey;
+    this.record('backup.recovery-tested', { shares: used.map((u) => ({ group: u.group, member: u.member })), ok, kekKcvOk, sameKey, detail: ok ? 'the new shares open the new root.wrapped, and it is the root' : 'the new shares do not recover the root' });
+    this.confirmed.clear();
+    if (!ok) throw new OperationError('test recovery of the new shares failed');
+  }
+
+  /** The holders of the retired set, after the new backup is tested: each acknowledges destroying their old sheet. */
+  get oldCustodians(): string[] {
+    return [...new Set(this.loaded.source.split.shares.map((x) => x.custodian))];
+  }
+
+  oldSheetDestroyed(custodian: string, method: 'prompt' | 'ack-all'): void {
+    const src = this.loaded.source;
+    const shares = src.split.shares.filter((x) => x.custodian === custodian);
+    if (!shares.length) throw new OperationError(`'${custodian}' held no share of the retired set`);
+    if (!this.written.some((e) => e.type === 'backup.recovery-tested' && (e.data as { ok: boolean }).ok))
+      throw new OperationError('old sheets are destroyed only once the new shares are tested');
+    this.record('sheet.destroyed', { custodian, shares: shares.map((x) => ({ version: src.version, ceremonyId: src.backupBundle.ceremonyId, group: x.group, member: x.member, checkValue: x.checkValue })), method }, custodian);
+  }
+
+  finish(): { bundleDir: string } {
+    const s = this.session!;
+    const w = this.writer!;
+    const plan = this.loaded.plan;
+    const label = `keyrite-signer:${plan.id}`;
+    const signerId = s.random(16);
+    this.record('key.generating', { role: 'signer', label, id: signerId.toString('hex'), algorithm: 'ec-p384' });
+    const signer = s.generateSignerKey(label, signerId);
+    const spki = s.publicKeySpki(signer.publicKey ?? signer.key);
+    writeNewFile(path.join(this.bundleDir, 'keys', `${keyidOf(spki)}.pub.pem`), toPem(spki));
+    this.record('signer.generated', { role: 'ceremony', label, id: signerId.toString('hex'), keyid: keyidOf(spki), spki: spki.toString('base64'), attributes: { ...s.readAttributes(signer.key) } });
+    this.record('ceremony.completed', { chainHead: w.head, eventCount: w.count });
+    w.close();
+    const k = this.loaded.source.key;
+    const signers: EnvelopeSigner[] = [{ role: 'ceremony', spki, sign: (msg) => s.sign(signer.key, SIGNER_SCHEME, msg) }];
+    const predicate = {
+      ceremonyId: plan.id, title: plan.title, chainHead: w.head, eventCount: w.count,
+      root: rootDescription({ algorithm: k.algorithm, label: k.label, ...(k.kcv ? { kcv: k.kcv } : { publicKeySha256: k.publicKey!.sha256 }) }),
+      signers: signers.map((x) => signerEntry(x.role, x.spki)),
+      ceremonySigner: { keyid: keyidOf(spki), oneTime: true },
+    } as KeyritePredicate;
+    signEnvelope(path.join(this.bundleDir, 'transcript.dsse.json'), buildStatement({ bundleDir: this.bundleDir, predicateType: CEREMONY_PREDICATE_TYPE, predicate }), signers);
+    s.destroyObjects({ label });
+    this.close();
+    return { bundleDir: this.bundleDir };
+  }
+
+  abort(reason: string): void {
+    if (this.writer && !this.writer.closed) {
+      this.record('ceremony.aborted', { reason, step: 'reshare' });
+      this.writer.close();
+    }
+  }
+
+  close(): void {
+    this.oldKek?.fill(0);
+    this.oldKek = undefined;
+    this.mnemonics = [];
+    this.confirmed.clear();
+    endSession(this.session);
+    this.session = undefined;
+    try {
+      this.module?.close();
+    } catch {
+      /* already closed */
+    }
+    this.module = undefined;
+  }
+}

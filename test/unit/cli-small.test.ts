@@ -1,0 +1,68 @@
+/**
+ * Small CLI behaviours through the real entry point (main, in-memory IO): `keyrite ceremony --help`
+ * lists the ceremony subcommands; `demo --algorithm` names only algorithms the demo can run;
+ * `report BUNDLE` without --out refuses to dump HTML on a terminal but still writes to a pipe.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { CliIO } from '../../electron/cli/command.ts';
+import { main } from '../../electron/cli/keyrite.ts';
+import { makeSoftwareBundle } from '../helpers/bundle-fixture.ts';
+
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'keyrite-cli-small-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+async function run(argv: string[], o: { stdoutIsTTY?: boolean } = {}) {
+  let stdout = '';
+  let stderr = '';
+  const io: CliIO = {
+    stdout: (t) => void (stdout += t),
+    stderr: (t) => void (stderr += t),
+    readStdin: async () => '',
+    stdinIsTTY: false,
+    stdoutIsTTY: o.stdoutIsTTY ?? false,
+    promptSecret: async () => {
+      throw new Error('no TTY in tests');
+    },
+    prompt: async () => {
+      throw new Error('no TTY in tests');
+    },
+    env: {},
+    cwd: tmp,
+  };
+  const code = await main(argv, io);
+  return { code, stdout, stderr };
+}
+
+describe('small CLI behaviours', () => {
+  it('ceremony --help lists the ceremony subcommands (exit 0)', async () => {
+    for (const flag of ['--help', '-h']) {
+      const r = await run(['ceremony', flag]);
+      expect(r).toMatchObject({ code: 0, stderr: '' });
+      for (const sub of ['ceremony run', 'ceremony status', 'ceremony abort', 'ceremony sign']) expect(r.stdout).toContain(sub);
+    }
+    expect((await run(['shares', '--help'])).stdout).toContain('shares inspect');
+    expect((await run(['ceremony', 'bogus'])).code).toBe(2);
+  });
+
+  it('demo --algorithm names only what the demo can run', async () => {
+    const r = await run(['demo', '--algorithm', 'dsa-1024', '--out', path.join(tmp, 'demo')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^keyrite: error: demo: --algorithm must be one of .*ec-p384/);
+    expect(r.stderr).not.toContain('ed25519');
+    expect((await run(['demo', '--help'])).stdout).not.toContain('ed25519');
+  });
+
+  it('report BUNDLE without --out: refused on a terminal (exit 2, nothing written), HTML to a pipe', async () => {
+    const b = makeSoftwareBundle(path.join(tmp, 'bundle'));
+    const tty = await run(['report', b.dir], { stdoutIsTTY: true });
+    expect(tty.code).toBe(2);
+    expect(tty.stdout).toBe('');
+    expect(tty.stderr).toMatch(/^keyrite: error: report: give --out FILE .*standard output is a terminal\n$/);
+    const piped = await run(['report', b.dir]);
+    expect(piped.code).toBe(0);
+    expect(piped.stdout).toMatch(/^<!doctype html>/i);
+  });
+});
