@@ -154,7 +154,15 @@ export async function runReshare(o: ReshareRunOptions, io: CliIO): Promise<Resha
     if (typedCheckIns) await checkIns(c, io, plan.participants);
     for (const s of plan.steps) {
       checkStop();
-      if (!o.ackAll) await yes(io, `Step '${s.id}': ${s.text}\n  ${s.ackBy.join(', ')}`, `step '${s.id}'`);
+      while (!o.ackAll) {
+        // The same prompt as a generate run's steps: a note or an exception may be recorded first.
+        const answer = (await io.prompt(`Step '${s.id}': ${s.text}\n  ${s.ackBy.join(', ')}: type "yes" to acknowledge, "stop" to stop the ceremony (or "note: TEXT" / "exception: TEXT" to record one): `)).trim();
+        const noted = /^(note|exception):\s*(.+)$/i.exec(answer);
+        if (noted) c.addNote(noted[2], admin, noted[1].toLowerCase() as 'note' | 'exception');
+        else if (answer.toLowerCase() === 'yes') break;
+        else if (answer.toLowerCase() === 'stop') throw new OperationError(`step '${s.id}' was not acknowledged: "stop" typed at its prompt`);
+        else io.stderr('  not acknowledged: type "yes" in full to acknowledge, or "stop" to stop the ceremony (recorded as aborted)\n');
+      }
       c.acknowledge(s.id, o.ackAll ? 'ack-all' : 'prompt');
     }
     checkStop();

@@ -5,10 +5,12 @@
  * for again); the new sheets are printed one at a time and confirmed by typing the words read back
  * from the printed PDF (test/helpers/lp-tap.ts); the old custodians acknowledge destroying their old
  * sheets at the prompt. Afterwards no new share word is on disk, the new shares recover the root and
- * the old shares do not open the new root.wrapped. Also: `ceremony run` dispatches a rehearsal
+ * the old shares do not open the new root.wrapped. A signal at a prompt (test/helpers/tty-stop.py,
+ * a real pseudo-terminal) is a recorded stop. Also: `ceremony run` dispatches a rehearsal
  * re-share and a destroy plan, and refuses the rehearsal-only flags without --rehearsal.
  */
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -233,6 +235,41 @@ describe('ceremony run with a re-share plan', () => {
     expect(events(b).filter((e) => e.type === 'share.confirmed').every((e) => e.data.method === 'file')).toBe(true);
     expect(readdirSync(sheets).filter((f) => f.endsWith('.txt'))).toHaveLength(3);
   }, 120_000);
+
+  /** `keyrite ceremony run` in a real pseudo-terminal; tty-stop.py signals it at the chosen prompt. */
+  function stopRun(id: string, where: 'pin' | 'words') {
+    const file = writeReshare(id, path.join(bundles, 'acme-root-reshare-2'));
+    // The current set is the one the rehearsal re-share just wrote.
+    const dir = path.join(env.work, 'rehearsal-sheets');
+    const current = readdirSync(dir).filter((f) => f.endsWith('.txt')).sort().slice(0, 2).map((f) => readFileSync(path.join(dir, f), 'utf8').trim());
+    writeFileSync(path.join(env.work, 'current-2.txt'), `${current.join('\n')}\n`);
+    const args = ['ceremony', 'run', '--rehearsal', '--plan', file, '--out', bundles, '--shares', 'current-2.txt', '--shares-out', path.join(env.work, `sheets-${id}`)];
+    try {
+      return execFileSync('python3', [path.resolve('test/helpers/tty-stop.py'), 'TERM', where, PIN, '--', 'node', path.resolve('bin/keyrite.mjs'), ...args], {
+        cwd: env.work, env: { ...process.env, SOFTHSM2_CONF: env.sandbox.confPath }, encoding: 'utf8', timeout: 150_000,
+      });
+    } catch (err) {
+      // What the terminal showed, for the failure message.
+      throw new Error(`${(err as Error).message}\n${String((err as { stdout?: string }).stdout)}`);
+    }
+  }
+
+  it('a signal at a new custodian\'s word prompt is a recorded stop', () => {
+    const screen = stopRun('acme-root-reshare-stop', 'words');
+    expect(screen).toContain('SIGTERM received: stopping the run and recording where and why');
+    expect(screen).toMatch(/keyrite: error: stopped by SIGTERM sent to the keyrite process/);
+    expect(screen).toMatch(/STOPPED exit=1 leftover=\n/);
+    const ev = events(path.join(bundles, 'acme-root-reshare-stop'));
+    expect(ev.at(-1)).toMatchObject({ type: 'ceremony.aborted', data: { step: 'reshare', reason: expect.stringContaining('stopped by SIGTERM') } });
+    expect(ev.filter((e) => e.type === 'share.printed')).toHaveLength(1);
+  }, 180_000);
+
+  it('a signal at the PIN prompt, before any bundle: says nothing could be recorded', () => {
+    const screen = stopRun('acme-root-reshare-pinstop', 'pin');
+    expect(screen).toMatch(/keyrite: error: stopped by SIGTERM sent to the keyrite process before the ceremony began; no bundle was created/);
+    expect(screen).toMatch(/STOPPED exit=1 leftover=\n/);
+    expect(existsSync(path.join(bundles, 'acme-root-reshare-pinstop'))).toBe(false);
+  }, 180_000);
 
   it('ceremony run with a destroy plan runs the destroy ceremony (and refuses --printer for it)', async () => {
     const file = path.join(planDir, 'destroy.json');
