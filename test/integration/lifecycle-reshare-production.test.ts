@@ -88,6 +88,7 @@ beforeAll(async () => {
   v1 = await runLifecycle(env, { id: 'acme-root', algorithm: 'aes-256', label: 'acme-v1' });
   cups = await startCupsd(path.join(env.work, 'cups'));
   cups.addQueue('sheets', 'file:/dev/null');
+  cups.addQueue('office-ipp', 'ipp://192.0.2.10/ipp/print');
 }, 120_000);
 
 afterAll(async () => {
@@ -129,6 +130,17 @@ describe('ceremony run with a re-share plan', () => {
     const code = await main(['ceremony', 'run', '--plan', file, '--out', bundles, '--printer', 'sheets', '--pin-env', 'P'], io);
     expect(code).toBe(1);
     expect(io.err.join('')).toMatch(/^keyrite: error: .*PIN/i);
+    expect(readdirSync(bundles)).toEqual(['acme-root']);
+  }, 60_000);
+
+  it('refuses a printer that fails its checks before the PIN, any share or any bundle', async () => {
+    const file = writeReshare('acme-root-badprinter', v1.bundleDir);
+    const io = ttyIO({ ...cups.env, P: PIN }, async () => {
+      throw new Error('no share may be asked for before the printer is checked');
+    });
+    const code = await main(['ceremony', 'run', '--plan', file, '--out', bundles, '--printer', 'office-ipp', '--pin-env', 'P'], io);
+    expect(code).toBe(1);
+    expect(io.err.join('')).toMatch(/^keyrite: error: printer 'office-ipp': device: device ipp:\/\/192\.0\.2\.10\/ipp\/print is not a local printer[^\n]*\n$/);
     expect(readdirSync(bundles)).toEqual(['acme-root']);
   }, 60_000);
 
