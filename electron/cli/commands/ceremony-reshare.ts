@@ -36,7 +36,7 @@ Options:
   --ack-network       go on although a network interface is up (recorded as an exception)
   --pin-env VAR       read the token PIN from environment variable VAR (else a no-echo prompt)
   --passphrase-env VAR  the SLIP-39 passphrase of the current shares, when they have one
-  --module-args STRING  C_Initialize parameters (the plan's hsm.initArgs wins)
+  --module-args STRING  C_Initialize parameters (the plan's hsm.initArgs, when given, must agree)
 
 Exit status: 0 re-shared; 1 the old shares do not open the backup, the printer or the token refused; 2 bad usage or plan.`,
   options: {
