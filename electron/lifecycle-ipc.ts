@@ -108,7 +108,7 @@ export function lifecycleHandlers(deps: LifecycleDeps): Pick<KeyriteApi, Lifecyc
       if (kind === 'reshare') {
         // Production printing and prompts are not wired for re-share in this release (docs/lifecycle.md).
         if (!rehearsal) throw new OperationError('a re-share runs as a rehearsal only in this release (its new sheets are files); tick "Rehearsal"');
-        const c = ReshareCeremony.load(file, { outDir, rehearsal: true, frontEnd: 'desktop', checkInAll: false, onEvent });
+        const c = ReshareCeremony.load(file, { outDir, rehearsal: true, frontEnd: 'desktop', onEvent });
         run = { kind, c, oldShares: [], oldChecked: false };
       } else {
         run = { kind, c: DestroyCeremony.load(file, { outDir, rehearsal, frontEnd: 'desktop', onEvent }) };
@@ -149,7 +149,9 @@ export function lifecycleHandlers(deps: LifecycleDeps): Pick<KeyriteApi, Lifecyc
       if (opened) throw new OperationError('the token is already open');
       if (r.kind === 'reshare' && !r.oldChecked) throw new OperationError('enter and check the old shares first: they are checked before the token is touched');
       const t = r.c.open(pin);
-      r.c.begin();
+      // The app checks each participant in by a click (lifecycleCheckIn).
+      if (r.kind === 'reshare') r.c.begin(false);
+      else r.c.begin();
       opened = true;
       return ok({ tokenLabel: t.label, tokenSerial: t.serialNumber });
     },
