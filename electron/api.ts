@@ -343,7 +343,11 @@ export interface KeyriteApi {
   lifecycleAcknowledge(stepId: string): Promise<Result<{ acknowledged: string[] }>>;
   /** Re-share: the root re-wrapped inside the token under a new backup key split for the new layout. */
   lifecycleRewrap(): Promise<Result<ShareSlot[]>>;
-  /** Re-share (rehearsal only in this release): the new sheets written as files next to the bundle. */
+  /** Re-share (production): a queue from listPrinters passes the printer checks before the new key is made. */
+  lifecycleCheckPrinter(queue: string): Promise<Result<{ ok: boolean; checks: CheckItem[] }>>;
+  /** Re-share (production): new share `index`'s sheet printed on the checked queue; returns only where it went. */
+  lifecyclePrintSheet(index: number, queue: string): Promise<Result<{ output: string }>>;
+  /** Re-share (rehearsal): the new sheets written as files next to the bundle. */
   lifecycleWriteSheets(): Promise<Result<{ folder: string; files: string[] }>>;
   lifecycleConfirmShare(index: number, words: string): Promise<Result<{ checkValue: string }>>;
   lifecycleTestRecovery(): Promise<Result<{ ok: boolean }>>;
@@ -407,6 +411,8 @@ export const API_METHODS = [
   'lifecycleCheckIn',
   'lifecycleAcknowledge',
   'lifecycleRewrap',
+  'lifecycleCheckPrinter',
+  'lifecyclePrintSheet',
   'lifecycleWriteSheets',
   'lifecycleConfirmShare',
   'lifecycleTestRecovery',

@@ -127,6 +127,8 @@ export const ARG_SCHEMAS: { [M in ApiMethod]: z.ZodType<Parameters<KeyriteApi[M]
   lifecycleCheckIn: z.tuple([id]),
   lifecycleAcknowledge: z.tuple([id]),
   lifecycleRewrap: z.tuple([]),
+  lifecycleCheckPrinter: z.tuple([z.string().min(1).max(512)]),
+  lifecyclePrintSheet: z.tuple([z.number().int().min(0).max(255), z.string().min(1).max(512)]),
   lifecycleWriteSheets: z.tuple([]),
   lifecycleConfirmShare: z.tuple([z.number().int().min(0).max(255), z.string().min(1).max(2000)]),
   lifecycleTestRecovery: z.tuple([]),
@@ -518,6 +520,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     },
     ...lifecycleHandlers({
       chosen,
+      printer: deps.printer,
       emit: deps.emit,
       opened: (rehearsal) => {
         signed = undefined;

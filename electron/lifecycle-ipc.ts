@@ -16,6 +16,7 @@ import { statementDigest } from './core/lifecycle/facts.ts';
 import { ReshareCeremony } from './core/lifecycle/reshare.ts';
 import { shareCheckValue } from './core/shares/index.ts';
 import type { Handles } from './handles.ts';
+import type { SheetPrinter } from './print.ts';
 import { assertLooksLikePlan, readChosenFile } from './safe-read.ts';
 import { summarizeEvent } from './timeline.ts';
 
@@ -27,6 +28,8 @@ export type LifecycleMethod =
   | 'lifecycleCheckIn'
   | 'lifecycleAcknowledge'
   | 'lifecycleRewrap'
+  | 'lifecycleCheckPrinter'
+  | 'lifecyclePrintSheet'
   | 'lifecycleWriteSheets'
   | 'lifecycleConfirmShare'
   | 'lifecycleTestRecovery'
@@ -37,6 +40,7 @@ export type LifecycleMethod =
 
 export interface LifecycleDeps {
   chosen: Handles;
+  printer: SheetPrinter;
   emit(event: ApiEvent): void;
   /** A plan was opened (ipc.ts forgets the bundle signed before, and notes rehearsal for PDF output). */
   opened(rehearsal: boolean): void;
@@ -48,7 +52,7 @@ const ok = <T>(value: T): Result<T> => ({ ok: true, value });
 const normalize = (words: string) => words.trim().toLowerCase().split(/\s+/).join(' ');
 
 type Run =
-  | { kind: 'reshare'; c: ReshareCeremony; oldShares: string[]; oldChecked: boolean }
+  | { kind: 'reshare'; c: ReshareCeremony; oldShares: string[]; oldChecked: boolean; rehearsal: boolean; checkedQueue?: string }
   | { kind: 'destroy'; c: DestroyCeremony };
 
 export function lifecycleHandlers(deps: LifecycleDeps): Pick<KeyriteApi, LifecycleMethod> {
@@ -106,10 +110,8 @@ export function lifecycleHandlers(deps: LifecycleDeps): Pick<KeyriteApi, Lifecyc
       destroyed = [];
       const outDir = outHandle ? deps.chosen.path(outHandle, 'folder', 'bundle folder') : path.dirname(file);
       if (kind === 'reshare') {
-        // Production printing and prompts are not wired for re-share in this release (docs/lifecycle.md).
-        if (!rehearsal) throw new OperationError('a re-share runs as a rehearsal only in this release (its new sheets are files); tick "Rehearsal"');
-        const c = ReshareCeremony.load(file, { outDir, rehearsal: true, frontEnd: 'desktop', onEvent });
-        run = { kind, c, oldShares: [], oldChecked: false };
+        const c = ReshareCeremony.load(file, { outDir, rehearsal, frontEnd: 'desktop', onEvent });
+        run = { kind, c, oldShares: [], oldChecked: false, rehearsal };
       } else {
         run = { kind, c: DestroyCeremony.load(file, { outDir, rehearsal, frontEnd: 'desktop', onEvent }) };
       }
@@ -168,9 +170,29 @@ export function lifecycleHandlers(deps: LifecycleDeps): Pick<KeyriteApi, Lifecyc
       if (!acknowledged.includes(stepId)) acknowledged.push(stepId);
       return ok({ acknowledged: [...acknowledged] });
     },
+    async lifecycleCheckPrinter(queue) {
+      const r = reshare();
+      await listedPrinter(deps.printer, queue);
+      const result = await deps.printer.checkPrinter(queue);
+      r.c.recordPrinterCheck(result);
+      const passed = result.checks.every((x) => x.ok);
+      r.checkedQueue = passed ? queue : undefined;
+      return ok({ ok: passed, checks: result.checks.map((x) => ({ name: x.name, ok: x.ok, detail: x.detail })) });
+    },
+    async lifecyclePrintSheet(index, queue) {
+      const r = reshare();
+      if (r.rehearsal) throw new OperationError('a rehearsal writes its new sheets as files (lifecycleWriteSheets)');
+      if (r.checkedQueue !== queue) throw new OperationError(`printer '${queue}' has not passed the printer checks in this ceremony; check it first`);
+      await listedPrinter(deps.printer, queue);
+      const job = await deps.printer.print(await r.c.shareSheet(index), queue);
+      r.c.markPrinted(index, { queue, jobId: job.jobId, spoolClean: job.spoolClean });
+      return ok({ output: queue });
+    },
     async lifecycleRewrap() {
       const r = reshare();
       loggedIn();
+      // As at generation: a production ceremony's printer passes its checks before the new key exists.
+      if (!r.rehearsal && r.checkedQueue === undefined) throw new OperationError('check the printer first: the new sheets are printed on a checked local printer, checked before the new backup key is made');
       const pending = r.c.loaded.plan.steps.find((s) => !acknowledged.includes(s.id));
       if (pending) throw new OperationError(`step '${pending.id}' has not been acknowledged`);
       const name = (id: string) => r.c.loaded.plan.participants.find((p) => p.id === id)?.name ?? id;
@@ -238,6 +260,12 @@ export function lifecycleHandlers(deps: LifecycleDeps): Pick<KeyriteApi, Lifecyc
       return ok({ stopped: true });
     },
   };
+}
+
+/** Only a printer this machine reports: the renderer cannot name a queue of its own choosing. */
+async function listedPrinter(printer: SheetPrinter, queue: string): Promise<void> {
+  const names = (await printer.listPrinters()).map((p) => p.name);
+  if (!names.includes(queue)) throw new UsageError(`printer ${JSON.stringify(queue)} is not one of this machine's printers (${names.length ? names.join(', ') : 'none found'}); choose one from the list`);
 }
 
 function summarize(run: Run, rehearsal: boolean): LifecycleSummary {

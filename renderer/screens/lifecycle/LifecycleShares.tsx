@@ -1,13 +1,13 @@
 /**
  * The share screens of a re-share (docs/lifecycle.md): the current custodians enter their old
- * shares, the new sheets are made (rehearsal files in this release) and each new custodian types
- * their words back, then the new backup is test-recovered. Words live only in WordEntry and go to
+ * shares, the new sheets are printed on a checked printer (a rehearsal writes them as files) and
+ * each new custodian types their words back, then the new backup is test-recovered. Words live only in WordEntry and go to
  * main one way; the page keeps who entered what (custodian, group, member), never the words.
  */
 import { useState } from 'react';
-import type { LifecycleSummary, OldShareAccepted, ShareSlot } from '../../../electron/api.ts';
+import type { CheckItem, LifecycleSummary, OldShareAccepted, PrinterSummary, ShareSlot } from '../../../electron/api.ts';
 import { call, keyrite } from '../../bridge.ts';
-import { ErrorBox, Screen, useAction } from '../../components/ui.tsx';
+import { Checklist, ErrorBox, Screen, useAction } from '../../components/ui.tsx';
 import { WordEntry } from '../../components/WordEntry.tsx';
 
 /** 33 words: Keyrite's backup key is 256 bits. */
@@ -71,7 +71,13 @@ export function NewSharesScreen({ summary, onDone }: { summary: LifecycleSummary
   const [shares, setShares] = useState<ShareSlot[]>();
   const [sheets, setSheets] = useState<{ folder: string; files: string[] }>();
   const [confirmed, setConfirmed] = useState<number[]>([]);
+  const [printers, setPrinters] = useState<PrinterSummary[]>();
+  /** Production: the queue that passed its checks, and the shares printed on it. */
+  const [queue, setQueue] = useState<string>();
+  const [checks, setChecks] = useState<CheckItem[]>();
+  const [printed, setPrinted] = useState<number[]>([]);
   const act = useAction();
+  const production = !summary.rehearsal;
   const next = shares?.find((s) => !confirmed.includes(s.index));
   const layout = summary.reshare!.newLayout;
   if (!shares)
@@ -81,17 +87,49 @@ export function NewSharesScreen({ summary, onDone }: { summary: LifecycleSummary
         lead={`The root is unwrapped inside the HSM, wrapped again under a new backup key, and the new key is split for the new layout (${layout.groups.map((g) => `${g.threshold} of ${g.count}`).join(', ')}; ${layout.groupThreshold} group(s) needed).`}
         testId="screen-rewrap"
       >
+        {production ? (
+          <>
+            <h2>The printer</h2>
+            <p>The new sheets are printed on a local printer that passes its checks before the new backup key is made.</p>
+            {printers ? (
+              <div className="actions">
+                {printers.map((p) => (
+                  <button
+                    key={p.name}
+                    type="button"
+                    className="secondary"
+                    disabled={act.busy}
+                    onClick={() =>
+                      void act.run(async () => {
+                        const r = await call(keyrite().lifecycleCheckPrinter(p.name));
+                        setChecks(r.checks);
+                        setQueue(r.ok ? p.name : undefined);
+                      })
+                    }
+                  >
+                    Check {p.displayName || p.name}
+                  </button>
+                ))}
+              </div>
+            ) : (
+              <button type="button" className="secondary" disabled={act.busy} onClick={() => void act.run(async () => setPrinters(await call(keyrite().listPrinters())))}>
+                Find printers
+              </button>
+            )}
+            {checks ? <Checklist checks={checks} testId="lifecycle-printer-checks" /> : null}
+          </>
+        ) : null}
         <ErrorBox error={act.error} />
         <div className="actions">
-          <button type="button" autoFocus disabled={act.busy} onClick={() => void act.run(async () => setShares(await call(keyrite().lifecycleRewrap())))}>
+          <button type="button" disabled={act.busy || (production && !queue)} onClick={() => void act.run(async () => setShares(await call(keyrite().lifecycleRewrap())))}>
             Make the new backup
           </button>
         </div>
       </Screen>
     );
-  if (!sheets)
+  if (!sheets && !production)
     return (
-      <Screen title="The new sheets" lead="This release writes a re-share's new sheets as rehearsal files next to the bundle (no paper printing yet)." testId="screen-new-sheets">
+      <Screen title="The new sheets" lead="A rehearsal writes the new sheets as files next to the bundle, marked REHEARSAL." testId="screen-new-sheets">
         <ul>
           {shares.map((s) => (
             <li key={s.index}>
@@ -107,9 +145,32 @@ export function NewSharesScreen({ summary, onDone }: { summary: LifecycleSummary
         </div>
       </Screen>
     );
+  if (next && production && !printed.includes(next.index))
+    return (
+      <Screen title={`${next.name}: your new sheet`} lead={`Group ${next.group}, member ${next.member}, check value ${next.checkValue}. The sheet goes from the app straight to ${queue}.`} testId="screen-new-print">
+        <ErrorBox error={act.error} />
+        <button
+          type="button"
+          autoFocus
+          disabled={act.busy}
+          onClick={() =>
+            void act.run(async () => {
+              await call(keyrite().lifecyclePrintSheet(next.index, queue!));
+              setPrinted((x) => [...x, next.index]);
+            })
+          }
+        >
+          Print {next.name}'s sheet
+        </button>
+      </Screen>
+    );
   if (next)
     return (
-      <Screen title={`${next.name}: type your new share`} lead={`Sheets are in the folder ${sheets.folder}. Type the words of group ${next.group}, member ${next.member} from your sheet.`} testId="screen-new-confirm">
+      <Screen
+        title={`${next.name}: type your new share`}
+        lead={`${sheets ? `Sheets are in the folder ${sheets.folder}. ` : ''}Type the words of group ${next.group}, member ${next.member} from your sheet.`}
+        testId="screen-new-confirm"
+      >
         <WordEntry
           key={next.index}
           expected={WORDS}

@@ -105,7 +105,7 @@ function LifecyclePlanScreen({ kind, onOpen }: { kind: 'reshare' | 'destroy'; on
       </Field>
       <label className="check">
         <input type="checkbox" name="rehearsal" checked={rehearsal} onChange={(e) => setRehearsal(e.target.checked)} /> This is a rehearsal
-        {kind === 'reshare' ? ' (required for a re-share in this release: the new sheets are files)' : ''}
+        {kind === 'reshare' ? ' (the new sheets are written as files instead of printed)' : ''}
       </label>
       <ErrorBox error={act.error} />
       <div className="actions">
