@@ -12,7 +12,7 @@ import { checkStatementChain, checkTranscript } from '../verify/chain.ts';
 import { eventsOf, newContext } from '../verify/context.ts';
 import { checkCosignatures } from '../verify/cosign.ts';
 import { checkEnvelope, checkExpectations, unsignedLine } from '../verify/envelope.ts';
-import { ceremonyFacts, checkCeremonyId, checkCompleted, checkRecoveryTested, checkSharesConfirmed } from '../verify/events.ts';
+import { ceremonyFacts, checkCeremonyId, checkCeremonyKind, checkCompleted, checkRecoveryTested, checkSharesConfirmed } from '../verify/events.ts';
 import { checkPolicy, type Policy } from '../verify/policy.ts';
 import { checkBackupWrapped } from '../verify/files.ts';
 import { CEREMONY_PREDICATE_TYPE } from '../transcript/dsse.ts';
@@ -59,6 +59,7 @@ function commonChecks(dir: string, predicateType: string, opts: Opts): { list: C
   checkSubjects(ctx, list, true, unsigned);
   checkStatementChain(ctx, list, unsigned);
   const ceremonyId = checkCeremonyId(ctx, list);
+  checkCeremonyKind(ctx, list);
   checkPlanSha256(ctx, list);
   return { list, ctx, plan, ceremonyId };
 }

@@ -7,13 +7,14 @@
  */
 import { CEREMONY_PREDICATE_TYPE } from '../transcript/dsse.ts';
 import { checkStatementChain, checkTranscript } from './chain.ts';
-import { Checklist, fail, get, isString, plural, type VerifyCheck } from './checklist.ts';
+import { Checklist, fail, get, isString, plural, short, type VerifyCheck } from './checklist.ts';
 import { eventsOf, newContext } from './context.ts';
 import { checkCosignatures } from './cosign.ts';
 import { checkEnvelope, checkExpectations, unsignedLine } from './envelope.ts';
 import {
   ceremonyFacts,
   checkCeremonyId,
+  checkCeremonyKind,
   checkCompleted,
   checkRecoveryTested,
   checkRequiredEvents,
@@ -84,6 +85,7 @@ export function verifyBundle(dir: string, opts: VerifyOptions = {}): VerifyResul
   checkSubjects(ctx, list, true, unsigned);
   checkStatementChain(ctx, list, unsigned);
   const ceremonyId = checkCeremonyId(ctx, list);
+  checkCeremonyKind(ctx, list);
   checkRequiredEvents(ctx, list);
   checkPlanSha256(ctx, list);
   checkRootKey(ctx, list);
@@ -125,19 +127,22 @@ export function verifyBundle(dir: string, opts: VerifyOptions = {}): VerifyResul
   if (policy) checkPolicy(ctx, list, policy, facts, recoveries.results, ceremonyId);
 
   const r = conclude(list.checks, ctx, 'ceremony.completed', 'ceremony.aborted');
-  const warnings = collectWarnings(list.checks, facts, recoveries.results, policy);
+  const unregistered = [...ctx.cosigned].filter(([k]) => !knownKeys.has(k)).map(([k, c]) => `${c.role} ${c.participant} ${short(k)}`);
+  const warnings = collectWarnings(list.checks, facts, recoveries.results, policy, unregistered);
   const verdict = r.valid && facts.rehearsal ? 'VALID (REHEARSAL)' : r.verdict;
   return { ...r, verdict, statementSha256: ctx.statementSha256, checks: list.checks, warnings, recoveries: recoveries.results };
 }
 
 /** Warnings for what an auditor must weigh, for each fact no policy rule decides. */
-function collectWarnings(checks: VerifyCheck[], facts: CeremonyFacts, recoveries: RecoveryVerifyResult[], policy: Policy | undefined): string[] {
+function collectWarnings(checks: VerifyCheck[], facts: CeremonyFacts, recoveries: RecoveryVerifyResult[], policy: Policy | undefined, unregistered: string[]): string[] {
   const w: string[] = [];
   const status = (name: string) => checks.find((c) => c.name === name)?.status;
   if (facts.rehearsal && policy?.rehearsal === undefined) w.push('rehearsal: this bundle records a rehearsal, not a production ceremony');
   if (facts.networkUp.length && policy?.networkUp === undefined) w.push(`network: a network interface was up during the ceremony (${facts.networkUp.join(', ')})`);
   if (facts.notCheckedIn.length && policy?.checkedIn === undefined) w.push(`check-in: ${plural(facts.notCheckedIn.length, 'participant')} never checked in (${facts.notCheckedIn.join(', ')})`);
   if (status('cosignatures') === 'skip' && policy?.cosigners === undefined) w.push('co-signatures: nobody in the room co-signed the statement with their own key');
+  // A co-signature by a key nobody registered proves only that someone held the bundle: whoever has it can add one.
+  else if (unregistered.length && policy?.cosigners === undefined) w.push(`co-signatures: ${unregistered.join(', ')} co-signed with a key neither plan.json nor a policy registers; anyone holding the bundle can add such a signature`);
   if (facts.unsealed && policy?.sealed === undefined) w.push(`sealed: ${facts.unsealed}`);
   if (status('signer.one-time') === 'skip') w.push('one-time signer: the statement does not say the ceremony signer was destroyed after signing (an older bundle); whoever holds the token may still sign with it');
   const un = recoveries.filter((r) => r.verdict === 'UNAUTHENTICATED');
