@@ -264,3 +264,30 @@ describe('a full rewrite, re-signed by the root (still on the token) and a new c
     expect(failed(verifyBundle(b.dir, { policy: { version: 1, root: { publicKeySha256: template.root.publicKeySha256! } } }))).toEqual(['ceremony.kind']);
   });
 });
+
+describe('co-signature records relabelled (cosignatures/ is outside the statement)', () => {
+  it("a real witness's co-signature relabelled as another participant's (who has no registered key) is INVALID when the plan registers that key to the witness", () => {
+    const b = fresh();
+    const wes = newCosigner('wes', 'witness');
+    // The ceremony as it ran: the plan registered wes's key (ada's not), wes co-signed.
+    const plan = planOf(b.dir);
+    plan.participants.find((p: { id: string }) => p.id === 'wes').keyid = wes.keyid;
+    insiderResignAsCeremony(b, plan);
+    cosign(b.dir, wes);
+    expect(verifyBundle(b.dir).valid).toBe(true);
+    // Afterwards: the record says ada (administrator) signed with that key.
+    const rec = path.join(b.dir, 'cosignatures', `${wes.keyid}.json`);
+    writeFileSync(rec, JSON.stringify({ ...JSON.parse(readFileSync(rec, 'utf8')), participant: 'ada', role: 'administrator' }));
+    const r = verifyBundle(b.dir);
+    expect(r.verdict).toBe('INVALID');
+    expect(check(r, 'cosignatures').detail).toMatch(/plan\.json registers this key to wes, not ada$/);
+  });
+});
+
+/** plan.json replaced and everything re-signed by the bundle's own signers: the ceremony as if it had run with that plan. */
+function insiderResignAsCeremony(b: SoftwareBundle, plan: Record<string, unknown>): void {
+  const bytes = Buffer.from(JSON.stringify(plan, null, 2) + '\n');
+  writeFileSync(path.join(b.dir, 'plan.json'), bytes);
+  rewriteTranscript(b.dir, (evs) => evs.map((e) => (e.type === 'ceremony.started' ? { ...e, data: { ...e.data, planSha256: sha256Hex(bytes) } } : e)), { fixCompletion: true });
+  resignBundle(b);
+}
