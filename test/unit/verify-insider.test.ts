@@ -291,3 +291,24 @@ function insiderResignAsCeremony(b: SoftwareBundle, plan: Record<string, unknown
   rewriteTranscript(b.dir, (evs) => evs.map((e) => (e.type === 'ceremony.started' ? { ...e, data: { ...e.data, planSha256: sha256Hex(bytes) } } : e)), { fixCompletion: true });
   resignBundle(b);
 }
+
+describe('recoveries/ (outside the statement)', () => {
+  it('a genuine recovery copied under another time is INVALID: one recovery, listed twice', () => {
+    const b = fresh();
+    const rec = addRecovery(b);
+    expect(verifyBundle(b.dir).valid).toBe(true);
+    cpSync(rec, path.join(b.dir, 'recoveries', '2027-04-01T10-00-00.000Z'), { recursive: true });
+    const r = verifyBundle(b.dir);
+    expect(r.verdict).toBe('INVALID');
+    expect(check(r, 'recoveries').detail).toBe('recoveries/2027-04-01T10-00-00.000Z is a copy of recoveries/2027-03-01T10-00-00.000Z (the same signed recovery statement): one recovery, listed twice');
+  });
+
+  it("a fake recovery co-signed by the insider's own key claiming a witness stays UNAUTHENTICATED", () => {
+    const b = fresh();
+    const rec = addRecovery(b, { rootSigns: false });
+    cosign(rec, newCosigner('wes', 'witness'));
+    const r = verifyBundle(b.dir);
+    expect(r.recoveries[0].verdict).toBe('UNAUTHENTICATED');
+    expect(r.warnings.some((w) => w.startsWith('recoveries:'))).toBe(true);
+  });
+});
