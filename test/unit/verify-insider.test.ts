@@ -285,12 +285,30 @@ describe('co-signature records relabelled (cosignatures/ is outside the statemen
 });
 
 /** plan.json replaced and everything re-signed by the bundle's own signers: the ceremony as if it had run with that plan. */
-function insiderResignAsCeremony(b: SoftwareBundle, plan: Record<string, unknown>): void {
+function insiderResignAsCeremony(b: SoftwareBundle, plan: Record<string, unknown>, events: (evs: TranscriptEvent[]) => TranscriptEvent[] = (e) => e): void {
   const bytes = Buffer.from(JSON.stringify(plan, null, 2) + '\n');
   writeFileSync(path.join(b.dir, 'plan.json'), bytes);
-  rewriteTranscript(b.dir, (evs) => evs.map((e) => (e.type === 'ceremony.started' ? { ...e, data: { ...e.data, planSha256: sha256Hex(bytes) } } : e)), { fixCompletion: true });
+  rewriteTranscript(b.dir, (evs) => events(evs.map((e) => (e.type === 'ceremony.started' ? { ...e, data: { ...e.data, planSha256: sha256Hex(bytes) } } : e))), { fixCompletion: true });
   resignBundle(b);
 }
+
+describe('a production ceremony that printed its shares', () => {
+  it('deleting its printer.checked event afterwards (re-chained, not re-signed) is INVALID', () => {
+    const b = fresh();
+    // The ceremony as it ran: production, the CUPS queue checked before the first sheet.
+    insiderResignAsCeremony(b, planOf(b.dir), (evs) => {
+      const at = evs.findIndex((e) => e.type === 'backup.split');
+      const started = { ...evs[0], data: { ...evs[0].data, rehearsal: false } };
+      const printer = { ...evs[at], type: 'printer.checked', actor: 'system', data: { queue: 'vault-printer', deviceUri: 'usb://Acme/Laser', checks: [{ name: 'device-local', ok: true, detail: 'usb' }] } };
+      return [started, ...evs.slice(1, at), printer, ...evs.slice(at)];
+    });
+    expect(verifyBundle(b.dir).verdict).toBe('VALID');
+    rewriteTranscript(b.dir, (evs) => evs.filter((e) => e.type !== 'printer.checked'), { fixCompletion: true });
+    const r = verifyBundle(b.dir);
+    expect(r.verdict).toBe('INVALID');
+    expect(failed(r)).toEqual(['subjects.digests', 'statement.chain']);
+  });
+});
 
 describe('recoveries/ (outside the statement)', () => {
   it('a genuine recovery copied under another time is INVALID: one recovery, listed twice', () => {
