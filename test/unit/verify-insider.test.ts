@@ -310,6 +310,16 @@ describe('a production ceremony that printed its shares', () => {
   });
 });
 
+describe('co-signature records edited in place', () => {
+  it("signedAt rewritten to something that is not a time is INVALID (its form is checked; signedAt and token are the co-signer's unsigned account)", () => {
+    const b = fresh();
+    cosign(b.dir, newCosigner('wes', 'witness'), { recordEdit: (r) => (r.signedAt = 'the day after') });
+    const r = verifyBundle(b.dir);
+    expect(r.verdict).toBe('INVALID');
+    expect(check(r, 'cosignatures').detail).toMatch(/signedAt is not a UTC RFC 3339 time with milliseconds$/);
+  });
+});
+
 describe('recoveries/ (outside the statement)', () => {
   it('a genuine recovery copied under another time is INVALID: one recovery, listed twice', () => {
     const b = fresh();

@@ -7,7 +7,7 @@
  * a keyid the plan registered for that participant against the key.
  */
 import path from 'node:path';
-import { HEX64 } from '../transcript/chain.ts';
+import { HEX64, TIME_PATTERN } from '../transcript/chain.ts';
 import { COSIGNATURES_DIR, isCanonicalBase64, keyidOf, pae, verifySignature } from '../transcript/dsse.ts';
 import { fail, get, isObject, isString, plural, short, skipped, type Checklist } from './checklist.ts';
 import type { FolderContext } from './context.ts';
@@ -52,7 +52,7 @@ export function checkCosignatures(ctx: FolderContext, list: Checklist, plan: unk
       if (!isString(r.participant) || r.participant === '') fail(`${file}: participant is missing`);
       if (!isString(r.role) || !COSIGNER_ROLES.includes(r.role)) fail(`${file}: role is not witness or administrator`);
       if (!isCanonicalBase64(r.spki) || r.spki === '') fail(`${file}: spki is not base64`);
-      if (!isString(r.signedAt)) fail(`${file}: signedAt is missing`);
+      if (!isString(r.signedAt) || !TIME_PATTERN.test(r.signedAt)) fail(`${file}: signedAt is not a UTC RFC 3339 time with milliseconds`);
       for (const f of ['manufacturer', 'model', 'serialNumber']) if (!isString(get(r.token, f))) fail(`${file}: token.${f} is missing`);
       const spki = Buffer.from(r.spki as string, 'base64');
       if (keyidOf(spki) !== s.keyid) fail(`${file}: its spki's SHA-256 is ${short(keyidOf(spki))}, not the keyid ${short(s.keyid)}`);
