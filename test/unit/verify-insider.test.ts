@@ -133,6 +133,18 @@ describe('changes to signed files, without re-signing', () => {
 });
 
 describe('changes to what the statement does not sign (the envelope, cosignatures/, recoveries/)', () => {
+  it("the envelope's layout is not signed: its final newline dropped or a space turned into a tab keeps the verdict (fuzz counterexample [998,2,944774,1]); any change to its JSON value does not", () => {
+    const b = fresh();
+    const file = path.join(b.dir, ENVELOPE_FILE);
+    const text = readFileSync(file, 'utf8');
+    writeFileSync(file, text.replace(/\n$/, ''));
+    expect(verifyBundle(b.dir).verdict).toBe('VALID (REHEARSAL)');
+    writeFileSync(file, text.replace('{\n  ', '{\n\t'));
+    expect(verifyBundle(b.dir).verdict).toBe('VALID (REHEARSAL)');
+    writeFileSync(file, text.replace('"payloadType": "application/vnd.in-toto+json"', '"payloadType": "application/vnd.in-toto+jsoN"'));
+    expect(verifyBundle(b.dir).verdict).toBe('INVALID');
+  });
+
   it('a cosignatures/ record for a key that did not sign is INVALID', () => {
     const b = fresh();
     const c = newCosigner('wes', 'witness');
