@@ -244,30 +244,7 @@ describe('a full rewrite, re-signed by the root (still on the token) and a new c
 
   it('a generate bundle recast as a re-share (plan and events too) keeping its exports, signed WITHOUT the root, is INVALID: a re-share carries no exports', () => {
     const b = fresh();
-    const custodians = ['c1', 'c2', 'c3'];
-    insiderResign(b, {
-      withRoot: false,
-      plan: (p) => {
-        p.ceremony = 'reshare';
-        p.previous = { bundle: '../generate', statementSha256: 'ab'.repeat(32) };
-      },
-      events: (evs) => {
-        const out: TranscriptEvent[] = [];
-        for (const e of evs) {
-          if (e.type === 'ceremony.started') out.push({ ...e, data: { ...e.data, kind: 'reshare', keyVersion: 1, previous: { ceremonyId: 'generate', statementSha256: 'ab'.repeat(32) } } });
-          else if (e.type === 'key.generated') continue;
-          else if (e.type === 'backup.wrapped') {
-            out.push({ ...e, type: 'reshare.old-shares-verified', data: { identifier: 1 } });
-            out.push({ ...e, type: 'backup.retired', data: { ceremonyId: 'old', custodians, warning: 'x' } });
-            out.push(e);
-          } else if (e.type === 'ceremony.completed') {
-            for (const c of custodians) out.push({ ...e, type: 'sheet.destroyed', actor: c, data: { custodian: c } });
-            out.push(e);
-          } else out.push(e);
-        }
-        return out;
-      },
-    });
+    recastAsReshare(b, false);
     const r = verifyBundle(b.dir);
     expect(r.verdict).toBe('INVALID');
     expect(failed(r)).toEqual(['ceremony.kind']);
@@ -275,7 +252,51 @@ describe('a full rewrite, re-signed by the root (still on the token) and a new c
     // Before ceremony.kind, this forgery (no token needed) passed even a policy pinning the root.
     expect(failed(verifyBundle(b.dir, { policy: { version: 1, root: { publicKeySha256: template.root.publicKeySha256! } } }))).toEqual(['ceremony.kind']);
   });
+
+  it('the same re-share without exports (anyone holding the previous bundle can make it) is warned: no key from before it signed it; a co-signer quorum fails it', () => {
+    const b = fresh();
+    recastAsReshare(b, true);
+    const r = verifyBundle(b.dir);
+    expect(failed(r)).toEqual([]);
+    expect(r.warnings.filter((w) => w.startsWith('signers:'))).toEqual([expect.stringMatching(/no key from before it \(the root, a co-signer plan\.json or a policy registers\) did/)]);
+    const wes = newCosigner('wes', 'witness');
+    expect(failed(verifyBundle(b.dir, { policy: { version: 1, cosigners: { keyids: [wes.keyid], min: 1 } } }))).toEqual(['policy.cosigners']);
+    // Co-signed by a witness whose key a policy registers, it is vouched for.
+    cosign(b.dir, wes);
+    expect(verifyBundle(b.dir, { policy: { version: 1, signers: [wes.keyid] } }).warnings.some((w) => w.startsWith('signers:'))).toBe(false);
+  });
 });
+
+/** A generate bundle rewritten as a re-share of it (plan, events), signed by a new ceremony signer only: what anyone can make. */
+function recastAsReshare(b: SoftwareBundle, dropExports: boolean): void {
+  const custodians = ['c1', 'c2', 'c3'];
+  if (dropExports) rmSync(path.join(b.dir, 'exports'), { recursive: true });
+  insiderResign(b, {
+    withRoot: false,
+    plan: (p) => {
+      p.ceremony = 'reshare';
+      if (dropExports) p.exports = [];
+      p.previous = { bundle: '../generate', statementSha256: 'ab'.repeat(32) };
+    },
+    events: (evs) => {
+      const out: TranscriptEvent[] = [];
+      for (const e of evs) {
+        if (dropExports && e.type === 'export.created') continue;
+        if (e.type === 'ceremony.started') out.push({ ...e, data: { ...e.data, kind: 'reshare', keyVersion: 1, previous: { ceremonyId: 'generate', statementSha256: 'ab'.repeat(32) } } });
+        else if (e.type === 'key.generated') continue;
+        else if (e.type === 'backup.wrapped') {
+          out.push({ ...e, type: 'reshare.old-shares-verified', data: { identifier: 1 } });
+          out.push({ ...e, type: 'backup.retired', data: { ceremonyId: 'old', custodians, warning: 'x' } });
+          out.push(e);
+        } else if (e.type === 'ceremony.completed') {
+          for (const c of custodians) out.push({ ...e, type: 'sheet.destroyed', actor: c, data: { custodian: c } });
+          out.push(e);
+        } else out.push(e);
+      }
+      return out;
+    },
+  });
+}
 
 describe('co-signature records relabelled (cosignatures/ is outside the statement)', () => {
   it("a real witness's co-signature relabelled as another participant's (who has no registered key) is INVALID when the plan registers that key to the witness", () => {

@@ -70,8 +70,23 @@ function conclusion(list: Checklist, ctx: FolderContext, plan: unknown, ceremony
   const facts = { ...ceremonyFacts(ctx, plan), unsealed: '' };
   if (opts.policy) checkPolicy(ctx, list, opts.policy, facts, [], ceremonyId);
   const r = conclude(list.checks, ctx, 'ceremony.completed', 'ceremony.aborted');
-  const warnings = facts.rehearsal ? ['rehearsal: this bundle records a rehearsal, not a production ceremony', ...extraWarnings] : extraWarnings;
+  const warnings = facts.rehearsal ? ['rehearsal: this bundle records a rehearsal, not a production ceremony', ...extraWarnings] : [...extraWarnings];
+  if (r.valid && !opts.policy?.cosigners && !vouchedFromBefore(ctx, plan, opts.policy))
+    warnings.push(`signers: only this ceremony's own signer signed it; no key from before it (the root, a co-signer plan.json or a policy registers) did, so anyone holding the previous bundle could have made it`);
   return { ...r, verdict: r.valid && facts.rehearsal ? 'VALID (REHEARSAL)' : r.verdict, statementSha256: ctx.statementSha256, checks: list.checks, warnings };
+}
+
+/**
+ * Whether a key that existed before this ceremony signed its statement: the root (when it signs), or a
+ * co-signer whose key plan.json or the policy registers. A re-share or destroy bundle is otherwise
+ * signed only by a key made during it, which proves nothing about who made the bundle.
+ */
+function vouchedFromBefore(ctx: FolderContext, plan: unknown, policy: Policy | undefined): boolean {
+  const st = ctx.statement;
+  if (st?.predicate.signers.some((s) => s.role === 'root' && ctx.verified.has(s.keyid))) return true;
+  const parts = (plan as { participants?: unknown } | undefined)?.participants;
+  const registered = new Set<unknown>([...(Array.isArray(parts) ? parts.map((p) => (p as { keyid?: unknown })?.keyid) : []), ...policyKeys(policy)]);
+  return [...ctx.cosigned.keys()].some((k) => registered.has(k));
 }
 
 /** A re-share's bundle: the new backup as at generation (wrapped, confirmed, test-recovered), the old shares verified, the old backup retired. */
