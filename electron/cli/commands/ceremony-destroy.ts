@@ -8,7 +8,7 @@ import { statementDigest } from '../../core/lifecycle/facts.ts';
 export const ceremonyDestroyCommand: Command = {
   name: 'ceremony destroy',
   summary: 'Destroy versions of a root key on the token and sign a certificate of destruction',
-  help: `Usage: keyrite ceremony destroy --plan FILE --out DIR [--pin-env VAR] [--module-args STRING] [--rehearsal --ack-all]
+  help: `Usage: keyrite ceremony destroy --plan FILE --out DIR [--pin-env VAR] [--module-args STRING] [--rehearsal [--ack-all]]
 
 Runs a destroy plan (docs/lifecycle.md): "ceremony": "destroy", "previous" (the key's last bundle,
 pinned by its statement digest) and "destroy": {"versions": [N, ...]}. Each version's key is found
@@ -24,7 +24,7 @@ Options:
   --plan FILE     the reviewed destroy plan
   --out DIR       where the bundle folder is created
   --pin-env VAR   read the token PIN from environment variable VAR (else a no-echo prompt)
-  --module-args STRING  C_Initialize parameters for modules that need them (the plan's hsm.initArgs wins)
+  --module-args STRING  C_Initialize parameters for modules that need them (the plan's hsm.initArgs, when given, must agree)
   --rehearsal     a rehearsal, recorded as such
   --ack-all       rehearsals: acknowledge every step and sheet without prompting (recorded as such)
 

@@ -10,7 +10,7 @@ export const ceremonyReshareCommand: Command = {
   name: 'ceremony reshare',
   summary: "Re-share a root key's backup to a new custodian layout (rehearsal in this release)",
   help: `Usage: keyrite ceremony reshare --rehearsal --plan FILE --out DIR --shares FILE --shares-out DIR
-                              [--ack-all] [--pin-env VAR] [--module-args STRING]
+                              --ack-all [--pin-env VAR] [--module-args STRING]
 
 Runs a re-share plan (docs/lifecycle.md): "ceremony": "reshare", "previous" (the key's last bundle,
 pinned by its statement digest) and the new "backup" layout. A threshold of the current shares
@@ -30,7 +30,7 @@ Options:
   --ack-all           required: acknowledge the plan's steps, and each old custodian's destruction of
                       their old sheet, without prompting (recorded as such)
   --pin-env VAR       read the token PIN from environment variable VAR (else a no-echo prompt)
-  --module-args STRING  C_Initialize parameters (the plan's hsm.initArgs wins)
+  --module-args STRING  C_Initialize parameters (the plan's hsm.initArgs, when given, must agree)
 
 Exit status: 0 re-shared; 1 the old shares do not open the backup, or the token refused; 2 bad usage or plan.`,
   options: {

@@ -532,14 +532,10 @@ export class GrapheneSession implements HsmSession {
         const pub = this.session.create(publicKeyFromParts(target.algorithm, parts, placement));
         root.publicKey = this.ref(pub, 'public');
       } catch (err) {
-        // Best effort: the failure to report is the one above. A token that failed the create (a
-        // removed device, a lost session) fails this destroy too, and a raw pkcs11js error from it
-        // would hide the mapped one; a token object left behind carries the ceremony's label, which
-        // `ceremony abort` removes, and a session object goes with the session.
         try {
           key.destroy();
         } catch {
-          /* reported above */
+          /* the token may be gone; the first error is the one that matters */
         }
         throw toHsmError(err, this.ctx(`create the public key object of '${target.label}'`));
       }
