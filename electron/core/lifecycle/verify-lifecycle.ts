@@ -12,7 +12,7 @@ import { checkStatementChain, checkTranscript } from '../verify/chain.ts';
 import { eventsOf, newContext } from '../verify/context.ts';
 import { checkCosignatures } from '../verify/cosign.ts';
 import { checkEnvelope, checkExpectations, unsignedLine } from '../verify/envelope.ts';
-import { ceremonyFacts, checkCeremonyId, checkCompleted, checkRecoveryTested, checkSharesConfirmed } from '../verify/events.ts';
+import { ceremonyFacts, checkCeremonyId, checkCeremonyKind, checkCompleted, checkRecoveryTested, checkSharesConfirmed } from '../verify/events.ts';
 import { checkPolicy, type Policy } from '../verify/policy.ts';
 import { checkBackupWrapped } from '../verify/files.ts';
 import { CEREMONY_PREDICATE_TYPE } from '../transcript/dsse.ts';
@@ -59,6 +59,7 @@ function commonChecks(dir: string, predicateType: string, opts: Opts): { list: C
   checkSubjects(ctx, list, true, unsigned);
   checkStatementChain(ctx, list, unsigned);
   const ceremonyId = checkCeremonyId(ctx, list);
+  checkCeremonyKind(ctx, list);
   checkPlanSha256(ctx, list);
   return { list, ctx, plan, ceremonyId };
 }
@@ -70,7 +71,21 @@ function conclusion(list: Checklist, ctx: FolderContext, plan: unknown, ceremony
   if (opts.policy) checkPolicy(ctx, list, opts.policy, facts, recoveries, ceremonyId);
   const r = conclude(list.checks, ctx, 'ceremony.completed', 'ceremony.aborted');
   const warnings = [...collectWarnings(list.checks, facts, recoveries, opts.policy), ...extraWarnings];
+  if (r.valid && !opts.policy?.cosigners && !vouchedFromBefore(ctx, plan, opts.policy))
+    warnings.push(`signers: only this ceremony's own signer signed it; no key from before it (the root, a co-signer plan.json or a policy registers) did, so anyone holding the previous bundle could have made it`);
   return { ...r, verdict: r.valid && facts.rehearsal ? 'VALID (REHEARSAL)' : r.verdict, statementSha256: ctx.statementSha256, checks: list.checks, warnings };
+}
+
+/**
+ * Whether a key that existed before this ceremony signed its statement: the root (when it signs), or a
+ * co-signer whose key plan.json or the policy registers. A re-share or destroy bundle is otherwise
+ * signed only by a key made during it, which proves nothing about who made the bundle.
+ */
+function vouchedFromBefore(ctx: FolderContext, plan: unknown, policy: Policy | undefined): boolean {
+  const st = ctx.statement;
+  if (st?.predicate.signers.some((s) => s.role === 'root' && ctx.verified.has(s.keyid))) return true;
+  const registered = knownRecoveryKeys(plan, policy);
+  return [...ctx.cosigned.keys()].some((k) => registered.has(k));
 }
 
 /** A re-share's bundle: the new backup as at generation (wrapped, confirmed, test-recovered), the old shares verified, the old backup retired. */

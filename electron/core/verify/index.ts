@@ -7,13 +7,14 @@
  */
 import { CEREMONY_PREDICATE_TYPE } from '../transcript/dsse.ts';
 import { checkStatementChain, checkTranscript } from './chain.ts';
-import { Checklist, fail, plural, type VerifyCheck } from './checklist.ts';
+import { Checklist, fail, plural, short, type VerifyCheck } from './checklist.ts';
 import { eventsOf, newContext } from './context.ts';
 import { checkCosignatures } from './cosign.ts';
 import { checkEnvelope, checkExpectations, unsignedLine } from './envelope.ts';
 import {
   ceremonyFacts,
   checkCeremonyId,
+  checkCeremonyKind,
   checkCompleted,
   checkRecoveryTested,
   checkRequiredEvents,
@@ -84,6 +85,7 @@ export function verifyBundle(dir: string, opts: VerifyOptions = {}): VerifyResul
   checkSubjects(ctx, list, true, unsigned);
   checkStatementChain(ctx, list, unsigned);
   const ceremonyId = checkCeremonyId(ctx, list);
+  checkCeremonyKind(ctx, list);
   checkRequiredEvents(ctx, list);
   checkPlanSha256(ctx, list);
   checkRootKey(ctx, list);
@@ -120,7 +122,8 @@ export function verifyBundle(dir: string, opts: VerifyOptions = {}): VerifyResul
   if (policy) checkPolicy(ctx, list, policy, facts, recoveries.results, ceremonyId);
 
   const r = conclude(list.checks, ctx, 'ceremony.completed', 'ceremony.aborted');
-  const warnings = collectWarnings(list.checks, facts, recoveries.results, policy);
+  const unregistered = [...ctx.cosigned].filter(([k]) => !knownKeys.has(k)).map(([k, c]) => `${c.role} ${c.participant} ${short(k)}`);
+  const warnings = collectWarnings(list.checks, facts, recoveries.results, policy, unregistered);
   const verdict = r.valid && facts.rehearsal ? 'VALID (REHEARSAL)' : r.verdict;
   return { ...r, verdict, statementSha256: ctx.statementSha256, checks: list.checks, warnings, recoveries: recoveries.results };
 }

@@ -20,13 +20,15 @@ export function knownRecoveryKeys(plan: unknown, policy: Policy | undefined): Ma
 }
 
 /** Warnings for what an auditor must weigh, for each fact no policy rule decides. */
-export function collectWarnings(checks: VerifyCheck[], facts: CeremonyFacts, recoveries: RecoveryVerifyResult[], policy: Policy | undefined): string[] {
+export function collectWarnings(checks: VerifyCheck[], facts: CeremonyFacts, recoveries: RecoveryVerifyResult[], policy: Policy | undefined, unregistered: string[] = []): string[] {
   const w: string[] = [];
   const status = (name: string) => checks.find((c) => c.name === name)?.status;
   if (facts.rehearsal && policy?.rehearsal === undefined) w.push('rehearsal: this bundle records a rehearsal, not a production ceremony');
   if (facts.networkUp.length && policy?.networkUp === undefined) w.push(`network: a network interface was up during the ceremony (${facts.networkUp.join(', ')})`);
   if (facts.notCheckedIn.length && policy?.checkedIn === undefined) w.push(`check-in: ${plural(facts.notCheckedIn.length, 'participant')} never checked in (${facts.notCheckedIn.join(', ')})`);
   if (status('cosignatures') === 'skip' && policy?.cosigners === undefined) w.push('co-signatures: nobody in the room co-signed the statement with their own key');
+  // A co-signature by a key nobody registered proves only that someone held the bundle: whoever has it can add one.
+  else if (unregistered.length && policy?.cosigners === undefined) w.push(`co-signatures: ${unregistered.join(', ')} co-signed with a key neither plan.json nor a policy registers; anyone holding the bundle can add such a signature`);
   if (facts.unsealed && policy?.sealed === undefined) w.push(`sealed: ${facts.unsealed}`);
   if (status('signer.one-time') === 'skip') w.push('one-time signer: the statement does not say the ceremony signer was destroyed after signing (an older bundle); whoever holds the token may still sign with it');
   const un = recoveries.filter((r) => r.verdict === 'UNAUTHENTICATED');
