@@ -134,6 +134,8 @@ export interface CosignRequest {
   tokenSerial?: string;
   /** The signing key's label, when the token holds more than one. */
   keyLabel?: string;
+  /** C_Initialize parameters for a module that needs them (e.g. NSS softokn's configdir); `--module-args` at the CLI. */
+  moduleArgs?: string;
 }
 
 export interface CosignSummary {
@@ -182,6 +184,8 @@ export interface RecoveryStartOptions {
   tokenSerial?: string;
   /** Restore under this label instead of the ceremony's (`keyrite recover --label`). */
   label?: string;
+  /** C_Initialize parameters for a module that needs them (`--module-args` at the CLI). */
+  moduleArgs?: string;
 }
 
 export interface RecoveryPlanInfo {
@@ -364,7 +368,8 @@ export interface KeyriteApi {
 
   // Recover
   /** `module`: a handle from chooseModule or listModules. */
-  listTokens(module: string): Promise<Result<TokenSummary[]>>;
+  /** `moduleArgs`: C_Initialize parameters for a module that needs them ('' or absent for none). */
+  listTokens(module: string, moduleArgs?: string): Promise<Result<TokenSummary[]>>;
   recoverStart(options: RecoveryStartOptions): Promise<Result<RecoveryPlanInfo>>;
   recoverAddShare(words: string): Promise<Result<RecoveryProgress>>;
   recoverRestore(pin: string, passphrase?: string): Promise<Result<RecoveryResult>>;

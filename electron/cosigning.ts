@@ -37,6 +37,7 @@ export function cosigningHandlers(deps: CosigningDeps): Pick<KeyriteApi, 'cosign
         tokenLabel: options.tokenLabel,
         tokenSerial: options.tokenSerial,
         keyLabel: options.keyLabel,
+        ...(options.moduleArgs ? { moduleArgs: options.moduleArgs } : {}),
         pin: async () => pin,
       });
       return ok({ participant: r.participant, role: r.role, keyid: r.keyid, signatures: r.signatures, cosignatures: r.cosignatures });

@@ -78,6 +78,8 @@ const optHandle = z.union([handle, z.literal('')]);
 const fileName = z.string().max(255).regex(/^[^/\\\u0000-\u001f]*$/, 'a file name without folders');
 const id = z.string().min(1).max(64);
 const secretText = z.string().min(1).max(1024);
+/** C_Initialize parameters (the plan's hsm.initArgs; `--module-args`): one line of text. */
+const moduleArgs = z.string().max(4096).regex(/^[^\u0000-\u001f]*$/, 'one line, no control characters');
 
 /** One zod tuple per method: the exact arguments it accepts. */
 export const ARG_SCHEMAS: { [M in ApiMethod]: z.ZodType<Parameters<KeyriteApi[M]>> } = {
@@ -115,6 +117,7 @@ export const ARG_SCHEMAS: { [M in ApiMethod]: z.ZodType<Parameters<KeyriteApi[M]
       tokenLabel: z.string().min(1).max(32),
       tokenSerial: z.string().min(1).max(32).optional(),
       keyLabel: z.string().min(1).max(256).optional(),
+      moduleArgs: moduleArgs.optional(),
     }),
     z.string().min(1).max(256),
   ]),
@@ -137,7 +140,7 @@ export const ARG_SCHEMAS: { [M in ApiMethod]: z.ZodType<Parameters<KeyriteApi[M]
   lifecycleFinish: z.tuple([]),
   lifecycleAbort: z.tuple([z.string().trim().min(1).max(2000)]),
   verifyBundle: z.tuple([handle]),
-  listTokens: z.tuple([handle]),
+  listTokens: z.tuple([handle, moduleArgs.optional()]),
   recoverStart: z.tuple([
     z.strictObject({
       bundle: handle,
@@ -145,6 +148,7 @@ export const ARG_SCHEMAS: { [M in ApiMethod]: z.ZodType<Parameters<KeyriteApi[M]
       tokenLabel: z.string().min(1).max(32),
       tokenSerial: z.string().min(1).max(32).optional(),
       label: z.string().trim().min(1).max(256).optional(),
+      moduleArgs: moduleArgs.optional(),
     }),
   ]),
   recoverAddShare: z.tuple([z.string().min(1).max(2000)]),
@@ -555,8 +559,8 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       return ok(out);
     },
 
-    async listTokens(module) {
-      const m = openModule(chosen.path(module, 'module', 'PKCS#11 module'));
+    async listTokens(module, moduleArgs) {
+      const m = openModule(chosen.path(module, 'module', 'PKCS#11 module'), { initArgs: moduleArgs || undefined });
       try {
         return ok(m.tokens().map((t) => ({ label: t.label, serialNumber: t.serialNumber, manufacturer: t.manufacturer, model: t.model, initialized: t.flags.includes('TOKEN_INITIALIZED') })));
       } finally {

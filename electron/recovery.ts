@@ -36,6 +36,7 @@ export function startRecovery(opts: RecoveryStartOptions, onEvent?: (ev: Transcr
     tokenLabel: opts.tokenLabel,
     ...(opts.tokenSerial ? { tokenSerial: opts.tokenSerial } : {}),
     ...(opts.label !== undefined ? { label: opts.label } : {}),
+    ...(opts.moduleArgs ? { moduleArgs: opts.moduleArgs } : {}),
     frontEnd: 'desktop',
     onEvent,
   });

@@ -14,6 +14,8 @@ export function Recover() {
   const [modules, setModules] = useState<Chosen[]>([]);
   const [module, setModule] = useState('');
   const [tokens, setTokens] = useState<TokenSummary[]>();
+  /** C_Initialize parameters for a module that needs them; public, not a secret. */
+  const [moduleArgs, setModuleArgs] = useState('');
   /** The chosen token's serial number (labels can repeat). */
   const [serial, setSerial] = useState('');
   const [label, setLabel] = useState('');
@@ -81,6 +83,7 @@ export function Recover() {
                     tokenLabel: token.label,
                     ...(token.serialNumber ? { tokenSerial: token.serialNumber } : {}),
                     ...(label.trim() ? { label: label.trim() } : {}),
+                    ...(moduleArgs ? { moduleArgs } : {}),
                   }),
                 ),
               ),
@@ -114,10 +117,13 @@ export function Recover() {
               >
                 Choose another module…
               </button>
-              <button type="button" className="secondary" disabled={!module} onClick={() => void act.run(async () => setTokens(await call(keyrite().listTokens(module))))}>
+              <button type="button" className="secondary" disabled={!module} onClick={() => void act.run(async () => setTokens(await call(keyrite().listTokens(module, moduleArgs))))}>
                 Find tokens
               </button>
             </div>
+          </Field>
+          <Field label="Module parameters (optional)" hint="Only for a module that needs a parameter string when it starts (C_Initialize), e.g. NSS's configdir='…'; the plan's hsm.initArgs. Leave empty for most HSMs.">
+            <input name="module-args" value={moduleArgs} onChange={(e) => setModuleArgs(e.target.value)} spellCheck={false} />
           </Field>
           {tokens ? (
             <Field label="Token to restore into">

@@ -349,6 +349,17 @@ describe.sequential('desktop app: re-share and destroy', () => {
     expect(v.verdict).toBe('VALID (REHEARSAL)');
   }, 120_000);
 
+  it('module parameters (C_Initialize) reach the module when tokens are listed; malformed ones are refused before', async () => {
+    const listed = await dispatch(handlers, 'listModules', []);
+    const module = (listed as { value: { handle: string }[] }).value[0].handle;
+    expect(await dispatch(handlers, 'listTokens', [module])).toMatchObject({ ok: true, value: expect.arrayContaining([expect.objectContaining({ label: env.tokenLabel })]) });
+    // SoftHSM takes no C_Initialize parameters: given some, its C_Initialize refuses them, which shows they were passed.
+    const withArgs = await dispatch(handlers, 'listTokens', [module, "configdir='sql:/nowhere'"]);
+    expect(withArgs).toMatchObject({ ok: false, error: { code: 'hsm/module-load', message: expect.stringContaining('CKR_ARGUMENTS_BAD') } });
+    expect(await dispatch(handlers, 'listTokens', [module, 'a\nb'])).toMatchObject({ ok: false, error: { code: 'usage' } });
+    expect(await dispatch(handlers, 'recoverStart', [{ bundle: module, module, tokenLabel: 'x', moduleArgs: 'a\u0000' }])).toMatchObject({ ok: false, error: { code: 'usage' } });
+  });
+
   it('no PIN and no share word ever reached the renderer', () => {
     const toPage = bridge.messages.filter((m) => m.direction === 'to-renderer').map((m) => m.payload).join('\n');
     expect(secrets.length).toBeGreaterThan(4);

@@ -50,6 +50,8 @@ export function CosignScreen(props: CosignTarget = {}) {
   const [modules, setModules] = useState<Chosen[]>([]);
   const [module, setModule] = useState('');
   const [tokens, setTokens] = useState<TokenSummary[]>();
+  /** C_Initialize parameters for a module that needs them; public, not a secret. */
+  const [moduleArgs, setModuleArgs] = useState('');
   const [serial, setSerial] = useState('');
   const [keyLabel, setKeyLabel] = useState('');
   const [printers, setPrinters] = useState<PrinterSummary[]>();
@@ -106,6 +108,7 @@ export function CosignScreen(props: CosignTarget = {}) {
                     tokenLabel: token.label,
                     ...(token.serialNumber ? { tokenSerial: token.serialNumber } : {}),
                     ...(keyLabel.trim() ? { keyLabel: keyLabel.trim() } : {}),
+                    ...(moduleArgs ? { moduleArgs } : {}),
                   },
                   value,
                 ),
@@ -151,10 +154,13 @@ export function CosignScreen(props: CosignTarget = {}) {
               >
                 Choose another module…
               </button>
-              <button type="button" className="secondary" disabled={!module} onClick={() => void act.run(async () => setTokens(await call(keyrite().listTokens(module))))}>
+              <button type="button" className="secondary" disabled={!module} onClick={() => void act.run(async () => setTokens(await call(keyrite().listTokens(module, moduleArgs))))}>
                 Find tokens
               </button>
             </div>
+          </Field>
+          <Field label="Module parameters (optional)" hint="Only for a module that needs a parameter string when it starts (C_Initialize), e.g. NSS's configdir='…'; the plan's hsm.initArgs. Leave empty for most HSMs.">
+            <input name="module-args" value={moduleArgs} onChange={(e) => setModuleArgs(e.target.value)} spellCheck={false} />
           </Field>
           {tokens ? (
             <Field label="Their token">
