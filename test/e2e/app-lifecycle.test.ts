@@ -53,6 +53,16 @@ async function typeWords(mnemonic: string) {
   for (const w of mnemonic.split(' ')) await page.keyboard.type(`${w.slice(0, 4)} `);
 }
 
+/** The checks screen: the link to the previous bundle and the network; "we know" if this machine is online. */
+async function passChecks(previous: string) {
+  await page.getByTestId('screen-lifecycle-checks').waitFor();
+  expect(await page.getByTestId('lifecycle-link').textContent()).toContain(`Continues ceremony ${previous}`);
+  await expect.poll(() => page.getByTestId('lifecycle-interfaces').textContent()).toContain('lo');
+  const online = page.locator('input[name=accept-online]');
+  if (await online.count()) await online.check();
+  await page.getByRole('button', { name: 'Continue' }).click();
+}
+
 const participants = (custodians: string[]) => [
   { id: 'ada', name: 'Ada Admin', role: 'administrator' },
   { id: 'wes', name: 'Wes Witness', role: 'witness' },
@@ -140,6 +150,7 @@ describe.sequential('desktop app: re-share and destroy', () => {
     await expect.poll(() => page.getByTestId('chosen-lifecycle-out').textContent()).toBe('bundles');
     // A production re-share: the new sheets go to the (test) printer.
     await page.getByRole('button', { name: 'Open the plan' }).click();
+    await passChecks('acme-root');
 
     // The current custodians' shares, checked before the token is touched. One share is not enough.
     await page.getByTestId('screen-old-shares').waitFor();
@@ -243,6 +254,7 @@ describe.sequential('desktop app: re-share and destroy', () => {
     await expect.poll(() => page.getByTestId('chosen-lifecycle-out').textContent()).toBe('bundles');
     await page.locator('input[name=rehearsal]').check();
     await page.getByRole('button', { name: 'Open the plan' }).click();
+    await passChecks('acme-root-reshare');
 
     await page.getByTestId('screen-lifecycle-pin').waitFor();
     expect(await page.getByTestId('screen-lifecycle-pin').textContent()).toContain("version 1 'acme-v1'");

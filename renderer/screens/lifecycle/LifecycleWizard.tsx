@@ -13,16 +13,17 @@ import { Chooser } from '../../components/Chooser.tsx';
 import { ErrorBox, Field, Screen, useAction } from '../../components/ui.tsx';
 import { useUi } from '../../store.ts';
 import { CosignScreen } from '../ceremony/CosignScreen.tsx';
+import { LifecycleChecks } from './LifecycleChecks.tsx';
 import { NewSharesScreen, OldSharesScreen } from './LifecycleShares.tsx';
 
-type Step = 'plan' | 'old-shares' | 'pin' | 'checkin' | 'steps' | 'new-shares' | 'sheets' | 'destroy' | 'finish' | 'cosign' | 'done' | 'stopped';
+type Step = 'plan' | 'checks' | 'old-shares' | 'pin' | 'checkin' | 'steps' | 'new-shares' | 'sheets' | 'destroy' | 'finish' | 'cosign' | 'done' | 'stopped';
 
 const FLOWS: Record<'reshare' | 'destroy', Step[]> = {
-  reshare: ['plan', 'old-shares', 'pin', 'checkin', 'steps', 'new-shares', 'sheets', 'finish', 'cosign'],
-  destroy: ['plan', 'pin', 'checkin', 'steps', 'sheets', 'destroy', 'finish', 'cosign'],
+  reshare: ['plan', 'checks', 'old-shares', 'pin', 'checkin', 'steps', 'new-shares', 'sheets', 'finish', 'cosign'],
+  destroy: ['plan', 'checks', 'pin', 'checkin', 'steps', 'sheets', 'destroy', 'finish', 'cosign'],
 };
 const TITLES: Record<Step, string> = {
-  plan: 'Plan', 'old-shares': 'Old shares', pin: 'PIN', checkin: 'Check in', steps: 'Script', 'new-shares': 'New shares',
+  plan: 'Plan', checks: 'Checks', 'old-shares': 'Old shares', pin: 'PIN', checkin: 'Check in', steps: 'Script', 'new-shares': 'New shares',
   sheets: 'Old sheets', destroy: 'Destroy', finish: 'Sign', cosign: 'Co-sign', done: 'Done', stopped: 'Stopped',
 };
 
@@ -38,6 +39,7 @@ export function LifecycleWizard() {
     if (step === 'plan') return <LifecyclePlanScreen kind={kind} onOpen={(s) => { setSummary(s); setStep(flow[1]); }} />;
     const s = summary!;
     switch (step) {
+      case 'checks': return <LifecycleChecks summary={s} onDone={next} />;
       case 'old-shares': return <OldSharesScreen summary={s} onDone={next} />;
       case 'pin': return <LifecyclePin summary={s} onDone={next} />;
       case 'checkin': return <LifecycleCheckIn summary={s} onDone={next} />;
