@@ -359,6 +359,21 @@ describe.sequential('desktop app: re-share and destroy', () => {
     const v = verifyBundle(done.bundleDir);
     expect(v.checks.filter((c) => !c.ok)).toEqual([]);
     expect(v.verdict).toBe('VALID (REHEARSAL)');
+
+    // Stopped after the token was opened: the reason is recorded, nothing is signed, the session is gone.
+    const again = JSON.parse(readFileSync(planFile, 'utf8'));
+    writeJsonPlan('beta-reshare-2.json', { ...again, id: 'beta-root-reshare-2', previous: { bundle: path.relative(planDir, done.bundleDir), statementSha256: statementDigest(done.bundleDir) } });
+    dialogs.answer(path.join(planDir, 'beta-reshare-2.json'));
+    const plan2 = (await call('choosePlanFile')) as { handle: string };
+    await call('lifecycleOpen', plan2.handle, out.handle, true);
+    const current = readdirSync(path.join(bundles, sheets.folder)).filter((f) => f.endsWith('.txt')).map((f) => readFileSync(path.join(bundles, sheets.folder, f), 'utf8'));
+    for (const m of current) await call('lifecycleOldShare', m);
+    await call('lifecycleCheckOldShares');
+    await call('lifecycleLogin', PIN);
+    await call('lifecycleAbort', 'the second custodian was called away');
+    const stopped = events(path.join(bundles, 'beta-root-reshare-2'));
+    expect(stopped.at(-1)).toMatchObject({ type: 'ceremony.aborted', data: { reason: 'the second custodian was called away' } });
+    expect(await dispatch(handlers, 'lifecycleRewrap', [])).toMatchObject({ ok: false, error: { message: expect.stringMatching(/no re-share or destroy ceremony is open/) } });
   }, 120_000);
 
   it('module parameters (C_Initialize) reach the module when tokens are listed; malformed ones are refused before', async () => {
