@@ -9,6 +9,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { CliIO } from '../../electron/cli/command.ts';
 import { main } from '../../electron/cli/keyrite.ts';
+import { commands } from '../../electron/cli/commands/index.ts';
 import { makeSoftwareBundle } from '../helpers/bundle-fixture.ts';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'keyrite-cli-small-'));
@@ -45,6 +46,20 @@ describe('small CLI behaviours', () => {
     }
     expect((await run(['shares', '--help'])).stdout).toContain('shares inspect');
     expect((await run(['ceremony', 'bogus'])).code).toBe(2);
+  });
+
+  it("every command's --help lists its options in one column and fits a 110-column terminal", async () => {
+    for (const entry of commands) {
+      const help = (await run([...entry.name.split(' '), '--help'])).stdout;
+      const wide = help.split('\n').filter((l) => l.length > 110);
+      expect(wide, `${entry.name} --help`).toEqual([]);
+      const block = help.split('\nOptions:\n')[1]?.split('\n\n')[0];
+      if (block === undefined) continue;
+      // "  --flag ARG   description": the description column of each option line, and the indent of
+      // each continuation line, are all one column.
+      const columns = block.split('\n').filter((l) => l.trim() !== '').map((l) => (l.startsWith('  --') ? (/^ {2}--\S+(?: [A-Z][A-Z0-9|/]*)? {2,}/.exec(l)?.[0].length ?? -1) : l.length - l.trimStart().length));
+      expect(new Set(columns).size, `${entry.name} --help options:\n${block}`).toBe(1);
+    }
   });
 
   it('demo --algorithm names only what the demo can run', async () => {

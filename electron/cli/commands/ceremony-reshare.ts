@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from '../command.ts';
 import { optString, requireString, secretSource } from '../command.ts';
+import { moduleArgsHelp } from '../module-args.ts';
 import { UsageError } from '../../core/errors.ts';
 import { ReshareCeremony } from '../../core/lifecycle/reshare.ts';
 import { statementDigest } from '../../core/lifecycle/facts.ts';
@@ -18,21 +19,23 @@ pinned by its statement digest) and the new "backup" layout. A threshold of the 
 before the token is touched; the root is unwrapped from the current backup/root.wrapped inside the
 token as a session object, re-wrapped under a new backup key split for the new layout, and the old
 wrapped blob is listed as retired, and each holder of an old share acknowledges destroying their old
-sheet (the old shares still open every copy of the old root.wrapped). The new sheets are written to --shares-out, confirmed from those
-files and test-recovered. In this release a re-share is a rehearsal only (--rehearsal required).
+sheet (the old shares still open every copy of the old root.wrapped). The new sheets are written to
+--shares-out, confirmed from those files and test-recovered. In this release a re-share is a
+rehearsal only (--rehearsal required).
 
 Options:
-  --plan FILE         the reviewed re-share plan
-  --out DIR           where the bundle folder is created
-  --shares FILE       the current custodians' shares, one mnemonic per line (# lines ignored)
-  --shares-out DIR    where the new sheets are written (they hold the new shares' words)
-  --rehearsal         required: the bundle says REHEARSAL
-  --ack-all           required: acknowledge the plan's steps, and each old custodian's destruction of
-                      their old sheet, without prompting (recorded as such)
-  --pin-env VAR       read the token PIN from environment variable VAR (else a no-echo prompt)
-  --module-args STRING  C_Initialize parameters (the plan's hsm.initArgs wins)
+  --plan FILE            the reviewed re-share plan
+  --out DIR              where the bundle folder is created
+  --shares FILE          the current custodians' shares, one mnemonic per line (# lines ignored)
+  --shares-out DIR       where the new sheets are written (they hold the new shares' words)
+  --rehearsal            required: the bundle says REHEARSAL
+  --ack-all              required: acknowledge the plan's steps, and each old custodian's destruction
+                         of their old sheet, without prompting (recorded as such)
+  --pin-env VAR          read the token PIN from environment variable VAR (else a no-echo prompt)
+${moduleArgsHelp("the plan's hsm.initArgs, when it has one, must be the same")}
 
-Exit status: 0 re-shared; 1 the old shares do not open the backup, or the token refused; 2 bad usage or plan.`,
+Exit status: 0 re-shared; 1 the old shares do not open the backup, or the token refused; 2 bad usage
+or plan.`,
   options: {
     plan: { type: 'string' },
     out: { type: 'string' },

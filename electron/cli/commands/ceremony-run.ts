@@ -4,13 +4,14 @@ import { optString, requireString } from '../command.ts';
 import { signerRoleText, statementAnchorText } from '../anchor.ts';
 import { checkRunMode, runHeadlessCeremony } from '../ceremony-runner.ts';
 import { UsageError } from '../../core/errors.ts';
-import { MODULE_ARGS_HELP, MODULE_ARGS_OPTION, moduleArgs } from '../module-args.ts';
+import { MODULE_ARGS_OPTION, moduleArgs, moduleArgsHelp } from '../module-args.ts';
 
 export const ceremonyRun: Command = {
   name: 'ceremony run',
   summary: 'Run a scripted, headless ceremony from a plan',
   help: `Usage: keyrite ceremony run --plan FILE --out DIR --printer QUEUE [options]
-       keyrite ceremony run --rehearsal --plan FILE --out DIR --shares-out DIR [--confirm-from DIR] [--ack-all] [options]
+       keyrite ceremony run --rehearsal --plan FILE --out DIR --shares-out DIR
+                            [--confirm-from DIR] [--ack-all] [options]
 
 Runs the ceremony the plan describes on the HSM it names: preflight, login, transcript signer,
 root key, verification, SLIP-39 backup, share sheets, confirmation, test recovery, exports,
@@ -39,7 +40,7 @@ Options:
                          and a run without one stops before anything is created)
   --pin-env VAR          read the token PIN from environment variable VAR (else a no-echo prompt)
   --passphrase-env VAR   read the SLIP-39 passphrase from VAR when the plan asks for one
-${MODULE_ARGS_HELP} (the plan's hsm.initArgs, when given, must agree)
+${moduleArgsHelp("the plan's hsm.initArgs, when it has one, must be the same")}
   --debug                show a stack trace on failure`,
   options: {
     plan: { type: 'string' },
