@@ -312,6 +312,15 @@ describe.sequential('desktop app, end to end', () => {
       expect(await newest.textContent()).toContain(`Ceremony completed after ${lines.length - 1} events`);
     }
     expect(bundleDir).toBe(path.join(work, 'bundles', 'e2e-root-2026'));
+    {
+      // The facts' values keep the width: a long "Signed by (...)" label wraps in its own column
+      // instead of squeezing the digest and its 32 words into a strip, one word a line.
+      const labels = await page.getByTestId('summary-facts').locator('dt').evaluateAll((els) => els.map((e) => e.getBoundingClientRect().width));
+      const words = await page.getByTestId('statement-words').boundingBox();
+      const facts = await page.getByTestId('summary-facts').boundingBox();
+      expect(Math.max(...labels)).toBeLessThan(facts!.width * 0.4);
+      expect(words!.width).toBeGreaterThan(facts!.width * 0.5);
+    }
     await screenshot('summary');
 
     // The bundle passes the auditor's command-line check.
@@ -343,6 +352,10 @@ describe.sequential('desktop app, end to end', () => {
     expect(await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth])).toEqual([1100, 1100]);
     // Events are numbered by their transcript seq, as verify and status quote them.
     expect(await page.getByTestId('timeline').locator('li .seq').first().textContent()).toBe('seq 0');
+    // Every check's mark sits in one column, however long its detail.
+    const marks = await page.locator('.checklist .mark').evaluateAll((els) => els.map((e) => { const r = e.getBoundingClientRect(); return `${r.left}/${r.width}`; }));
+    expect(marks.length).toBeGreaterThan(20);
+    expect(new Set(marks).size).toBe(1);
     await screenshot('verify');
   });
 
