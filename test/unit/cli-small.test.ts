@@ -80,4 +80,15 @@ describe('small CLI behaviours', () => {
     expect(piped.code).toBe(0);
     expect(piped.stdout).toMatch(/^<!doctype html>/i);
   });
+
+  it('report --attestation --paper takes the paper name in any letter case, and refuses other sizes (exit 2)', async () => {
+    const b = makeSoftwareBundle(path.join(tmp, 'bundle-paper'));
+    for (const [given, size] of [['letter', 'letter'], ['LETTER', 'letter'], ['a4', 'A4'], ['Letter', 'letter']]) {
+      const r = await run(['report', b.dir, '--attestation', '--paper', given]);
+      expect(r, given).toMatchObject({ code: 0, stderr: '' });
+      expect(r.stdout).toContain(`@page{size:${size};`);
+    }
+    const legal = await run(['report', b.dir, '--attestation', '--paper', 'legal']);
+    expect(legal).toMatchObject({ code: 2, stderr: "keyrite: error: report: --paper must be A4 or Letter, not 'legal'\n" });
+  });
 });
