@@ -62,6 +62,13 @@ describe('small CLI behaviours', () => {
     }
   });
 
+  it('an unknown option or a missing argument is one lower-case line that points at --help (exit 2)', async () => {
+    const bogus = await run(['verify', 'x', '--bogus']);
+    expect(bogus).toMatchObject({ code: 2, stdout: '', stderr: "keyrite: error: verify: unknown option '--bogus' (keyrite verify --help lists the options)\n" });
+    const missing = await run(['verify']);
+    expect(missing).toMatchObject({ code: 2, stderr: 'keyrite: error: verify: missing BUNDLE (keyrite verify --help shows the usage)\n' });
+  });
+
   it('demo --algorithm names only what the demo can run', async () => {
     const r = await run(['demo', '--algorithm', 'dsa-1024', '--out', path.join(tmp, 'demo')]);
     expect(r.code).toBe(2);
