@@ -155,6 +155,17 @@ describe.sequential('desktop app, end to end', () => {
     await page.getByRole('button', { name: 'Choose the output folder…' }).click();
     await expect.poll(() => page.getByTestId('chosen-plan').textContent()).toBe(path.basename(planFile));
     await expect.poll(() => page.getByTestId('chosen-out').textContent()).toBe('bundles');
+    {
+      // The chosen file's name (its text, not its box) is level with its button: centres within 2 px.
+      const name = await page.getByTestId('chosen-plan').evaluate((el) => {
+        const range = document.createRange();
+        range.selectNodeContents(el);
+        const r = range.getBoundingClientRect();
+        return { y: r.top, height: r.height };
+      });
+      const button = await page.getByRole('button', { name: 'Choose the plan file…' }).boundingBox();
+      expect(Math.abs(name.y + name.height / 2 - (button!.y + button!.height / 2))).toBeLessThan(2);
+    }
     await screenshot('plan');
     await page.getByRole('button', { name: 'Open plan' }).click();
 
@@ -320,6 +331,19 @@ describe.sequential('desktop app, end to end', () => {
       const facts = await page.getByTestId('summary-facts').boundingBox();
       expect(Math.max(...labels)).toBeLessThan(facts!.width * 0.4);
       expect(words!.width).toBeGreaterThan(facts!.width * 0.5);
+    }
+    {
+      // A live-log line that wraps continues under its own summary, not under "seq NN".
+      const starts = await page.getByTestId('live-log').locator('li').evaluateAll((lis) =>
+        lis.map((li) => {
+          const range = document.createRange();
+          range.setStartAfter(li.querySelector('.time')!);
+          range.setEnd(li, li.childNodes.length);
+          const lefts = [...range.getClientRects()].filter((r) => r.width > 0).map((r) => Math.round(r.left));
+          return { lines: new Set([...range.getClientRects()].filter((r) => r.width > 0).map((r) => Math.round(r.top))).size, lefts: new Set(lefts).size };
+        }));
+      expect(starts.some((s) => s.lines > 1), 'some summary wraps in the 1100 px window').toBe(true);
+      for (const s of starts) expect(s.lefts).toBe(1);
     }
     await screenshot('summary');
 
