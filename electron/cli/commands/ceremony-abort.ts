@@ -21,6 +21,7 @@ export const ceremonyAbortCommand: Command = {
   name: 'ceremony abort',
   summary: 'Close a ceremony that stopped early: record the abort, remove its keys from the token, sign what exists',
   help: `Usage: keyrite ceremony abort BUNDLE --reason TEXT [--pin-env VAR] [--yes] [--module PATH]
+                             [--module-args STRING]
 
 For a ceremony that did not complete (a crash, a removed token, a decision in the room):
   1. records ceremony.aborted in the transcript (the reason and the step reached);

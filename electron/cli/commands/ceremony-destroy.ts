@@ -10,7 +10,7 @@ export const ceremonyDestroyCommand: Command = {
   name: 'ceremony destroy',
   summary: 'Destroy versions of a root key on the token and sign a certificate of destruction',
   help: `Usage: keyrite ceremony destroy --plan FILE --out DIR [--pin-env VAR] [--module-args STRING]
-                                [--rehearsal --ack-all]
+                                [--rehearsal [--ack-all]]
 
 Runs a destroy plan (docs/lifecycle.md): "ceremony": "destroy", "previous" (the key's last bundle,
 pinned by its statement digest) and "destroy": {"versions": [N, ...]}. Each version's key is found

@@ -11,7 +11,7 @@ export const ceremonyReshareCommand: Command = {
   name: 'ceremony reshare',
   summary: "Re-share a root key's backup to a new custodian layout (rehearsal in this release)",
   help: `Usage: keyrite ceremony reshare --rehearsal --plan FILE --out DIR --shares FILE --shares-out DIR
-                              [--ack-all] [--pin-env VAR] [--module-args STRING]
+                              --ack-all [--pin-env VAR] [--module-args STRING]
 
 Runs a re-share plan (docs/lifecycle.md): "ceremony": "reshare", "previous" (the key's last bundle,
 pinned by its statement digest) and the new "backup" layout. A threshold of the current shares

@@ -12,6 +12,7 @@ export const ceremonyRun: Command = {
   help: `Usage: keyrite ceremony run --plan FILE --out DIR --printer QUEUE [options]
        keyrite ceremony run --rehearsal --plan FILE --out DIR --shares-out DIR
                             [--confirm-from DIR] [--ack-all] [options]
+       keyrite ceremony run --rehearsal --plan FILE --out DIR --printer QUEUE [--ack-all] [options]
 
 Runs the ceremony the plan describes on the HSM it names: preflight, login, transcript signer,
 root key, verification, SLIP-39 backup, share sheets, confirmation, test recovery, exports,

@@ -18,8 +18,9 @@ A final line whose write never finished (the process died while writing it) is r
 Options:
   --json   print the status as JSON
 
-Exit status: 0 the report was printed (whatever the ceremony's state); 1 the transcript is missing,
-unreadable or its hash chain is broken (the line is named); 2 BUNDLE is not a folder.`,
+Exit status: 0 the report was printed (whatever the ceremony's state); 1 the transcript is
+unreadable or its hash chain is broken (the line is named); 2 BUNDLE is not a folder, or has no
+transcript.jsonl (not a Keyrite bundle).`,
   options: { json: { type: 'boolean' } },
   positionals: { min: 1, max: 1, names: 'BUNDLE' },
   async run(args, io) {

@@ -107,6 +107,10 @@ export const hsmListCommand: Command = {
     '  --token LABEL          the token to prove on',
     TOKEN_NARROWING_HELP,
     '  --pin-env VAR          read the PIN from environment variable VAR (else a no-echo prompt)',
+    '',
+    'Exit status: 0 a module was listed (with --prove: the proofs ran; read the REFUSED lines);',
+    '1 no module found in the usual places, none of them could be opened, or the login failed;',
+    '2 --module is not a file or not a PKCS#11 library, or --prove lacks --module or --token.',
   ].join('\n'),
   options: { module: { type: 'string' }, ...MODULE_ARGS_OPTION, prove: { type: 'boolean' }, token: { type: 'string' }, ...TOKEN_NARROWING_OPTIONS, 'pin-env': { type: 'string' } },
   async run(args: ParsedArgs, io: CliIO): Promise<number> {

@@ -25,8 +25,9 @@ function describeProgress(p: ShareProgress): string {
 export const recoverCommand: Command = {
   name: 'recover',
   summary: 'Restore the root key into a token from SLIP-39 shares, with a signed recovery record',
-  help: `Usage: keyrite recover --bundle BUNDLE --module PATH --token LABEL [--label L]
-                       [--pin-env VAR] [--passphrase-env VAR] [--shares FILE] [--force-unverified]
+  help: `Usage: keyrite recover --bundle BUNDLE --module PATH --token LABEL [--token-serial S] [--slot N]
+                       [--label L] [--pin-env VAR] [--passphrase-env VAR] [--shares FILE]
+                       [--force-unverified] [--module-args STRING]
 
 Restores a ceremony's root key into a (new) HSM token from its SLIP-39 shares:
   1. verifies BUNDLE (as keyrite verify does) and reads the share set, the wrapped root key

@@ -532,7 +532,11 @@ export class GrapheneSession implements HsmSession {
         const pub = this.session.create(publicKeyFromParts(target.algorithm, parts, placement));
         root.publicKey = this.ref(pub, 'public');
       } catch (err) {
-        key.destroy();
+        try {
+          key.destroy();
+        } catch {
+          /* the token may be gone; the first error is the one that matters */
+        }
         throw toHsmError(err, this.ctx(`create the public key object of '${target.label}'`));
       }
     }
