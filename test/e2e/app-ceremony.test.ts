@@ -339,8 +339,8 @@ describe.sequential('desktop app, end to end', () => {
           const range = document.createRange();
           range.setStartAfter(li.querySelector('.time')!);
           range.setEnd(li, li.childNodes.length);
-          const lefts = [...range.getClientRects()].filter((r) => r.width > 0).map((r) => Math.round(r.left));
-          return { lines: new Set([...range.getClientRects()].filter((r) => r.width > 0).map((r) => Math.round(r.top))).size, lefts: new Set(lefts).size };
+          const rects = Array.from(range.getClientRects()).filter((r) => r.width > 0);
+          return { lines: new Set(rects.map((r) => Math.round(r.top))).size, lefts: new Set(rects.map((r) => Math.round(r.left))).size };
         }));
       expect(starts.some((s) => s.lines > 1), 'some summary wraps in the 1100 px window').toBe(true);
       for (const s of starts) expect(s.lefts).toBe(1);
