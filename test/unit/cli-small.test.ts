@@ -49,6 +49,7 @@ describe('small CLI behaviours', () => {
   });
 
   it("every command's --help lists its options in one column and fits a 110-column terminal", async () => {
+    expect((await run(['--help'])).stdout.split('\n').filter((l) => l.length > 110)).toEqual([]);
     for (const entry of commands) {
       const help = (await run([...entry.name.split(' '), '--help'])).stdout;
       const wide = help.split('\n').filter((l) => l.length > 110);

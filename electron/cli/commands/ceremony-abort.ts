@@ -19,7 +19,7 @@ function describePlan(p: AbortPlan): string {
 
 export const ceremonyAbortCommand: Command = {
   name: 'ceremony abort',
-  summary: 'Close a ceremony that stopped early: record the abort, remove its keys from the token, sign what exists',
+  summary: 'End a ceremony that stopped early: record the abort, remove its keys, sign what exists',
   help: `Usage: keyrite ceremony abort BUNDLE --reason TEXT [--pin-env VAR] [--yes] [--module PATH]
                              [--module-args STRING]
 

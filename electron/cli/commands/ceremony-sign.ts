@@ -7,7 +7,7 @@ import { statementAnchorText } from '../anchor.ts';
 
 export const ceremonySignCommand: Command = {
   name: 'ceremony sign',
-  summary: 'Sign a ceremony that completed but was never signed (the run stopped before transcript.dsse.json)',
+  summary: 'Sign a completed ceremony whose run stopped before it wrote transcript.dsse.json',
   help: `Usage: keyrite ceremony sign BUNDLE [--pin-env VAR] [--module PATH] [--module-args STRING]
 
 For a bundle that \`keyrite verify\` calls "INCOMPLETE: completed but never signed": the transcript
