@@ -33,7 +33,7 @@ export async function acknowledgeNetwork(opts: Pick<HeadlessRunOptions, 'ackAll'
  * "checked in" and the signature block's "was present" rest on something typed in the room.
  * "absent" records an exception; "stop" stops the ceremony.
  */
-export async function checkIns(ceremony: Ceremony, io: CliIO, people: { id: string; name: string; role: string }[]): Promise<void> {
+export async function checkIns(ceremony: Pick<Ceremony, 'checkIn' | 'addNote'>, io: CliIO, people: { id: string; name: string; role: string }[]): Promise<void> {
   const admin = people.find((p) => p.role === 'administrator')!.id;
   for (const p of people) {
     for (;;) {

@@ -3,7 +3,8 @@
  * before any script runs; React then takes it over (renderer/boot.tsx). Proven in headless
  * Chromium on the production build: with every script refused the start screen is still there,
  * with its buttons disabled (a click can't be lost); with the scripts, the same screen becomes
- * usable with no hydration error, focus on "Run a ceremony", and a click opens the next screen.
+ * usable with no hydration error, focus on "Run a ceremony", and a click opens the next screen
+ * (which stays open once its own start-up calls are answered).
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -40,9 +41,16 @@ async function open(opts: { scripts: boolean }): Promise<{ page: Page; errors: s
     if (!found || (!opts.scripts && found.file.endsWith('.js'))) return route.abort();
     return route.fulfill({ status: 200, contentType: found.mimeType, body: readFileSync(found.file) });
   });
-  // The start screen calls nothing; a stub is enough.
+  // The start screen calls nothing; a stub is enough. It answers in the API's own shapes: the
+  // recover screen lists the modules as it opens, and a null there crashed its render and blanked
+  // the window (an earlier stub did, and the screen then vanished moments after it appeared). It
+  // records the calls, so a test can wait until a screen's answers have arrived.
   await page.addInitScript({
-    content: "window.keyrite = new Proxy({}, { get: (_t, k) => (k === 'onEvent' ? () => () => {} : async () => ({ ok: true, value: null })) });",
+    content: `window.__calls = [];
+      window.keyrite = new Proxy({}, { get: (_t, k) => (k === 'onEvent' ? () => () => {} : async () => {
+        window.__calls.push(String(k));
+        return { ok: true, value: k === 'listModules' ? [] : null };
+      }) });`,
   });
   await page.goto(`${APP_TEST_ORIGIN}/index.html`);
   return { page, errors };
@@ -87,6 +95,11 @@ describe('first paint', () => {
     // Playwright waits for the button to be enabled, as a person would find it clickable.
     await page.getByRole('button', { name: /Recover from shares/ }).click();
     await page.getByTestId('screen-recover').waitFor();
+    // Still there once the screen's own start-up call has been answered and rendered: a screen
+    // that appears and then crashes is not a click that worked.
+    await page.waitForFunction(() => (window as unknown as { __calls: string[] }).__calls.includes('listModules'));
+    await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => setTimeout(done, 0))));
+    await expect(page.getByTestId('screen-recover').isVisible()).resolves.toBe(true);
     expect(errors).toEqual([]);
     await page.context().close();
   });

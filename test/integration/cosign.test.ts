@@ -110,6 +110,11 @@ describe('keyrite ceremony cosign', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(new RegExp(`^keyrite: error: key 'eve-sign' \\(keyid ${keyids.eve}\\) is not the key the plan registers for 'wes' \\(${keyids.wes}\\); nothing was signed\\n$`));
     expect(snapshot(run.bundleDir)).toEqual(before);
+    // Nor may a key the plan registers for wes sign as wil (who has none registered): verify's cosignatures would refuse it.
+    const as = await cosign(run.bundleDir, 'wil', 'wes');
+    expect(as.code).toBe(1);
+    expect(as.stderr).toMatch(new RegExp(`^keyrite: error: key 'wes-sign' \\(keyid ${keyids.wes}\\) is the key the plan registers for 'wes', not 'wil'; nothing was signed\\n$`));
+    expect(snapshot(run.bundleDir)).toEqual(before);
   });
 
   it('two witnesses co-sign with their own tokens (EC P-256, RSA); every signature verifies over the same PAE', async () => {

@@ -17,7 +17,7 @@ import { KeyriteError } from '../../electron/core/errors.ts';
 import { asksFor, faultInjector } from '../../electron/core/hsm/fault-injection.ts';
 import { openModule } from '../../electron/core/hsm/index.ts';
 import { createSoftHsmSandbox, type SoftHsmSandbox } from '../../electron/core/hsm/softhsm.ts';
-import type { HsmModule, HsmSession, KeyRef } from '../../electron/core/hsm/types.ts';
+import type { HsmModule, HsmSession, KeyRef, ModuleOptions } from '../../electron/core/hsm/types.ts';
 import { readTranscript } from '../../electron/core/transcript/read.ts';
 import { verifyBundle } from '../../electron/core/verify/index.ts';
 import { pkcs8FromMaterial, spkiOfPkcs8, standInKms, unwrapRsaAes } from '../helpers/kms-standin.ts';
@@ -56,18 +56,20 @@ function setup(o: { seal?: boolean | 'default'; awsWrappingKeyPem?: string } = {
   return { id, dir, plan, out, shares, bundle: path.join(out, id) };
 }
 
-async function run(s: ReturnType<typeof setup>, open?: (p: string) => HsmModule) {
-  return runHeadlessCeremony({ planFile: s.plan, outDir: s.out, sharesOut: s.shares, confirmFrom: s.shares, ackAll: true, frontEnd: 'cli', pin: PIN, quiet: true, openModule: open }, noIO);
+/** A rehearsal run (sheets as files, confirmed from them): these tests are about pinning and sealing, not printing. */
+async function run(s: ReturnType<typeof setup>, open?: (p: string, opts?: ModuleOptions) => HsmModule) {
+  return runHeadlessCeremony({ planFile: s.plan, outDir: s.out, rehearsal: true, sharesOut: s.shares, confirmFrom: s.shares, ackAll: true, frontEnd: 'cli', pin: PIN, quiet: true, openModule: open }, noIO);
 }
 
 /** core/hsm's module, with `before` run just before the session's `method` (the real call follows). */
-function hookedModule(method: keyof HsmSession, before: () => void): (p: string) => HsmModule {
-  return (p) => {
-    const real = openModule(p);
+function hookedModule(method: keyof HsmSession, before: () => void): (p: string, opts?: ModuleOptions) => HsmModule {
+  return (p, opts) => {
+    const real = openModule(p, opts);
     return {
       info: real.info,
       tokens: () => real.tokens(),
       findToken: (sel) => real.findToken(sel),
+      selectToken: (sel) => real.selectToken!(sel),
       mechanisms: (sel) => real.mechanisms(sel),
       login: (sel, pin) => {
         const session = real.login(sel, pin);

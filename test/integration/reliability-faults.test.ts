@@ -15,6 +15,7 @@ import { ceremonyStatus } from '../../electron/core/ceremony/status.ts';
 import { KeyriteError } from '../../electron/core/errors.ts';
 import { faultInjector, type FaultCkr, type FaultSpec } from '../../electron/core/hsm/fault-injection.ts';
 import { HsmError } from '../../electron/core/hsm/errors.ts';
+import { openModule } from '../../electron/core/hsm/index.ts';
 import { createSoftHsmSandbox, type SoftHsmSandbox } from '../../electron/core/hsm/softhsm.ts';
 import type { KeyRef } from '../../electron/core/hsm/types.ts';
 import { readTranscript } from '../../electron/core/transcript/read.ts';
@@ -222,6 +223,43 @@ describe('token faults at every step stop the ceremony cleanly', () => {
         await abortCeremony(t.bundle, { pin: async () => PIN, confirm: async () => true });
       }
       expect(tokenObjects(sandbox.module, TOKEN, PIN, ceremonyLabels(t.id))).toEqual([]);
+    }
+  });
+});
+
+describe('a fault inside an operation that cleans up after itself', () => {
+  // An unwrap makes the private key, then its public key object; when the token fails that second
+  // step it fails the cleanup's destroy too. The capability proofs at login run such an unwrap, where
+  // nothing above the session maps errors: the cleanup's raw pkcs11js error once escaped there.
+  it('an unwrap whose public key object fails reports the mapped fault, not the cleanup\'s raw error', async () => {
+    const inj = faultInjector({ ckr: 'CKR_DEVICE_REMOVED', method: 'unwrapKwp', fn: 'C_CreateObject' });
+    const mod = inj.openModule(sandbox.module);
+    const label = `unwrap-cleanup-${process.pid}`;
+    let thrown: unknown;
+    try {
+      const session = mod.login({ label: TOKEN }, PIN);
+      const root = session.generateRootKey('ec-p256', label, Buffer.from('cleanup'));
+      const kek = session.importAesKey(Buffer.alloc(32, 7), `${label}-kek`, { wrap: true, unwrap: true });
+      const { wrapped } = session.wrapKwp(kek, root.key);
+      try {
+        session.unwrapKwp(kek, wrapped, { algorithm: 'ec-p256', label: `${label}-back`, id: Buffer.from('back'), asToken: false, publicSpki: session.publicKeySpki(root.publicKey!) });
+      } catch (err) {
+        thrown = err;
+      }
+    } finally {
+      mod.close();
+    }
+    expect(inj.fired).toEqual({ fn: 'C_CreateObject', method: 'unwrapKwp' });
+    expect(thrown).toBeInstanceOf(HsmError);
+    expect((thrown as HsmError).message).toMatch(/token 'faults' was removed/);
+    // The root's token objects (made before the fault) are removed with a clean module.
+    const clean = openModule(sandbox.module);
+    try {
+      const session = clean.login({ label: TOKEN }, PIN);
+      expect(session.destroyObjects({ label })).toBe(2);
+      session.close();
+    } finally {
+      clean.close();
     }
   });
 });

@@ -52,7 +52,7 @@ describe('verifyBundle on valid bundles', () => {
       'envelope.format', 'statement.format', 'signatures.verify', 'signers.keyids', 'signers.ceremony', 'signer.one-time',
       'cosignatures', 'signers.expected', 'statement.expected',
       'subjects.digests', 'subjects.complete', 'statement.chain',
-      'ceremony.id', 'events.required', 'plan.sha256', 'root.key', 'backup.wrapped', 'shares.confirmed',
+      'ceremony.id', 'ceremony.kind', 'events.required', 'plan.sha256', 'root.key', 'backup.wrapped', 'shares.confirmed',
       'backup.recovery-tested', 'exports.files', 'ceremony.completed', 'recoveries',
     ]);
     for (const c of r.checks) expect(c.detail).not.toMatch(/\n/);

@@ -40,7 +40,7 @@ export const commands: CommandEntry[] = [
   },
   {
     name: 'ceremony reshare',
-    summary: "Re-share a root key's backup to a new custodian layout (rehearsal in this release)",
+    summary: "Re-share a root key's backup to new custodians (ceremony run with a re-share plan)",
     load: async () => (await import('./ceremony-reshare.ts')).ceremonyReshareCommand,
   },
   {

@@ -158,6 +158,8 @@ export async function cosignBundle(folderPath: string, opts: CosignOptions): Pro
       throw new OperationError(`${named} already signed this statement as a transcript signer; a co-signer signs with a key of their own`);
     if (folder.envelope.signatures.some((x) => x.keyid === keyid))
       throw new OperationError(`${named} has already co-signed this statement (as '${folder.cosigners.get(keyid)?.participant}'); nothing was signed`);
+    const owner = participants.find((x) => x.keyid === keyid && x.id !== p.id);
+    if (owner) throw new OperationError(`${named} is the key the plan registers for '${owner.id}', not '${p.id}'; nothing was signed`);
     let scheme;
     try {
       scheme = signatureSchemeOf(spki);

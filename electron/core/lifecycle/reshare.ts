@@ -6,7 +6,8 @@
  *      backup/root.wrapped INSIDE the token as a session object, and shown to be the root;
  *   3. a new backup key from the token's RNG is split for the new layout, the root is wrapped under it
  *      into this bundle's backup/root.wrapped; every session object is destroyed, every key buffer zeroed;
- *   4. the new sheets are written (rehearsal), confirmed, and test-recovered, as at generation;
+ *   4. the new sheets are printed on a checked CUPS queue (production; written as files only in a
+ *      rehearsal), each confirmed before the next, and test-recovered, as at generation;
  *   5. the old wrapped blob is listed as retired (backup.retired): the old shares still open every
  *      copy of it, which is why the old sheets must be destroyed;
  *   6. ceremony.completed, and the statement signed by a one-time signer, destroyed right after.
@@ -17,7 +18,8 @@ import { OperationError, UsageError } from '../errors.ts';
 import { endSession, exactSelector, openModule, selectOn } from '../hsm/index.ts';
 import type { HsmModule, HsmSession, KeyRef, RootAlgorithm, TokenInfo } from '../hsm/types.ts';
 import { combineMnemonics, shareCheckValue, splitSecret } from '../shares/index.ts';
-import { renderShareSheetSync, renderShareText, shareSheetFileBase } from '../sheets/index.ts';
+import { renderShareSheet, renderShareSheetSync, renderShareText, shareSheetFileBase, type ShareSheetData } from '../sheets/index.ts';
+import type { PrinterCheckResult } from '../printing/checks.ts';
 import { TranscriptWriter } from '../transcript/writer.ts';
 import { buildStatement, CEREMONY_PREDICATE_TYPE, keyidOf, pae, signEnvelope, signerEntry, TRANSCRIPT_FILE, verifySignature, type EnvelopeSigner, type KeyritePredicate } from '../transcript/dsse.ts';
 import type { EventData, EventType, TranscriptEvent } from '../transcript/events.ts';
@@ -55,6 +57,7 @@ export class ReshareCeremony {
   private mnemonics: string[] = [];
   private shares: NewShare[] = [];
   private confirmed = new Map<number, string>();
+  private printer?: EventData['printer.checked'];
 
   private constructor(readonly loaded: LoadedResharePlan, private readonly opts: { outDir: string; rehearsal: boolean; moduleArgs?: string }) {
     this.bundleDir = path.resolve(opts.outDir, loaded.plan.id);
@@ -113,7 +116,7 @@ export class ReshareCeremony {
     return this.token;
   }
 
-  begin(): void {
+  begin(checkInAll = true): void {
     const plan = this.loaded.plan;
     const m = this.module!.info;
     const t = this.token!;
@@ -132,7 +135,27 @@ export class ReshareCeremony {
       mechanisms: [],
     });
     this.record('hsm.logged-in', { tokenLabel: t.label, tokenSerial: t.serialNumber });
-    for (const p of plan.participants) this.record('participant.checked-in', { participant: p.id, role: p.role }, p.id);
+    if (this.printer) this.record('printer.checked', this.printer);
+    // A rehearsal with --ack-all takes every check-in as given; at a terminal each is typed (checkIn).
+    if (checkInAll) for (const p of plan.participants) this.record('participant.checked-in', { participant: p.id, role: p.role }, p.id);
+  }
+
+  /** The CUPS queue's checks (before any key is made); recorded once the transcript exists. */
+  recordPrinterCheck(r: PrinterCheckResult): void {
+    this.printer = { queue: r.queue, deviceUri: r.deviceUri, checks: r.checks.map((c) => ({ name: c.name, ok: c.ok, detail: c.detail })) };
+    if (this.writer && !this.writer.closed) this.record('printer.checked', this.printer);
+  }
+
+  checkIn(participantId: string): void {
+    const p = this.loaded.plan.participants.find((x) => x.id === participantId);
+    if (!p) throw new OperationError(`'${participantId}' is not a participant of this plan`);
+    this.record('participant.checked-in', { participant: p.id, role: p.role }, p.id);
+  }
+
+  /** A note, or an exception (a deviation from the plan: an absent participant, a live network). */
+  addNote(text: string, actor: string, kind: 'note' | 'exception' = 'note', step?: string): void {
+    if (kind === 'note') this.record('note.added', { text }, actor);
+    else this.record('exception.recorded', { text, ...(step ? { step } : {}) }, actor);
   }
 
   acknowledge(stepId: string, method: 'prompt' | 'ack-all'): void {
@@ -205,27 +228,49 @@ export class ReshareCeremony {
     return this.newShares;
   }
 
-  /** Step 4 (rehearsal): each new sheet written to `dir` (its words are on it), then recorded as printed. */
-  writeSheets(dir: string): string[] {
-    if (!this.opts.rehearsal) throw new OperationError('sheets are written to files only in a rehearsal');
+  private sheetData(index: number): ShareSheetData {
     const plan = this.loaded.plan;
     const k = this.loaded.source.key;
-    const out: string[] = [];
-    for (const sh of this.shares) {
-      const base = path.join(dir, shareSheetFileBase(sh.group, sh.member, sh.custodian));
-      const g = plan.backup.groups[sh.group - 1];
-      writeFileSync(`${base}.txt`, renderShareText(this.mnemonics[sh.index]), { flag: 'wx' });
-      writeFileSync(`${base}.html`, renderShareSheetSync({
-        ceremonyId: plan.id, title: plan.title, rootLabel: k.label, rootAlgorithm: k.algorithm, rootFingerprint: k.publicKey?.sha256 ?? `KCV ${k.kcv}`,
-        custodian: { id: sh.custodian, name: plan.participants.find((p) => p.id === sh.custodian)!.name }, group: sh.group, groupCount: plan.backup.groups.length,
-        groupThreshold: plan.backup.groupThreshold, member: sh.member, memberCount: g.custodians.length, memberThreshold: g.threshold,
-        mnemonic: this.mnemonics[sh.index], checkValue: sh.checkValue, kekKcv: this.newKekKcv!, wrappedRootKey: this.newWrapped!,
-        witnessNames: plan.participants.filter((p) => p.role === 'witness').map((p) => p.name), rehearsal: true,
-      }), { flag: 'wx' });
-      this.record('share.printed', { group: sh.group, member: sh.member, custodian: sh.custodian, output: path.basename(`${base}.html`), rehearsal: true });
-      out.push(`${base}.txt`);
-    }
-    return out;
+    const sh = this.shares[index];
+    const mnemonic = this.mnemonics[index];
+    if (!sh || !mnemonic) throw new OperationError(`the words of share ${index + 1} are not in memory (printing is over, or the root was not re-wrapped)`);
+    const g = plan.backup.groups[sh.group - 1];
+    return {
+      ceremonyId: plan.id, title: plan.title, rootLabel: k.label, rootAlgorithm: k.algorithm, rootFingerprint: k.publicKey?.sha256 ?? `KCV ${k.kcv}`,
+      custodian: { id: sh.custodian, name: plan.participants.find((p) => p.id === sh.custodian)!.name }, group: sh.group, groupCount: plan.backup.groups.length,
+      groupThreshold: plan.backup.groupThreshold, member: sh.member, memberCount: g.custodians.length, memberThreshold: g.threshold,
+      mnemonic, checkValue: sh.checkValue, kekKcv: this.newKekKcv!, wrappedRootKey: this.newWrapped!,
+      witnessNames: plan.participants.filter((p) => p.role === 'witness').map((p) => p.name), rehearsal: this.opts.rehearsal,
+    };
+  }
+
+  /** Step 4: one new sheet's HTML, rendered in memory (it holds the words: it goes to the printer, not to disk). */
+  async shareSheet(index: number): Promise<string> {
+    return renderShareSheet(this.sheetData(index));
+  }
+
+  /** Step 4 (production): the sheet went to a checked queue and CUPS kept none of its files. */
+  markPrinted(index: number, job: { queue: string; jobId: number; spoolClean: boolean }): void {
+    const sh = this.shares[index];
+    if (!this.printer || this.printer.queue !== job.queue || !this.printer.checks.every((c) => c.ok))
+      throw new OperationError(`printer '${job.queue}' has not passed the printer checks; a sheet is printed only on a checked queue`);
+    this.record('share.printed', { group: sh.group, member: sh.member, custodian: sh.custodian, output: job.queue, rehearsal: this.opts.rehearsal, kind: 'printer', jobId: job.jobId, spoolClean: job.spoolClean });
+    if (!job.spoolClean) throw new OperationError(`printer '${job.queue}': files of job ${job.jobId} (${sh.custodian}'s sheet) are still in the CUPS spool after printing; remove them and check PreserveJobFiles`);
+  }
+
+  /** Step 4 (rehearsal): one new sheet written to `dir` (its words are on it), then recorded as printed; returns the .txt. */
+  writeSheet(index: number, dir: string): string {
+    if (!this.opts.rehearsal) throw new OperationError('sheets are written to files only in a rehearsal');
+    const sh = this.shares[index];
+    const base = path.join(dir, shareSheetFileBase(sh.group, sh.member, sh.custodian));
+    writeFileSync(`${base}.txt`, renderShareText(this.mnemonics[index]), { flag: 'wx', mode: 0o600 });
+    writeFileSync(`${base}.html`, renderShareSheetSync(this.sheetData(index)), { flag: 'wx', mode: 0o600 });
+    this.record('share.printed', { group: sh.group, member: sh.member, custodian: sh.custodian, output: path.basename(`${base}.html`), rehearsal: true, kind: 'file' });
+    return `${base}.txt`;
+  }
+
+  writeSheets(dir: string): string[] {
+    return this.shares.map((sh) => this.writeSheet(sh.index, dir));
   }
 
   confirmShare(index: number, mnemonic: string, method: 'typed' | 'file'): void {

@@ -12,12 +12,12 @@ import { checkStatementChain, checkTranscript } from '../verify/chain.ts';
 import { eventsOf, newContext } from '../verify/context.ts';
 import { checkCosignatures } from '../verify/cosign.ts';
 import { checkEnvelope, checkExpectations, unsignedLine } from '../verify/envelope.ts';
-import { ceremonyFacts, checkCeremonyId, checkCompleted, checkRecoveryTested, checkSharesConfirmed } from '../verify/events.ts';
+import { ceremonyFacts, checkCeremonyId, checkCeremonyKind, checkCompleted, checkRecoveryTested, checkSharesConfirmed } from '../verify/events.ts';
 import { checkPolicy, type Policy } from '../verify/policy.ts';
 import { checkBackupWrapped } from '../verify/files.ts';
 import { CEREMONY_PREDICATE_TYPE } from '../transcript/dsse.ts';
 import type { FolderContext } from '../verify/context.ts';
-import { policyKeys } from '../verify/policy.ts';
+import { collectWarnings, knownRecoveryKeys } from '../verify/warnings.ts';
 import { verifyRecoveries, type RecoveryVerifyResult } from '../verify/recoveries.ts';
 import { plural } from '../verify/checklist.ts';
 import { checkPlanSha256, checkSubjects } from '../verify/files.ts';
@@ -59,18 +59,33 @@ function commonChecks(dir: string, predicateType: string, opts: Opts): { list: C
   checkSubjects(ctx, list, true, unsigned);
   checkStatementChain(ctx, list, unsigned);
   const ceremonyId = checkCeremonyId(ctx, list);
+  checkCeremonyKind(ctx, list);
   checkPlanSha256(ctx, list);
   return { list, ctx, plan, ceremonyId };
 }
 
-/** Policy (the same rules as any bundle's; "sealed" holds trivially), the verdict and the warnings. */
-function conclusion(list: Checklist, ctx: FolderContext, plan: unknown, ceremonyId: string | undefined, opts: Opts, extraWarnings: string[]): DestructionVerifyResult {
+/** Policy (the same rules as any bundle's; "sealed" holds trivially), the verdict and the same warnings as a ceremony's. */
+function conclusion(list: Checklist, ctx: FolderContext, plan: unknown, ceremonyId: string | undefined, opts: Opts, recoveries: RecoveryVerifyResult[], extraWarnings: string[]): DestructionVerifyResult {
   checkCompleted(ctx, list, 'ceremony');
   const facts = { ...ceremonyFacts(ctx, plan), unsealed: '' };
-  if (opts.policy) checkPolicy(ctx, list, opts.policy, facts, [], ceremonyId);
+  if (opts.policy) checkPolicy(ctx, list, opts.policy, facts, recoveries, ceremonyId);
   const r = conclude(list.checks, ctx, 'ceremony.completed', 'ceremony.aborted');
-  const warnings = facts.rehearsal ? ['rehearsal: this bundle records a rehearsal, not a production ceremony', ...extraWarnings] : extraWarnings;
+  const warnings = [...collectWarnings(list.checks, facts, recoveries, opts.policy), ...extraWarnings];
+  if (r.valid && !opts.policy?.cosigners && !vouchedFromBefore(ctx, plan, opts.policy))
+    warnings.push(`signers: only this ceremony's own signer signed it; no key from before it (the root, a co-signer plan.json or a policy registers) did, so anyone holding the previous bundle could have made it`);
   return { ...r, verdict: r.valid && facts.rehearsal ? 'VALID (REHEARSAL)' : r.verdict, statementSha256: ctx.statementSha256, checks: list.checks, warnings };
+}
+
+/**
+ * Whether a key that existed before this ceremony signed its statement: the root (when it signs), or a
+ * co-signer whose key plan.json or the policy registers. A re-share or destroy bundle is otherwise
+ * signed only by a key made during it, which proves nothing about who made the bundle.
+ */
+function vouchedFromBefore(ctx: FolderContext, plan: unknown, policy: Policy | undefined): boolean {
+  const st = ctx.statement;
+  if (st?.predicate.signers.some((s) => s.role === 'root' && ctx.verified.has(s.keyid))) return true;
+  const registered = knownRecoveryKeys(plan, policy);
+  return [...ctx.cosigned.keys()].some((k) => registered.has(k));
 }
 
 /** A re-share's bundle: the new backup as at generation (wrapped, confirmed, test-recovered), the old shares verified, the old backup retired. */
@@ -101,7 +116,7 @@ export function verifyReshare(dir: string, opts: Opts = {}): DestructionVerifyRe
   checkSharesConfirmed(ctx, list);
   checkRecoveryTested(ctx, list);
   // Recoveries from the new shares (keyrite recover on this bundle), checked as a ceremony's are.
-  const knownKeys = new Map<string, string>(policyKeys(opts.policy).map((k) => [k, 'policy']));
+  const knownKeys = knownRecoveryKeys(plan, opts.policy);
   const recoveries = verifyRecoveries(dir, {
     ceremonyId: ceremonyId ?? ctx.statement?.predicate.ceremonyId,
     chainHead: ctx.statement?.predicate.chainHead,
@@ -120,7 +135,7 @@ export function verifyReshare(dir: string, opts: Opts = {}): DestructionVerifyRe
     return `${plural(recoveries.results.length, 'recovery', 'recoveries')} verified`;
   });
   const retired = eventsOf(ctx, 'backup.retired')[0];
-  return { ...conclusion(list, ctx, plan, ceremonyId, opts, retired ? [`retired backup: ${String(retired.data.warning)}`] : []), recoveries: recoveries.results };
+  return { ...conclusion(list, ctx, plan, ceremonyId, opts, recoveries.results, retired ? [`retired backup: ${String(retired.data.warning)}`] : []), recoveries: recoveries.results };
 }
 
 export function verifyDestruction(dir: string, opts: Opts = {}): DestructionVerifyResult {
@@ -158,5 +173,5 @@ export function verifyDestruction(dir: string, opts: Opts = {}): DestructionVeri
     return `certificate of destruction for version(s) ${versions.map((v) => v.version).join(', ')}; ${copies.length} place(s) where a copy may still exist`;
   });
   const copies = (eventsOf(ctx, 'destruction.certified')[0]?.data.copiesRemaining as { where: string }[] | undefined) ?? [];
-  return conclusion(list, ctx, plan, ceremonyId, opts, copies.map((c) => `copy may still exist: ${c.where}`));
+  return conclusion(list, ctx, plan, ceremonyId, opts, [], copies.map((c) => `copy may still exist: ${c.where}`));
 }

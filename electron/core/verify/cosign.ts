@@ -7,7 +7,7 @@
  * a keyid the plan registered for that participant against the key.
  */
 import path from 'node:path';
-import { HEX64 } from '../transcript/chain.ts';
+import { HEX64, TIME_PATTERN } from '../transcript/chain.ts';
 import { COSIGNATURES_DIR, isCanonicalBase64, keyidOf, pae, verifySignature } from '../transcript/dsse.ts';
 import { fail, get, isObject, isString, plural, short, skipped, type Checklist } from './checklist.ts';
 import type { FolderContext } from './context.ts';
@@ -15,7 +15,7 @@ import { entryAt, listDir, NO_LINKS, readInside, relName } from './folder.ts';
 
 const COSIGNER_ROLES = ['witness', 'administrator'];
 
-/** cosignatures: every signature by an unlisted key is a verified co-signature by a plan witness or administrator, and every cosignatures/ record has its signature. */
+/** cosignatures: every signature by an unlisted key is a verified co-signature by a plan witness or administrator (the one the plan registers that key to, if any), and every cosignatures/ record has its signature. */
 export function checkCosignatures(ctx: FolderContext, list: Checklist, plan: unknown, unsigned: string): void {
   list.run('cosignatures', () => {
     if (!ctx.envelope || !ctx.statement) fail(ctx.envelopeExists ? 'no statement to check' : unsigned);
@@ -52,7 +52,7 @@ export function checkCosignatures(ctx: FolderContext, list: Checklist, plan: unk
       if (!isString(r.participant) || r.participant === '') fail(`${file}: participant is missing`);
       if (!isString(r.role) || !COSIGNER_ROLES.includes(r.role)) fail(`${file}: role is not witness or administrator`);
       if (!isCanonicalBase64(r.spki) || r.spki === '') fail(`${file}: spki is not base64`);
-      if (!isString(r.signedAt)) fail(`${file}: signedAt is missing`);
+      if (!isString(r.signedAt) || !TIME_PATTERN.test(r.signedAt)) fail(`${file}: signedAt is not a UTC RFC 3339 time with milliseconds`);
       for (const f of ['manufacturer', 'model', 'serialNumber']) if (!isString(get(r.token, f))) fail(`${file}: token.${f} is missing`);
       const spki = Buffer.from(r.spki as string, 'base64');
       if (keyidOf(spki) !== s.keyid) fail(`${file}: its spki's SHA-256 is ${short(keyidOf(spki))}, not the keyid ${short(s.keyid)}`);
@@ -60,6 +60,9 @@ export function checkCosignatures(ctx: FolderContext, list: Checklist, plan: unk
       const p = participants!.find((x) => get(x, 'id') === r.participant);
       if (!p) fail(`${file}: ${r.participant} is not a participant in plan.json`);
       if (get(p, 'role') !== r.role) fail(`${file}: ${r.participant} is ${String(get(p, 'role'))} in plan.json, not ${r.role}`);
+      // The record is unsigned: a key the plan registers to someone else cannot be relabelled as this participant's.
+      const owner = participants!.find((x) => get(x, 'keyid') === s.keyid && get(x, 'id') !== r.participant);
+      if (owner) fail(`${file}: plan.json registers this key to ${String(get(owner, 'id'))}, not ${r.participant}`);
       const registered = get(p, 'keyid');
       if (registered !== undefined && (!isString(registered) || !HEX64.test(registered) || registered !== s.keyid)) {
         fail(`${file}: plan.json registers another key for ${r.participant} (${short(String(registered))}), not ${short(s.keyid)}`);

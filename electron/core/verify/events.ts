@@ -9,7 +9,7 @@ import { isCanonicalBase64, spkiFromPem } from '../transcript/dsse.ts';
 import type { TranscriptEvent } from '../transcript/events.ts';
 import { fail, firstOf, get, isInt, isObject, isString, oneLine, short, type Checklist } from './checklist.ts';
 import { eventsOf, type FolderContext, type RootFacts } from './context.ts';
-import { NO_LINKS, notAFile, readInside, readPlan } from './folder.ts';
+import { entryAt, NO_LINKS, notAFile, readInside, readPlan } from './folder.ts';
 
 /** Required events (docs/transcript.md) and the data fields each must have; "a|b" means either. */
 const REQUIRED_EVENTS: Record<string, string[]> = {
@@ -51,6 +51,41 @@ export function checkCeremonyId(ctx: FolderContext, list: Checklist): string | u
     return `ceremony ${id} in plan.json, ceremony.started${ctx.statement ? ' and the statement' : ''}`;
   });
   return ceremonyId;
+}
+
+/** The kinds of ceremony (docs/lifecycle.md); verify dispatches on ceremony.started's, so it must be checked. */
+const CEREMONY_KINDS = ['generate', 'rotate', 'reshare', 'destroy'];
+
+/**
+ * ceremony.kind: ceremony.started's kind (absent: generate) is one Keyrite knows and is plan.json's
+ * `ceremony` (absent: generate); every kind but generate records the plan's previous statement
+ * digest; and a re-share or destroy bundle holds no export (no export.created, no exports/).
+ * Why: verify picks the checks by this kind, and a re-share is signed by its ceremony signer only
+ * (the root does not sign it), so a generate bundle recast as a re-share would keep its exports
+ * with nothing proving who made them.
+ */
+export function checkCeremonyKind(ctx: FolderContext, list: Checklist): void {
+  list.run('ceremony.kind', () => {
+    const started = eventsOf(ctx, 'ceremony.started')[0];
+    if (!started) fail('no ceremony.started event');
+    const kind = started.data.kind ?? 'generate';
+    if (!isString(kind) || !CEREMONY_KINDS.includes(kind)) fail(`ceremony.started records kind ${oneLine(JSON.stringify(kind), 40)}, not one of ${CEREMONY_KINDS.join(', ')}`);
+    const plan = readPlan(ctx.dir);
+    if (plan.json === undefined) fail(plan.error!);
+    const planKind = get(plan.json, 'ceremony') ?? 'generate';
+    if (planKind !== kind) fail(`ceremony.started records a ${kind as string} ceremony, but plan.json is a ${oneLine(String(planKind), 40)} plan`);
+    if (kind !== 'generate') {
+      const want = get(plan.json, 'previous.statementSha256');
+      const got = get(started.data, 'previous.statementSha256');
+      if (!isString(want) || got !== want.toLowerCase()) fail(`ceremony.started's previous.statementSha256 is not plan.json's previous.statementSha256`);
+    }
+    if (kind === 'reshare' || kind === 'destroy') {
+      const ex = eventsOf(ctx, 'export.created')[0];
+      if (ex) fail(`a ${kind} ceremony makes no export, but export.created appears (seq ${ex.seq})`);
+      if (entryAt(ctx.dir, 'exports').kind !== 'missing') fail(`a ${kind} ceremony makes no export, but the bundle has exports/`);
+    }
+    return `a ${kind as string} ceremony, as plan.json says${kind === 'generate' ? '' : ', continuing the statement it names'}`;
+  });
 }
 
 /** events.required: every event docs/transcript.md requires is there with its data fields, and the root was generated once. */

@@ -7,26 +7,27 @@
  */
 import { CEREMONY_PREDICATE_TYPE } from '../transcript/dsse.ts';
 import { checkStatementChain, checkTranscript } from './chain.ts';
-import { Checklist, fail, get, isString, plural, type VerifyCheck } from './checklist.ts';
+import { Checklist, fail, plural, short, type VerifyCheck } from './checklist.ts';
 import { eventsOf, newContext } from './context.ts';
 import { checkCosignatures } from './cosign.ts';
 import { checkEnvelope, checkExpectations, unsignedLine } from './envelope.ts';
 import {
   ceremonyFacts,
   checkCeremonyId,
+  checkCeremonyKind,
   checkCompleted,
   checkRecoveryTested,
   checkRequiredEvents,
   checkRootKey,
   checkSharesConfirmed,
   rootFromEvents,
-  type CeremonyFacts,
 } from './events.ts';
 import { checkBackupWrapped, checkExportFiles, checkPlanSha256, checkSubjects } from './files.ts';
 import { readPlan } from './folder.ts';
-import { checkPolicy, policyKeys, type Policy } from './policy.ts';
+import { checkPolicy, type Policy } from './policy.ts';
 import { verifyRecoveries, type RecoveryVerifyResult } from './recoveries.ts';
 import { conclude } from './verdict.ts';
+import { collectWarnings, knownRecoveryKeys } from './warnings.ts';
 import { startedKind } from '../lifecycle/kind.ts';
 import { verifyDestruction, verifyReshare } from '../lifecycle/verify-lifecycle.ts';
 
@@ -84,6 +85,7 @@ export function verifyBundle(dir: string, opts: VerifyOptions = {}): VerifyResul
   checkSubjects(ctx, list, true, unsigned);
   checkStatementChain(ctx, list, unsigned);
   const ceremonyId = checkCeremonyId(ctx, list);
+  checkCeremonyKind(ctx, list);
   checkRequiredEvents(ctx, list);
   checkPlanSha256(ctx, list);
   checkRootKey(ctx, list);
@@ -93,12 +95,7 @@ export function verifyBundle(dir: string, opts: VerifyOptions = {}): VerifyResul
   checkExportFiles(ctx, list);
   checkCompleted(ctx, list, 'ceremony');
 
-  const knownKeys = new Map<string, string>();
-  for (const p of Array.isArray(get(plan, 'participants')) ? (get(plan, 'participants') as unknown[]) : []) {
-    const k = get(p, 'keyid');
-    if (isString(k)) knownKeys.set(k, 'plan');
-  }
-  for (const k of policyKeys(policy)) knownKeys.set(k, 'policy');
+  const knownKeys = knownRecoveryKeys(plan, policy);
   const transcriptHead = ctx.transcript?.lines.length ? ctx.transcript.head : undefined;
   const recoveries = verifyRecoveries(dir, {
     ceremonyId: ceremonyId ?? ctx.statement?.predicate.ceremonyId,
@@ -125,24 +122,10 @@ export function verifyBundle(dir: string, opts: VerifyOptions = {}): VerifyResul
   if (policy) checkPolicy(ctx, list, policy, facts, recoveries.results, ceremonyId);
 
   const r = conclude(list.checks, ctx, 'ceremony.completed', 'ceremony.aborted');
-  const warnings = collectWarnings(list.checks, facts, recoveries.results, policy);
+  const unregistered = [...ctx.cosigned].filter(([k]) => !knownKeys.has(k)).map(([k, c]) => `${c.role} ${c.participant} ${short(k)}`);
+  const warnings = collectWarnings(list.checks, facts, recoveries.results, policy, unregistered);
   const verdict = r.valid && facts.rehearsal ? 'VALID (REHEARSAL)' : r.verdict;
   return { ...r, verdict, statementSha256: ctx.statementSha256, checks: list.checks, warnings, recoveries: recoveries.results };
-}
-
-/** Warnings for what an auditor must weigh, for each fact no policy rule decides. */
-function collectWarnings(checks: VerifyCheck[], facts: CeremonyFacts, recoveries: RecoveryVerifyResult[], policy: Policy | undefined): string[] {
-  const w: string[] = [];
-  const status = (name: string) => checks.find((c) => c.name === name)?.status;
-  if (facts.rehearsal && policy?.rehearsal === undefined) w.push('rehearsal: this bundle records a rehearsal, not a production ceremony');
-  if (facts.networkUp.length && policy?.networkUp === undefined) w.push(`network: a network interface was up during the ceremony (${facts.networkUp.join(', ')})`);
-  if (facts.notCheckedIn.length && policy?.checkedIn === undefined) w.push(`check-in: ${plural(facts.notCheckedIn.length, 'participant')} never checked in (${facts.notCheckedIn.join(', ')})`);
-  if (status('cosignatures') === 'skip' && policy?.cosigners === undefined) w.push('co-signatures: nobody in the room co-signed the statement with their own key');
-  if (facts.unsealed && policy?.sealed === undefined) w.push(`sealed: ${facts.unsealed}`);
-  if (status('signer.one-time') === 'skip') w.push('one-time signer: the statement does not say the ceremony signer was destroyed after signing (an older bundle); whoever holds the token may still sign with it');
-  const un = recoveries.filter((r) => r.verdict === 'UNAUTHENTICATED');
-  if (un.length && policy?.recoveries === undefined) w.push(`recoveries: ${un.map((r) => r.path).join(', ')} ${un.length === 1 ? 'is' : 'are'} UNAUTHENTICATED (no known key signed)`);
-  return w;
 }
 
 /** The first failed check as one line, for error messages. */

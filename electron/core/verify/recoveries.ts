@@ -60,17 +60,29 @@ export function verifyRecoveries(dir: string, ceremony: RecoveredCeremony): { re
   if (kind !== 'dir') return { results, problems: [`${RECOVERIES_DIR} is not a folder`] };
   const base = path.join(dir, RECOVERIES_DIR);
   const entries = listDir(base).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  // recoveries/ is unsigned: a copy of a real recovery under another name would read as a second recovery.
+  const seen = new Map<string, string>();
   for (const e of entries) {
     const rel = `${RECOVERIES_DIR}/${e.name}`;
     if (e.isSymbolicLink()) problems.push(`${rel} is a symbolic link; ${NO_LINKS}`);
     else if (!e.isDirectory()) problems.push(`${rel} is not a recovery folder`);
-    else results.push(verifyRecovery(path.join(base, e.name), rel, ceremony));
+    else {
+      const { result, statementSha256 } = verifyRecoveryFolder(path.join(base, e.name), rel, ceremony);
+      results.push(result);
+      const first = statementSha256 && seen.get(statementSha256);
+      if (first) problems.push(`${rel} is a copy of ${first} (the same signed recovery statement): one recovery, listed twice`);
+      else if (statementSha256) seen.set(statementSha256, rel);
+    }
   }
   return { results, problems };
 }
 
 /** Verifies one recovery folder against the ceremony it recovered; never throws. */
 export function verifyRecovery(dir: string, rel: string, ceremony: RecoveredCeremony): RecoveryVerifyResult {
+  return verifyRecoveryFolder(dir, rel, ceremony).result;
+}
+
+function verifyRecoveryFolder(dir: string, rel: string, ceremony: RecoveredCeremony): { result: RecoveryVerifyResult; statementSha256?: string } {
   const list = new Checklist();
   const ctx = newContext(dir, rel);
   const unsigned = unsignedLine(ctx, false);
@@ -88,7 +100,7 @@ export function verifyRecovery(dir: string, rel: string, ceremony: RecoveredCere
   const r = conclude(list.checks, ctx, 'recovery.completed', 'recovery.aborted', AUTH);
   const authenticated = list.checks.find((c) => c.name === 'recovery.authenticated')?.ok === true;
   const verdict = r.valid && !authenticated ? 'UNAUTHENTICATED' : r.verdict;
-  return { path: rel, valid: r.valid, authenticated, complete: r.complete, lastStep: r.lastStep, verdict, checks: list.checks };
+  return { result: { path: rel, valid: r.valid, authenticated, complete: r.complete, lastStep: r.lastStep, verdict, checks: list.checks }, statementSha256: ctx.statementSha256 };
 }
 
 /** recovery.ceremony: recovery.started names this bundle's ceremony id, signed chain head and statement digest; nothing in the recovery names another ceremony. */
