@@ -46,8 +46,9 @@ export const reportCommand: Command = {
        keyrite report BUNDLE --attestation [--out FILE] [--paper A4|Letter]
 
 Renders the printable ceremony report from BUNDLE/transcript.jsonl alone (plan.json, when
-readable, only adds plan steps that were never acknowledged). The result is the same, byte for
-byte, as the report.html the ceremony wrote, so an auditor can compare the two.
+readable, only adds plan steps that were never acknowledged). With the Keyrite version the bundle
+records, the result is byte for byte the report.html the ceremony wrote, so an auditor can
+compare the two.
 
 Options:
   --out FILE       write the report to FILE (never overwrites an existing file);
