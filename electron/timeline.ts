@@ -4,7 +4,7 @@
  * not explicitly named here can ever reach the renderer through a summary.
  */
 import type { TimelineEntry } from './api.ts';
-import type { TranscriptEvent } from './core/transcript/events.ts';
+import type { EventType, TranscriptEvent } from './core/transcript/events.ts';
 
 type D = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -12,7 +12,11 @@ const short = (hex: unknown, n = 16) => (typeof hex === 'string' && hex.length >
 const okText = (ok: unknown) => (ok ? 'passed' : 'FAILED');
 const share = (d: D) => `group ${d.group}, member ${d.member} (${d.custodian})`;
 
-const SUMMARIES: Record<string, (d: D) => string> = {
+const pos = (d: D) => `${d.group}-${d.member}`;
+const tokenName = (t: D | undefined) => `'${t?.label}' (serial ${t?.serialNumber})`;
+
+/** One per event type (the type makes a new event without a summary a compile error, not a bare type name on screen). */
+const SUMMARIES: { [T in EventType]: (d: D) => string } = {
   'ceremony.started': (d) => `Ceremony '${d.ceremonyId}' started${d.rehearsal ? ' (rehearsal)' : ''}; ${(d.host?.networkInterfaces ?? []).filter((i: D) => i.up).length} network interface(s) up`,
   'participant.checked-in': (d) => `${d.participant} checked in as ${d.role}`,
   'step.acknowledged': (d) => `Step '${d.step}' acknowledged by ${(d.by ?? []).join(', ')}`,
@@ -37,12 +41,26 @@ const SUMMARIES: Record<string, (d: D) => string> = {
   'ceremony.aborted': (d) => `Ceremony STOPPED at '${d.step}': ${d.reason}`,
   // The event's own chainHead is the head *before* it; the bundle's chain head includes it.
   'ceremony.completed': (d) => `Ceremony completed after ${d.eventCount} events (chain head up to here ${short(d.chainHead)})`,
+  'printer.checked': (d) => `Printer '${d.queue}' (${d.deviceUri}) checked: ${(d.checks ?? []).map((c: D) => `${c.name} ${okText(c.ok)}`).join(', ')}`,
+  'transcript.tail-removed': (d) => `Unfinished last line ${d.line} (${d.bytes} bytes) set aside`,
+  'key.destroyed': (d) => `The ${d.role} key '${d.label}' removed from the token (${d.objects} object(s))`,
+  'ceremony.cleanup-completed': (d) => `Clean-up done on token ${tokenName(d.token)}: ${d.destroyed} object(s) removed${d.signed ? '; abort signed' : ''}`,
+  'reshare.old-shares-verified': (d) => `Current shares ${(d.shares ?? []).map(pos).join(', ')} open the backup of version ${d.version} (KCV ${d.kekKcv})`,
+  'backup.retired': (d) => `Backup ${d.path} of '${d.ceremonyId}' retired: ${d.warning}`,
+  'sheet.destroyed': (d) => `${d.custodian} destroyed their sheet(s) ${(d.shares ?? []).map((s: D) => `v${s.version} ${pos(s)}`).join(', ')}`,
+  'version.destroyed': (d) => `Version ${d.version} ('${d.label}') destroyed on token ${tokenName(d.token)}: ${d.objects} object(s), ${d.remaining} left`,
+  'destruction.certified': (d) => `Destruction certified: version(s) ${(d.versions ?? []).map((v: D) => v.version).join(', ')} gone from token ${tokenName(d.token)}`,
   'recovery.started': (d) => `Recovery started${d.ceremonyId ? ` for '${d.ceremonyId}'` : ''}`,
+  'recovery.share-accepted': (d) => `Share ${pos(d)}${d.custodian ? ` (${d.custodian})` : ''} accepted (check value ${d.checkValue})`,
+  'recovery.kek-verified': (d) => `Shares combine to the backup key, KCV ${d.kcv} ${okText(d.ok)}`,
+  'recovery.kek-destroyed': () => 'Backup key erased from the token and from memory',
+  'key.recovered': (d) => `Root key '${d.label}' (${d.algorithm}) restored into token ${tokenName(d.token)}`,
+  'recovery.aborted': (d) => `Recovery STOPPED at '${d.step}': ${d.reason}`,
   'recovery.completed': (d) => `Recovery completed${d.label ? `: key '${d.label}' restored` : ''}`,
 };
 
 export function summarizeEvent(ev: TranscriptEvent): TimelineEntry {
-  const f = SUMMARIES[ev.type];
+  const f = (SUMMARIES as Record<string, ((d: D) => string) | undefined>)[ev.type];
   let summary: string;
   try {
     summary = f ? f(ev.data as D) : ev.type;

@@ -62,12 +62,14 @@ export function parseCommandArgs(cmd: Command, argv: string[]): ParsedArgs {
       strict: true,
     });
   } catch (err) {
-    const msg = (err as Error).message.split('\n')[0];
-    throw new UsageError(`${cmd.name}: ${msg.replace(/\. To specify a positional.*$/, '')}`);
+    // node's parseArgs says "Unknown option '--x'. To specify a positional ...": keep the first
+    // clause, in this CLI's lower case, and say where the options are listed.
+    const msg = (err as Error).message.split('\n')[0].replace(/\. To specify a positional.*$/, '');
+    throw new UsageError(`${cmd.name}: ${msg.charAt(0).toLowerCase()}${msg.slice(1)} (keyrite ${cmd.name} --help lists the options)`);
   }
   const pos = cmd.positionals ?? { min: 0, max: 0, names: '' };
   if (!parsed.values.help) {
-    if (parsed.positionals.length < pos.min) throw new UsageError(`${cmd.name}: missing ${pos.names}`);
+    if (parsed.positionals.length < pos.min) throw new UsageError(`${cmd.name}: missing ${pos.names} (keyrite ${cmd.name} --help shows the usage)`);
     if (parsed.positionals.length > pos.max)
       throw new UsageError(`${cmd.name}: unexpected argument '${parsed.positionals[pos.max]}'`);
   }

@@ -16,7 +16,7 @@ function topHelp(): string {
     ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     '',
     'Every command has --help. Exit status: 0 success, 1 check or operation failed, 2 bad usage or input.',
-    'Add --debug to any command to see a stack trace when something fails.',
+    'Add --debug to any command to see a stack trace when something fails. keyrite --version: the version.',
     '',
   ].join('\n');
 }

@@ -10,6 +10,14 @@ export const MODULE_ARGS_OPTION: OptionSpec = { 'module-args': { type: 'string' 
 
 export const MODULE_ARGS_HELP = '  --module-args STRING   C_Initialize parameters of the module (e.g. NSS softoken\'s configdir=...)';
 
+/**
+ * MODULE_ARGS_HELP followed by a command's own rule for it on the next line, indented to the
+ * description column, so every command's option list stays one column wide.
+ */
+export function moduleArgsHelp(rule?: string): string {
+  return rule === undefined ? MODULE_ARGS_HELP : `${MODULE_ARGS_HELP};\n${' '.repeat(25)}${rule}`;
+}
+
 export function moduleArgs(args: ParsedArgs): string | undefined {
   const v = args.values['module-args'];
   return typeof v === 'string' && v !== '' ? v : undefined;

@@ -155,6 +155,17 @@ describe.sequential('desktop app, end to end', () => {
     await page.getByRole('button', { name: 'Choose the output folder…' }).click();
     await expect.poll(() => page.getByTestId('chosen-plan').textContent()).toBe(path.basename(planFile));
     await expect.poll(() => page.getByTestId('chosen-out').textContent()).toBe('bundles');
+    {
+      // The chosen file's name (its text, not its box) is level with its button: centres within 2 px.
+      const name = await page.getByTestId('chosen-plan').evaluate((el) => {
+        const range = document.createRange();
+        range.selectNodeContents(el);
+        const r = range.getBoundingClientRect();
+        return { y: r.top, height: r.height };
+      });
+      const button = await page.getByRole('button', { name: 'Choose the plan file…' }).boundingBox();
+      expect(Math.abs(name.y + name.height / 2 - (button!.y + button!.height / 2))).toBeLessThan(2);
+    }
     await screenshot('plan');
     await page.getByRole('button', { name: 'Open plan' }).click();
 
@@ -312,6 +323,28 @@ describe.sequential('desktop app, end to end', () => {
       expect(await newest.textContent()).toContain(`Ceremony completed after ${lines.length - 1} events`);
     }
     expect(bundleDir).toBe(path.join(work, 'bundles', 'e2e-root-2026'));
+    {
+      // The facts' values keep the width: a long "Signed by (...)" label wraps in its own column
+      // instead of squeezing the digest and its 32 words into a strip, one word a line.
+      const labels = await page.getByTestId('summary-facts').locator('dt').evaluateAll((els) => els.map((e) => e.getBoundingClientRect().width));
+      const words = await page.getByTestId('statement-words').boundingBox();
+      const facts = await page.getByTestId('summary-facts').boundingBox();
+      expect(Math.max(...labels)).toBeLessThan(facts!.width * 0.4);
+      expect(words!.width).toBeGreaterThan(facts!.width * 0.5);
+    }
+    {
+      // A live-log line that wraps continues under its own summary, not under "seq NN".
+      const starts = await page.getByTestId('live-log').locator('li').evaluateAll((lis) =>
+        lis.map((li) => {
+          const range = document.createRange();
+          range.setStartAfter(li.querySelector('.time')!);
+          range.setEnd(li, li.childNodes.length);
+          const rects = Array.from(range.getClientRects()).filter((r) => r.width > 0);
+          return { lines: new Set(rects.map((r) => Math.round(r.top))).size, lefts: new Set(rects.map((r) => Math.round(r.left))).size };
+        }));
+      expect(starts.some((s) => s.lines > 1), 'some summary wraps in the 1100 px window').toBe(true);
+      for (const s of starts) expect(s.lefts).toBe(1);
+    }
     await screenshot('summary');
 
     // The bundle passes the auditor's command-line check.
@@ -343,6 +376,10 @@ describe.sequential('desktop app, end to end', () => {
     expect(await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth])).toEqual([1100, 1100]);
     // Events are numbered by their transcript seq, as verify and status quote them.
     expect(await page.getByTestId('timeline').locator('li .seq').first().textContent()).toBe('seq 0');
+    // Every check's mark sits in one column, however long its detail.
+    const marks = await page.locator('.checklist .mark').evaluateAll((els) => els.map((e) => { const r = e.getBoundingClientRect(); return `${r.left}/${r.width}`; }));
+    expect(marks.length).toBeGreaterThan(20);
+    expect(new Set(marks).size).toBe(1);
     await screenshot('verify');
   });
 

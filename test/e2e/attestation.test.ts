@@ -58,6 +58,7 @@ describe('attestation page', () => {
     expect(text).toContain(pgpWordsOfHex(d.statementSha256).join(' '));
     for (const line of fingerprintLines(d.root.publicKeySha256!)) expect(text).toContain(line);
     expect(text).toContain('ACME production root <key> & co');
+    expect(text).toContain('Held 2026-11-22 09:00:00 to 2026-11-22 11:42:13 UTC');
     expect(text).toContain(`keyrite verify BUNDLE --expect-statement ${d.statementSha256}`);
     for (const s of d.signatures) expect(text).toContain(s.keyid);
     expect(text).toContain('co-signer, witness (wil)');

@@ -168,6 +168,9 @@ describe('ceremony report (complete ceremony)', () => {
     expect(text).toContain('ceremony-laptop');
     expect(text).toMatch(/offline: no network interface other than loopback was up/);
     expect(text).toContain('enp0s31f6');
+    // Loopback is named as such, never "down" (it is up on every running machine) nor counted as a network.
+    expect(text).toMatch(/lo\s+loopback\s+yes/);
+    expect(text).toMatch(/enp0s31f6\s+down\s+no/);
     expect(text).toContain('/usr/lib/softhsm/libsofthsm2.so');
     expect(text).toContain(MODULE_SHA);
     for (const line of fingerprintLines(MODULE_SHA)) expect(text).toContain(line);
@@ -232,6 +235,13 @@ describe('ceremony report (complete ceremony)', () => {
     await page.emulateMedia({ media: 'print' });
     await page.setViewportSize({ width: Math.floor((215.9 - 30) / 25.4 * 96), height: 1000 });
     expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+    // Each read-aloud line of a key id stays whole in a table column (two lines of 8 groups, not 4 or 5
+    // ragged ones), and how a step was acknowledged is one word on one line.
+    await page.setViewportSize({ width: Math.floor((210 - 30) / 25.4 * 96), height: 1000 });
+    const lines = await page.$$eval('table.grid .groups, .nowrap', (els) =>
+      els.map((e) => Math.round(e.getBoundingClientRect().height / parseFloat(getComputedStyle(e).lineHeight))));
+    expect(lines.length).toBeGreaterThan(2);
+    expect(lines.every((n) => n <= 2)).toBe(true);
   });
 });
 

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { renderShareSheet, renderShareText, shareSheetFileBase, type ShareSheetData } from '../../electron/core/sheets/share-sheet.ts';
+import { renderShareSheet, renderShareSheetSync, renderShareText, shareSheetFileBase, type ShareSheetData } from '../../electron/core/sheets/share-sheet.ts';
 import { decodeWrappedChunks } from '../../electron/core/sheets/wrapped-chunks.ts';
 import { fingerprintLines } from '../../electron/core/sheets/html.ts';
 import { combineMnemonics, shareCheckValue, splitSecret } from '../../electron/core/shares/index.ts';
@@ -95,6 +95,15 @@ describe('share sheet (RSA-4096 root, rehearsal)', () => {
     ({ page, a4, letter } = await load(await renderShareSheet(data), 'share-rsa4096-rehearsal'));
     qrs = await decodeAll(page);
     text = await page.locator('body').innerText();
+  });
+
+  it('says what to gather in plain words: one group is just "3 of the 5 shares"', () => {
+    expect(text).toContain('Gather 3 of the 5 shares.');
+    expect(text).not.toMatch(/of the 1 group/);
+    const twoGroups = renderShareSheetSync({ ...data, groupCount: 2, groupThreshold: 2, passphrase: true });
+    expect(twoGroups).toContain('Gather shares from all 2 groups: from each, as many as that group needs (this group: 3 of 5), and the SLIP-39 passphrase.');
+    const twoOfThree = renderShareSheetSync({ ...data, groupCount: 3, groupThreshold: 2 });
+    expect(twoOfThree).toContain('Gather shares from 2 of the 3 groups: from each');
   });
 
   it('decodes the words QR from the pixels to exactly the share (uppercase on paper)', () => {

@@ -127,6 +127,8 @@ describe('which software ran', () => {
     const out = path.join(tmp, 'demo');
     const r = spawnSync(process.execPath, [BIN, 'demo', '--out', out], { encoding: 'utf8', cwd: tmp });
     expect(r.status, r.stderr).toBe(0);
+    // The summary gives the verdict once (no "(REHEARSAL) (23 ...)") and names the warnings verify will list.
+    expect(r.stdout).toMatch(/^Verification: {2}VALID \(REHEARSAL\) — \d+ checks passed, \d+ skipped, \d+ warnings \(rehearsal, [a-z-, ]+\)$/m);
     const bundle = path.join(out, readdirSync(out).find((f) => f.startsWith('demo-'))!);
     const started = JSON.parse(readFileSync(path.join(bundle, 'transcript.jsonl'), 'utf8').split('\n')[0]);
     expect(started.type).toBe('ceremony.started');

@@ -159,4 +159,14 @@ describe('network and process protection', () => {
     expect(e.summary).toBe('Share of group 1, member 2 (c1) confirmed (check value abcd)');
     expect(JSON.stringify(e)).not.toContain('must not appear');
   });
+
+  it('the printer check and a recovery read as sentences, not as bare event types', () => {
+    const ev = (type: string, data: Record<string, unknown>) => summarizeEvent({ v: 1, seq: 1, time: 't', type: type as never, actor: 'system', prev: '', data }).summary;
+    expect(ev('printer.checked', { queue: 'ceremony', deviceUri: 'usb://HP/LaserJet', checks: [{ name: 'local device', ok: true, detail: '' }, { name: 'no job files', ok: true, detail: '' }] }))
+      .toBe("Printer 'ceremony' (usb://HP/LaserJet) checked: local device passed, no job files passed");
+    expect(ev('recovery.share-accepted', { group: 1, member: 4, custodian: 'c4', checkValue: 'abcd', position: 2 })).toBe('Share 1-4 (c4) accepted (check value abcd)');
+    expect(ev('recovery.kek-verified', { kcv: '1a2b3c', ok: true, shares: [] })).toBe('Shares combine to the backup key, KCV 1a2b3c passed');
+    expect(ev('key.recovered', { label: 'acme-root', algorithm: 'ec-p384', token: { label: 'new-hsm', serialNumber: '42' } })).toBe("Root key 'acme-root' (ec-p384) restored into token 'new-hsm' (serial 42)");
+    expect(ev('version.destroyed', { version: 2, label: 'k', objects: 2, remaining: 0, token: { label: 't', serialNumber: '9' } })).toBe("Version 2 ('k') destroyed on token 't' (serial 9): 2 object(s), 0 left");
+  });
 });

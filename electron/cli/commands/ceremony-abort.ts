@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Command } from '../command.ts';
-import { MODULE_ARGS_HELP, MODULE_ARGS_OPTION, moduleArgs } from '../module-args.ts';
+import { MODULE_ARGS_OPTION, moduleArgs, moduleArgsHelp } from '../module-args.ts';
 import { optString, secretSource } from '../command.ts';
 import { UsageError } from '../../core/errors.ts';
 import { abortCeremony, type AbortPlan } from '../../core/ceremony/abort.ts';
@@ -19,7 +19,7 @@ function describePlan(p: AbortPlan): string {
 
 export const ceremonyAbortCommand: Command = {
   name: 'ceremony abort',
-  summary: 'Close a ceremony that stopped early: record the abort, remove its keys from the token, sign what exists',
+  summary: 'End a ceremony that stopped early: record the abort, remove its keys, sign what exists',
   help: `Usage: keyrite ceremony abort BUNDLE --reason TEXT [--pin-env VAR] [--yes] [--module PATH]
                              [--module-args STRING]
 
@@ -35,12 +35,12 @@ For a ceremony that did not complete (a crash, a removed token, a decision in th
 Refuses a completed ceremony. Running it again removes any leftover object.
 
 Options:
-  --reason TEXT   why the ceremony is abandoned (required unless the transcript already records
-                  ceremony.aborted); goes into the transcript, so never put a secret in it
-  --pin-env VAR   read the token PIN from environment variable VAR (else a no-echo prompt)
-  --yes           do not ask; otherwise the administrator types the ceremony id to confirm
-  --module PATH   the PKCS#11 module file, when it is not where hsm.selected says
-${MODULE_ARGS_HELP} (default: those hsm.selected recorded)
+  --reason TEXT          why the ceremony is abandoned (required unless the transcript already
+                         records ceremony.aborted); goes into the transcript, so never put a secret in it
+  --pin-env VAR          read the token PIN from environment variable VAR (else a no-echo prompt)
+  --yes                  do not ask; otherwise the administrator types the ceremony id to confirm
+  --module PATH          the PKCS#11 module file, when it is not where hsm.selected says
+${moduleArgsHelp('default: those hsm.selected recorded')}
 
 Exit status: 0 aborted and cleaned up; 1 refused or failed (the message says what to do); 2 bad usage.`,
   options: { reason: { type: 'string' }, 'pin-env': { type: 'string' }, yes: { type: 'boolean' }, module: { type: 'string' }, ...MODULE_ARGS_OPTION },

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { Command } from '../command.ts';
 import { optString, requireString, secretSource, type CliIO } from '../command.ts';
+import { moduleArgsHelp } from '../module-args.ts';
 import { OperationError, UsageError } from '../../core/errors.ts';
 import { DestroyCeremony } from '../../core/lifecycle/destroy.ts';
 import { statementDigest } from '../../core/lifecycle/facts.ts';
@@ -8,7 +9,8 @@ import { statementDigest } from '../../core/lifecycle/facts.ts';
 export const ceremonyDestroyCommand: Command = {
   name: 'ceremony destroy',
   summary: 'Destroy versions of a root key on the token and sign a certificate of destruction',
-  help: `Usage: keyrite ceremony destroy --plan FILE --out DIR [--pin-env VAR] [--module-args STRING] [--rehearsal [--ack-all]]
+  help: `Usage: keyrite ceremony destroy --plan FILE --out DIR [--pin-env VAR] [--module-args STRING]
+                                [--rehearsal [--ack-all]]
 
 Runs a destroy plan (docs/lifecycle.md): "ceremony": "destroy", "previous" (the key's last bundle,
 pinned by its statement digest) and "destroy": {"versions": [N, ...]}. Each version's key is found
@@ -21,14 +23,15 @@ destruction signed by a one-time signer (predicate type urn:keyrite:destruction:
 a copy may still exist: KMS exports, other tokens, the wrapped backups in the old bundles.
 
 Options:
-  --plan FILE     the reviewed destroy plan
-  --out DIR       where the bundle folder is created
-  --pin-env VAR   read the token PIN from environment variable VAR (else a no-echo prompt)
-  --module-args STRING  C_Initialize parameters for modules that need them (the plan's hsm.initArgs, when given, must agree)
-  --rehearsal     a rehearsal, recorded as such
-  --ack-all       rehearsals: acknowledge every step and sheet without prompting (recorded as such)
+  --plan FILE            the reviewed destroy plan
+  --out DIR              where the bundle folder is created
+  --pin-env VAR          read the token PIN from environment variable VAR (else a no-echo prompt)
+${moduleArgsHelp("the plan's hsm.initArgs, when it has one, must be the same")}
+  --rehearsal            a rehearsal, recorded as such
+  --ack-all              rehearsals: acknowledge every step and sheet without prompting (recorded as such)
 
-Exit status: 0 destroyed and certified; 1 the token refused or an object remained; 2 bad usage or a bad plan.`,
+Exit status: 0 destroyed and certified; 1 the token refused or an object remained; 2 bad usage or
+a bad plan.`,
   options: {
     plan: { type: 'string' },
     out: { type: 'string' },

@@ -1,15 +1,18 @@
 import path from 'node:path';
 import type { Command } from '../command.ts';
 import { optString, requireString } from '../command.ts';
+import { moduleArgsHelp } from '../module-args.ts';
 import { runReshare } from '../reshare-runner.ts';
 import { printReshare } from './ceremony-run.ts';
 
 /** The earlier name of `ceremony run` with a re-share plan; it runs the same code (electron/cli/reshare-runner.ts). */
 export const ceremonyReshareCommand: Command = {
   name: 'ceremony reshare',
-  summary: "Re-share a root key's backup to a new custodian layout (the same as ceremony run with a re-share plan)",
-  help: `Usage: keyrite ceremony reshare --plan FILE --out DIR --printer QUEUE [--pin-env VAR] [--module-args STRING]
-       keyrite ceremony reshare --rehearsal --plan FILE --out DIR --shares-out DIR [--shares FILE] [--ack-all] [...]
+  summary: "Re-share a root key's backup to new custodians (ceremony run with a re-share plan)",
+  help: `Usage: keyrite ceremony reshare --plan FILE --out DIR --printer QUEUE [--pin-env VAR]
+                              [--module-args STRING]
+       keyrite ceremony reshare --rehearsal --plan FILE --out DIR --shares-out DIR [--shares FILE]
+                              [--ack-all] [...]
 
 The same as keyrite ceremony run with a re-share plan (docs/lifecycle.md): "ceremony": "reshare",
 "previous" (the key's last bundle, pinned by its statement digest) and the new "backup" layout.
@@ -23,22 +26,23 @@ re-entry before the next, then test-recovered; each holder of an old share ackno
 destroying their old sheet (the old shares still open every copy of the old root.wrapped).
 
 Options:
-  --plan FILE         the reviewed re-share plan
-  --out DIR           where the bundle folder is created
-  --printer QUEUE     the CUPS queue the new sheets are printed on (required without --rehearsal)
-  --rehearsal         a rehearsal: the bundle says REHEARSAL; the only way to use the next four
-  --shares FILE       rehearsals: the current shares from FILE, one mnemonic per line (# lines ignored)
-  --shares-out DIR    rehearsals: the new sheets as files (they hold the words); unlike ceremony run,
-                      they are confirmed from those files unless --confirm-from names another folder
-  --confirm-from DIR  rehearsals: read each confirmation from DIR/share-*.txt
-  --ack-all           rehearsals: acknowledge the plan's steps, and each old custodian's destruction of
-                      their old sheet, without prompting (recorded as such)
-  --ack-network       go on although a network interface is up (recorded as an exception)
-  --pin-env VAR       read the token PIN from environment variable VAR (else a no-echo prompt)
-  --passphrase-env VAR  the SLIP-39 passphrase of the current shares, when they have one
-  --module-args STRING  C_Initialize parameters (the plan's hsm.initArgs, when given, must agree)
+  --plan FILE            the reviewed re-share plan
+  --out DIR              where the bundle folder is created
+  --printer QUEUE        the CUPS queue the new sheets are printed on (required without --rehearsal)
+  --rehearsal            a rehearsal: the bundle says REHEARSAL; the only way to use the next four
+  --shares FILE          rehearsals: the current shares from FILE, one mnemonic per line (# lines ignored)
+  --shares-out DIR       rehearsals: the new sheets as files (they hold the words); unlike ceremony run,
+                         they are confirmed from those files unless --confirm-from names another folder
+  --confirm-from DIR     rehearsals: read each confirmation from DIR/share-*.txt
+  --ack-all              rehearsals: acknowledge the plan's steps, and each old custodian's destruction
+                         of their old sheet, without prompting (recorded as such)
+  --ack-network          go on although a network interface is up (recorded as an exception)
+  --pin-env VAR          read the token PIN from environment variable VAR (else a no-echo prompt)
+  --passphrase-env VAR   the SLIP-39 passphrase of the current shares, when they have one
+${moduleArgsHelp("the plan's hsm.initArgs, when it has one, must be the same")}
 
-Exit status: 0 re-shared; 1 the old shares do not open the backup, the printer or the token refused; 2 bad usage or plan.`,
+Exit status: 0 re-shared; 1 the old shares do not open the backup, the printer or the token refused;
+2 bad usage or plan.`,
   options: {
     plan: { type: 'string' },
     out: { type: 'string' },

@@ -13,7 +13,7 @@ export function printReshare(io: CliIO, r: ReshareRunResult, rehearsal: boolean)
   io.stdout(`\n${statementAnchorText(r.statementSha256)}\nCheck it:    keyrite verify ${r.bundleDir} --expect-statement ${r.statementSha256}\n`);
 }
 import { UsageError } from '../../core/errors.ts';
-import { MODULE_ARGS_HELP, MODULE_ARGS_OPTION, moduleArgs } from '../module-args.ts';
+import { MODULE_ARGS_OPTION, moduleArgs, moduleArgsHelp } from '../module-args.ts';
 import { readPlanFile } from '../../core/ceremony/plan.ts';
 
 /** The plan's `ceremony` kind, or undefined when the plan cannot be read (the generate path then says why). */
@@ -29,7 +29,8 @@ export const ceremonyRun: Command = {
   name: 'ceremony run',
   summary: 'Run a scripted, headless ceremony from a plan',
   help: `Usage: keyrite ceremony run --plan FILE --out DIR --printer QUEUE [options]
-       keyrite ceremony run --rehearsal --plan FILE --out DIR --shares-out DIR [--confirm-from DIR] [--ack-all] [options]
+       keyrite ceremony run --rehearsal --plan FILE --out DIR --shares-out DIR
+                            [--confirm-from DIR] [--ack-all] [options]
        keyrite ceremony run --rehearsal --plan FILE --out DIR --printer QUEUE [--ack-all] [options]
 
 Runs the ceremony the plan describes on the HSM it names; one command for every kind of plan
@@ -67,7 +68,7 @@ Options:
                          and a run without one stops before anything is created)
   --pin-env VAR          read the token PIN from environment variable VAR (else a no-echo prompt)
   --passphrase-env VAR   read the SLIP-39 passphrase from VAR when the plan asks for one
-${MODULE_ARGS_HELP} (the plan's hsm.initArgs, when given, must agree)
+${moduleArgsHelp("the plan's hsm.initArgs, when it has one, must be the same")}
   --debug                show a stack trace on failure`,
   options: {
     plan: { type: 'string' },

@@ -1,13 +1,13 @@
 import path from 'node:path';
 import type { Command } from '../command.ts';
-import { MODULE_ARGS_HELP, MODULE_ARGS_OPTION, moduleArgs } from '../module-args.ts';
+import { MODULE_ARGS_OPTION, moduleArgs, moduleArgsHelp } from '../module-args.ts';
 import { optString, secretSource } from '../command.ts';
 import { signCompletedCeremony } from '../../core/ceremony/sign.ts';
 import { statementAnchorText } from '../anchor.ts';
 
 export const ceremonySignCommand: Command = {
   name: 'ceremony sign',
-  summary: 'Sign a ceremony that completed but was never signed (the run stopped before transcript.dsse.json)',
+  summary: 'Sign a completed ceremony whose run stopped before it wrote transcript.dsse.json',
   help: `Usage: keyrite ceremony sign BUNDLE [--pin-env VAR] [--module PATH] [--module-args STRING]
 
 For a bundle that \`keyrite verify\` calls "INCOMPLETE: completed but never signed": the transcript
@@ -16,9 +16,9 @@ transcript.dsse.json. This command finishes what the ceremony had left to do:
   1. checks the transcript (hash chain intact, ends with ceremony.completed, not aborted, no
      envelope yet) and that everything but the envelope verifies;
   2. writes report.html if it is missing (the same bytes the ceremony would have written);
-  3. logs in to the token the transcript names (hsm.selected: module path, token label, serial and slot), finds
-     the ceremony signer — and the root key, when the root can sign — by the label and CKA_ID the
-     transcript records, and checks each public key against the recorded one;
+  3. logs in to the token the transcript names (hsm.selected: module path, token label, serial and
+     slot), finds the ceremony signer — and the root key, when the root can sign — by the label and
+     CKA_ID the transcript records, and checks each public key against the recorded one;
   4. signs transcript.dsse.json with them, exactly as the ceremony would have, reads it back and
      checks it, then destroys the one-time ceremony signer on the token (as the ceremony does), and
      runs verify.
@@ -27,9 +27,9 @@ statement only: a bundle that was signed once (by the ceremony or by this comman
 signed again, even with the token and its PIN.
 
 Options:
-  --pin-env VAR   read the token PIN from environment variable VAR (else a no-echo prompt)
-  --module PATH   the PKCS#11 module file, when it is not where hsm.selected says
-${MODULE_ARGS_HELP} (default: those hsm.selected recorded)
+  --pin-env VAR          read the token PIN from environment variable VAR (else a no-echo prompt)
+  --module PATH          the PKCS#11 module file, when it is not where hsm.selected says
+${moduleArgsHelp('default: those hsm.selected recorded')}
 
 Exit status: 0 signed and verify says VALID; 1 refused (already signed, aborted, not completed,
 damaged) or failed (wrong PIN, a key missing from the token); 2 BUNDLE is not a bundle, bad usage.`,

@@ -5,7 +5,7 @@ import { requireBundleFolder } from '../../core/util/bundle-dir.ts';
 
 export const ceremonyStatusCommand: Command = {
   name: 'ceremony status',
-  summary: 'Tell what a ceremony did and did not do, from its transcript (after a crash, a stop, or any time)',
+  summary: 'What a ceremony did and did not do, from its transcript (after a crash, a stop, any time)',
   help: `Usage: keyrite ceremony status BUNDLE [--json]
 
 Reads BUNDLE/transcript.jsonl — the ceremony's journal: every step is on disk before it is reported

@@ -7,9 +7,23 @@ import { UsageError } from '../../core/errors.ts';
 import { ROOT_ALGORITHMS, type RootAlgorithm } from '../../core/hsm/types.ts';
 import { createSoftHsmSandbox } from '../../core/hsm/softhsm.ts';
 import { writeDemoPlan } from '../../core/ceremony/demo-plan.ts';
-import { verifyBundle } from '../../core/verify/index.ts';
+import { verifyBundle, type VerifyResult } from '../../core/verify/index.ts';
 import { runHeadlessCeremony } from '../ceremony-runner.ts';
 import { signerRoleText, statementAnchorText } from '../anchor.ts';
+
+/**
+ * One line for the demo's summary: the verdict as `keyrite verify` prints it, then the counts, and
+ * the warnings by name so nobody reads "VALID" as "nothing to weigh" (verify lists them in full).
+ */
+export function verificationSummary(v: VerifyResult): string {
+  const count = (s: string) => v.checks.filter((c) => c.status === s).length;
+  const parts = [`${count('pass')} checks passed`];
+  if (count('skip') > 0) parts.push(`${count('skip')} skipped`);
+  if (count('fail') > 0) parts.push(`${count('fail')} failed: ${v.checks.filter((c) => c.status === 'fail').map((c) => c.name).join(', ')}`);
+  const warned = v.warnings.map((w) => w.split(':')[0]);
+  if (warned.length > 0) parts.push(`${warned.length} warning${warned.length === 1 ? '' : 's'} (${warned.join(', ')})`);
+  return `${v.verdict} — ${parts.join(', ')}`;
+}
 
 const DEMO_ALGORITHMS = ROOT_ALGORITHMS.filter((a) => a !== 'ed25519');
 
@@ -60,7 +74,6 @@ Options:
         { ...io, env: { ...io.env, SOFTHSM2_CONF: sandbox.confPath } },
       );
       const v = verifyBundle(r.bundleDir);
-      const failed = v.checks.filter((c) => !c.ok);
       io.stdout(
         [
           '',
@@ -71,7 +84,7 @@ Options:
           `Root key:      ${r.root.label} (${r.root.algorithm}), fingerprint ${r.root.fingerprint}`,
           `Chain head:    ${r.chainHead}`,
           ...r.signers.map((s) => `Signed by:     ${s.keyid} (${signerRoleText(s.role)})`),
-          `Verification:  ${v.valid ? `${v.verdict} (${v.checks.filter((c) => c.status === 'pass').length} checks passed)` : `INVALID: ${failed.map((c) => c.name).join(', ')}`}`,
+          `Verification:  ${verificationSummary(v)}`,
           '',
           statementAnchorText(r.statementSha256),
           `Check it again: npx keyrite verify ${path.relative(io.cwd, r.bundleDir).startsWith('..') ? r.bundleDir : path.relative(io.cwd, r.bundleDir)}`,

@@ -114,6 +114,9 @@ export const hsmListCommand: Command = {
   ].join('\n'),
   options: { module: { type: 'string' }, ...MODULE_ARGS_OPTION, prove: { type: 'boolean' }, token: { type: 'string' }, ...TOKEN_NARROWING_OPTIONS, 'pin-env': { type: 'string' } },
   async run(args: ParsedArgs, io: CliIO): Promise<number> {
+    // tpm2-pkcs11's TSS libraries log every failed TCTI probe to stderr (a dozen lines on a machine
+    // with no TPM); Keyrite reports each module's state itself, so their log is off unless asked for.
+    process.env.TSS2_LOG ??= 'all+NONE';
     const given = optString(args, 'module');
     const initArgs = moduleArgs(args);
     if (args.values.prove) {
@@ -138,7 +141,7 @@ export const hsmListCommand: Command = {
       } catch (err) {
         if (!(err instanceof KeyriteError)) throw err;
         const hint = err.message.includes('--module-args') ? undefined : initArgsHint(p);
-        io.stdout(`module ${p}\n  cannot be opened: ${err.message}${hint ? `\n  ${hint}` : ''}\n`);
+        io.stdout(`module ${p}\n  cannot be opened: ${err.message.replace(`module ${p} `, '')}${hint ? `\n  ${hint}` : ''}\n`);
       }
     }
     return listed > 0 ? 0 : 1;

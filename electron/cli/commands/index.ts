@@ -20,17 +20,17 @@ export const commands: CommandEntry[] = [
   { name: 'ceremony run', summary: 'Run a scripted, headless ceremony from a plan', load: async () => (await import('./ceremony-run.ts')).ceremonyRun },
   {
     name: 'ceremony status',
-    summary: 'Tell what a ceremony did and did not do, from its transcript (after a crash, a stop, or any time)',
+    summary: 'What a ceremony did and did not do, from its transcript (after a crash, a stop, any time)',
     load: async () => (await import('./ceremony-status.ts')).ceremonyStatusCommand,
   },
   {
     name: 'ceremony abort',
-    summary: 'Close a ceremony that stopped early: record the abort, remove its keys from the token, sign what exists',
+    summary: 'End a ceremony that stopped early: record the abort, remove its keys, sign what exists',
     load: async () => (await import('./ceremony-abort.ts')).ceremonyAbortCommand,
   },
   {
     name: 'ceremony sign',
-    summary: 'Sign a ceremony that completed but was never signed (the run stopped before transcript.dsse.json)',
+    summary: 'Sign a completed ceremony whose run stopped before it wrote transcript.dsse.json',
     load: async () => (await import('./ceremony-sign.ts')).ceremonySignCommand,
   },
   {
@@ -40,7 +40,7 @@ export const commands: CommandEntry[] = [
   },
   {
     name: 'ceremony reshare',
-    summary: "Re-share a root key's backup to a new custodian layout (the same as ceremony run with a re-share plan)",
+    summary: "Re-share a root key's backup to new custodians (ceremony run with a re-share plan)",
     load: async () => (await import('./ceremony-reshare.ts')).ceremonyReshareCommand,
   },
   {
@@ -58,7 +58,7 @@ export const commands: CommandEntry[] = [
   { name: 'plan check', summary: 'Validate a ceremony plan without touching any HSM', load: async () => (await import('./plan-check.ts')).planCheck },
   {
     name: 'verify',
-    summary: "Check a ceremony bundle: transcript chain, signatures, files, completeness (the auditor's check)",
+    summary: "The auditor's check of a bundle: transcript chain, signatures, files, completeness",
     load: async () => (await import('./verify.ts')).verifyCommand,
   },
   {

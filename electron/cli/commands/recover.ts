@@ -63,8 +63,9 @@ ${MODULE_ARGS_HELP}
   --debug                show a stack trace on failure
 
 From FILE or standard input, a bad share stops the run with "share N: <reason>", N being its
-position in the input, and nothing on the token changed. Exit status: 0 restored; 1 a share, the bundle or the token failed;
-2 bad usage.`,
+position in the input, and nothing on the token changed.
+
+Exit status: 0 restored; 1 a share, the bundle or the token failed; 2 bad usage.`,
   options: {
     bundle: { type: 'string' },
     module: { type: 'string' },

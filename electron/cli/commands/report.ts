@@ -46,8 +46,9 @@ export const reportCommand: Command = {
        keyrite report BUNDLE --attestation [--out FILE] [--paper A4|Letter]
 
 Renders the printable ceremony report from BUNDLE/transcript.jsonl alone (plan.json, when
-readable, only adds plan steps that were never acknowledged). The result is the same, byte for
-byte, as the report.html the ceremony wrote, so an auditor can compare the two.
+readable, only adds plan steps that were never acknowledged). With the Keyrite version the bundle
+records, the result is byte for byte the report.html the ceremony wrote, so an auditor can
+compare the two.
 
 Options:
   --out FILE       write the report to FILE (never overwrites an existing file);
@@ -60,17 +61,19 @@ Options:
                    envelope's signers and co-signers, and a signature line for every witness and
                    the administrator. BUNDLE may be a recovery folder (BUNDLE/recoveries/<time>).
                    It is never written into the bundle (whose files the statement fixes).
-  --paper SIZE     A4 (default) or Letter, for --attestation`,
+  --paper SIZE     A4 (default) or Letter (any letter case), for --attestation`,
   options: { out: { type: 'string' }, signatures: { type: 'boolean' }, attestation: { type: 'boolean' }, paper: { type: 'string' } },
   positionals: { min: 1, max: 1, names: 'BUNDLE' },
   async run(args, io) {
     const bundle = path.resolve(io.cwd, args.positionals[0]);
     requireBundleFolder(bundle, args.positionals[0]);
-    const paper = args.values.paper;
-    if (paper !== undefined && (!args.values.attestation || (paper !== 'A4' && paper !== 'Letter')))
-      throw new UsageError(args.values.attestation ? `report: --paper must be A4 or Letter, not '${String(paper)}'` : 'report: --paper goes with --attestation');
+    // Paper names are taken in any letter case (a4, letter), as lp and CUPS take them.
+    const given = args.values.paper;
+    const paper = typeof given === 'string' ? ({ a4: 'A4', letter: 'Letter' } as const)[given.toLowerCase() as 'a4' | 'letter'] : undefined;
+    if (given !== undefined && (!args.values.attestation || paper === undefined))
+      throw new UsageError(args.values.attestation ? `report: --paper must be A4 or Letter, not '${String(given)}'` : 'report: --paper goes with --attestation');
     if (args.values.attestation && args.values.signatures) throw new UsageError('report: --signatures and --attestation exclude each other (the attestation lists the signers)');
-    if (args.values.attestation) return writeOut(io, renderAttestation(readAttestationData(bundle, { paper: paper as 'A4' | 'Letter' | undefined })), args.values.out, 'attestation');
+    if (args.values.attestation) return writeOut(io, renderAttestation(readAttestationData(bundle, { paper })), args.values.out, 'attestation');
     const events = readEvents(path.join(bundle, 'transcript.jsonl'));
     let plan: unknown;
     const planFile = path.join(bundle, 'plan.json');

@@ -136,9 +136,9 @@ export const sharesInspectCommand: Command = {
   help: `Usage: keyrite shares inspect [FILE]
 
 Reads SLIP-39 mnemonics from FILE, or from standard input without one (same format as
-'shares combine'), and prints one line
-per share: its set identifier, group and member numbers with the thresholds, the extendable flag,
-the iteration exponent, the word count and its check value (docs/transcript.md). It never prints the secret.
+'shares combine'), and prints one line per share: its set identifier, group and member numbers
+with the thresholds, the extendable flag, the iteration exponent, the word count and its check
+value (docs/transcript.md). It never prints the secret.
 A share that cannot be read gets a line saying why; the command then exits with status 1.
 
 Exit status: 0 every share is readable, 1 some share is not, 2 bad usage.

@@ -11,7 +11,7 @@ const HEX64 = /^[0-9a-f]{64}$/;
 export const verifyCommand: Command = {
   name: 'verify',
   // Kept equal to the entry in commands/index.ts, which lists commands without loading them.
-  summary: "Check a ceremony bundle: transcript chain, signatures, files, completeness (the auditor's check)",
+  summary: "The auditor's check of a bundle: transcript chain, signatures, files, completeness",
   help: `Usage: keyrite verify BUNDLE [--policy FILE] [--expect-signer KEYID]... [--expect-statement SHA256] [--json]
 
 Checks a ceremony bundle (docs/transcript.md): every transcript line is canonical JCS and chains to the one

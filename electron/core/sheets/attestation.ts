@@ -49,6 +49,11 @@ function words(hex: string): string {
   return list.map((w) => `<span>${esc(w)}</span>`).join(' ');
 }
 
+/** "2026-11-22T09:00:00.000Z" as the report writes times, "2026-11-22 09:00:00" (UTC said once, after both). */
+function utcTime(iso: string): string {
+  return iso.replace('T', ' ').replace(/(\.\d+)?Z$/, '');
+}
+
 export function renderAttestation(d: AttestationData): string {
   const what = d.kind === 'recovery' ? 'recovery' : 'ceremony';
   const banner = d.rehearsal ? `<div class="banner">REHEARSAL — NOT A REAL ${what.toUpperCase()}</div>` : '';
@@ -72,7 +77,7 @@ export function renderAttestation(d: AttestationData): string {
 ${banner}<h1>${d.kind === 'recovery' ? 'Recovery' : 'Ceremony'} attestation</h1>
 <dl>
 <dt>Ceremony</dt><dd><span class="mono">${esc(d.ceremonyId)}</span> — ${esc(d.title)}</dd>
-<dt>Held (UTC)</dt><dd>${esc(d.startedAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z'))} to ${esc(d.endedAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z'))}</dd>
+<dt>Held</dt><dd>${esc(utcTime(d.startedAt))} to ${esc(utcTime(d.endedAt))} UTC</dd>
 <dt>Root key</dt><dd>${esc(d.root.label)} (${esc(d.root.algorithm)})</dd>
 <dt>Fingerprint</dt><dd>${fingerprint}</dd>
 <dt>Transcript</dt><dd>${esc(d.eventCount)} events, chain head <span class="mono small">${esc(d.chainHead)}</span></dd>

@@ -125,13 +125,14 @@ table.kv th{text-align:left;font-weight:normal;width:42mm;vertical-align:top;pad
 table.kv td{vertical-align:top;padding:.6mm 0;overflow-wrap:break-word}
 table.grid th{text-align:left;border-bottom:.4mm solid #000;font-size:8pt;padding:.8mm 1.5mm;vertical-align:bottom}
 table.grid td{border-bottom:.2mm solid #888;padding:.8mm 1.5mm;vertical-align:top;overflow-wrap:break-word}
-.time{white-space:nowrap}
+.time,.nowrap{white-space:nowrap}
 thead{display:table-header-group}
 tr{break-inside:avoid}
 .hex,.groups,.mono,.log td{font-family:"DejaVu Sans Mono","Liberation Mono","Courier New",monospace}
 .hex{font-size:7.5pt;word-break:break-all}
 .path{overflow-wrap:anywhere}
 .groups{font-size:10pt;font-weight:bold;letter-spacing:.03em}
+table.grid .groups{font-size:8pt;letter-spacing:0}
 .pass{font-weight:bold}
 .fail,.warn{font-weight:bold;text-decoration:underline}
 .none{color:#444}
@@ -237,7 +238,7 @@ export function renderReport(events: TranscriptEvent[], opts: ReportOptions = {}
   out.push('<h2>Ceremony script</h2>');
   const ackRows = all('step.acknowledged').map((e) => {
     const d = obj(e.data);
-    return [`<span class="mono">${val(d.step)}</span>`, val(d.text), arr(d.by).map(nameOf).join(', ') || val(undefined), t(e.time), val(d.method)];
+    return [`<span class="mono">${val(d.step)}</span>`, val(d.text), arr(d.by).map(nameOf).join(', ') || val(undefined), t(e.time), `<span class="nowrap">${val(d.method)}</span>`];
   });
   const acked = new Set(all('step.acknowledged').map((e) => str(obj(e.data).step)));
   for (const s of arr(plan.steps)) {
@@ -261,7 +262,8 @@ export function renderReport(events: TranscriptEvent[], opts: ReportOptions = {}
       : `<span class="warn">NETWORK INTERFACE UP</span>: ${upExternal.map((i) => esc(str(i.name))).join(', ')}`],
   ]));
   out.push(table(['Interface', 'State', 'Loopback', 'Addresses'], ifaces.map((i) => [
-    `<span class="mono">${val(i.name)}</span>`, i.up === true ? '<b>up</b>' : 'down', i.internal === true ? 'yes' : i.internal === false ? 'no' : val(i.internal), arr(i.addresses).map((a) => esc(str(a))).join('<br>'),
+    // Loopback never counts as a network (the air-gap check skips it), so it is not called "down" either.
+    `<span class="mono">${val(i.name)}</span>`, i.internal === true ? 'loopback' : i.up === true ? '<b>up</b>' : 'down', i.internal === true ? 'yes' : i.internal === false ? 'no' : val(i.internal), arr(i.addresses).map((a) => esc(str(a))).join('<br>'),
   ])));
 
   // ---- HSM ----

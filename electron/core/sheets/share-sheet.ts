@@ -139,6 +139,17 @@ export async function renderShareSheet(data: ShareSheetData): Promise<string> {
   return renderShareSheetSync(data);
 }
 
+/**
+ * The first recovery step in words a custodian reads once: with one group it is just "M of the N
+ * shares"; with several, how many groups and, from each, that group's own threshold.
+ */
+function gatherText(d: ShareSheetData): string {
+  const passphrase = d.passphrase ? ', and the SLIP-39 passphrase' : '';
+  if (d.groupCount === 1) return `Gather ${d.memberThreshold} of the ${d.memberCount} shares${passphrase}.`;
+  const groups = d.groupThreshold === d.groupCount ? `all ${d.groupCount} groups` : `${d.groupThreshold} of the ${d.groupCount} groups`;
+  return `Gather shares from ${groups}: from each, as many as that group needs (this group: ${d.memberThreshold} of ${d.memberCount})${passphrase}.`;
+}
+
 /** Same as renderShareSheet, synchronously (QR codes are computed in memory). */
 export function renderShareSheetSync(data: ShareSheetData): string {
   const words = normalizeWords(data.mnemonic);
@@ -185,7 +196,7 @@ ${wordGrid(words)}
 Each code reads <span class="mono">KRW1:part/parts:digest:base32</span>; join the base32 in part order and decode.</p>
 </section>
 <section class="howto"><h2>Recovery</h2><ol>
-<li>Gather shares from ${data.groupThreshold} of the ${data.groupCount} group${data.groupCount === 1 ? '' : 's'}, and in each such group as many as its threshold (this group: ${data.memberThreshold} of ${data.memberCount})${data.passphrase ? ', and the SLIP-39 passphrase' : ''}.</li>
+<li>${gatherText(data)}</li>
 <li>With Keyrite: <code>keyrite recover --bundle &lt;bundle folder&gt; --module &lt;PKCS#11 library&gt; --token &lt;token label&gt;</code>, then type or scan each share.</li>
 <li>Without Keyrite: combine the shares with any SLIP-39 tool into the 32-byte backup key (its KCV must be ${esc(data.kekKcv)}), then unwrap backup/root.wrapped with AES key wrap with padding (RFC 5649): the result is the root key (PKCS#8 DER, or the raw key for AES). If the bundle is lost, the wrapped-key codes above give backup/root.wrapped.</li>
 <li>The recovered key must show the fingerprint printed above. Then seal this sheet again.</li>
