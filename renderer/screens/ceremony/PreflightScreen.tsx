@@ -89,7 +89,7 @@ export function PreflightScreen() {
         onSubmit={(e) => {
           e.preventDefault();
           void act.run(async () => {
-            await call(keyrite().begin());
+            await call(keyrite().begin(online && accepted));
             setStep('checkin');
           });
         }}
