@@ -586,4 +586,45 @@ describe.sequential('desktop app, end to end', () => {
     expect(bridge.foreignRequests).toEqual([]);
     writeFileSync(path.join(OUT, 'bridge-messages.json'), JSON.stringify({ count: bridge.messages.length, channels: [...new Set(bridge.messages.map((m) => `${m.direction}:${m.channel}`))] }, null, 2));
   });
+  it('a screen that fails to render shows a plain message naming the bundle, not a blank window', async () => {
+    const file = writePlan(work, 'e2e-crash-2026', 'e2e-crash-2026');
+    // main answers login with a malformed value (a list expected): the PIN screen's render throws.
+    bridge.attach({ ...handlers, login: async (pin) => {
+      const r = await handlers.login(pin);
+      return r.ok ? { ok: true, value: { checks: 'not a list' as never } } : r;
+    } });
+    try {
+      await page.reload();
+      await page.getByRole('button', { name: /Run a ceremony/ }).click();
+      dialogs.answer(file, path.join(work, 'bundles'));
+      await page.getByRole('button', { name: 'Choose the plan file…' }).click();
+      await page.getByRole('button', { name: 'Choose the output folder…' }).click();
+      await expect.poll(() => page.getByTestId('chosen-out').textContent()).toBe('bundles');
+      await page.getByRole('button', { name: 'Open plan' }).click();
+      await page.getByTestId('preflight-checks').waitFor();
+      await page.locator('input[name=accept-online]').check();
+      await page.getByRole('button', { name: 'Check the printer' }).click();
+      await page.getByTestId('printer-checks').waitFor();
+      await page.getByRole('button', { name: 'Start the ceremony' }).click();
+      await page.getByTestId('screen-checkin').waitFor();
+      for (const name of ['Ada Admin', 'Wes Witness', 'Carol One', 'Carl Two', 'Cleo Three']) await page.getByRole('button', { name: `Check in ${name}` }).click();
+      await page.getByRole('button', { name: /Everyone is here/ }).click();
+      await page.getByTestId('screen-steps').waitFor();
+      await page.keyboard.press('Enter');
+      await page.getByTestId('screen-pin').waitFor();
+      await page.keyboard.type(PIN);
+      await page.keyboard.press('Enter');
+      await page.getByTestId('screen-error').waitFor();
+      const bundle = path.join(work, 'bundles', 'e2e-crash-2026');
+      expect(await page.getByTestId('screen-error-message').textContent()).toMatch(
+        new RegExp(`^Something went wrong on this screen: .*map is not a function; the ceremony record is safe in ${bundle.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}; restart the app\\.$`),
+      );
+      // The app's frame is still there, and the record the message points to exists.
+      expect(await page.locator('.topbar').textContent()).toContain('Keyrite');
+      expect(readFileSync(path.join(bundle, 'transcript.jsonl'), 'utf8')).toContain('"type":"hsm.logged-in"');
+      await screenshot('screen-error');
+    } finally {
+      bridge.attach(handlers);
+    }
+  });
 });

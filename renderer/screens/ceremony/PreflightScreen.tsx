@@ -90,6 +90,7 @@ export function PreflightScreen() {
           e.preventDefault();
           void act.run(async () => {
             await call(keyrite().begin(online && accepted));
+            useUi.getState().patch({ bundleDir: plan?.bundleDir });
             setStep('checkin');
           });
         }}

@@ -38,7 +38,7 @@ export function LifecycleWizard() {
   const next = () => setStep(flow[flow.indexOf(step) + 1] ?? 'done');
   const at = flow.indexOf(step);
   const body = (() => {
-    if (step === 'plan') return <LifecyclePlanScreen kind={kind} onOpen={(s) => { setSummary(s); setStep(flow[1]); }} />;
+    if (step === 'plan') return <LifecyclePlanScreen kind={kind} onOpen={(s) => { setSummary(s); useUi.getState().patch({ bundleDir: undefined }); setStep(flow[1]); }} />;
     const s = summary!;
     switch (step) {
       case 'checks': return <LifecycleChecks summary={s} onDone={(ack) => { setNetworkAck(ack); next(); }} />;
@@ -138,6 +138,7 @@ function LifecyclePin({ summary, networkAck, onDone }: { summary: LifecycleSumma
           setPin('');
           void act.run(async () => {
             await call(keyrite().lifecycleLogin(p, networkAck));
+            useUi.getState().patch({ bundleDir: summary.bundleDir });
             onDone();
           });
         }}
