@@ -1,0 +1,61 @@
+/**
+ * Stopping `keyrite recover` with a signal (test/helpers/tty-stop.py drives a real pseudo-terminal):
+ * kill -INT or kill -TERM to the node process at the share prompt answers the prompt with the stop,
+ * prints one line saying at which prompt and that nothing was written, exits 1, leaves no keyrite
+ * process behind, and leaves the target token exactly as it was (pkcs11-tool's listing) with no
+ * recovery folder in the bundle.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSoftHsmSandbox, type SoftHsmSandbox } from '../../electron/core/hsm/softhsm.ts';
+import { KEYRITE, pkcs11Tool, REPO, runCeremony, tokenObjects, type CeremonyFixture } from './recover-fixtures.ts';
+
+const PIN = '24680';
+let sb: SoftHsmSandbox;
+let work: string;
+let a: CeremonyFixture;
+let before: string[];
+
+beforeAll(async () => {
+  sb = createSoftHsmSandbox();
+  process.env.SOFTHSM2_CONF = sb.confPath;
+  work = mkdtempSync(path.join(os.tmpdir(), 'keyrite-recover-signals-'));
+  sb.initToken('ceremony', PIN);
+  a = await runCeremony(sb, work, { id: 'signals-a', algorithm: 'ec-p256', tokenLabel: 'ceremony', pin: PIN });
+  sb.initToken('target', PIN);
+  // Something already on the target, so "unchanged" compares a real listing, not two empty ones.
+  pkcs11Tool(sb, ['--token-label', 'target', '--login', '--pin', PIN, '--keypairgen', '--key-type', 'EC:prime256v1', '--label', 'already-there']);
+  before = tokenObjects(sb, 'target', PIN);
+}, 120_000);
+afterAll(() => {
+  sb?.dispose();
+  rmSync(work, { recursive: true, force: true });
+});
+
+function stopRecover(signal: 'INT' | 'TERM', marker: string): string {
+  // The last argument names the run, so tty-stop.py can find any keyrite process left behind.
+  const cmd = ['node', KEYRITE, 'recover', '--bundle', a.bundle, '--module', sb.module, '--token', 'target', '--label', marker];
+  return execFileSync('python3', [path.join(REPO, 'test/helpers/tty-stop.py'), signal, 'share', PIN, '--', ...cmd], {
+    env: { ...process.env, ...sb.env },
+    encoding: 'utf8',
+    cwd: REPO,
+    timeout: 120_000,
+  });
+}
+
+describe('a signal at the share prompt stops keyrite recover before the token is touched', () => {
+  for (const signal of ['INT', 'TERM'] as const) {
+    it(`kill -${signal} at share 1: says what happened, exit 1, no process left, token unchanged`, () => {
+      expect(before.length).toBeGreaterThan(0);
+      const screen = stopRecover(signal, `sig-${signal.toLowerCase()}-restored`);
+      expect(screen).toContain(`SIG${signal} received`);
+      expect(screen).toMatch(new RegExp(`keyrite: error: stopped by SIG${signal} at share 1: nothing was written to the token and no recovery record was started; the shares entered so far are not kept`));
+      expect(screen).toMatch(/STOPPED exit=1 leftover=\n/);
+      expect(tokenObjects(sb, 'target', PIN)).toEqual(before);
+      expect(existsSync(path.join(a.bundle, 'recoveries'))).toBe(false);
+    }, 150_000);
+  }
+});
