@@ -35,10 +35,10 @@ afterAll(() => {
   rmSync(work, { recursive: true, force: true });
 });
 
-function stopRecover(signal: 'INT' | 'TERM', marker: string): string {
+function stopRecover(signal: 'INT' | 'TERM', marker: string, where: 'share' | 'pin' = 'share'): string {
   // The last argument names the run, so tty-stop.py can find any keyrite process left behind.
   const cmd = ['node', KEYRITE, 'recover', '--bundle', a.bundle, '--module', sb.module, '--token', 'target', '--label', marker];
-  return execFileSync('python3', [path.join(REPO, 'test/helpers/tty-stop.py'), signal, 'share', PIN, '--', ...cmd], {
+  return execFileSync('python3', [path.join(REPO, 'test/helpers/tty-stop.py'), signal, where, PIN, '--', ...cmd], {
     env: { ...process.env, ...sb.env },
     encoding: 'utf8',
     cwd: REPO,
@@ -58,4 +58,12 @@ describe('a signal at the share prompt stops keyrite recover before the token is
       expect(existsSync(path.join(a.bundle, 'recoveries'))).toBe(false);
     }, 150_000);
   }
+
+  it('kill -TERM at the PIN prompt: names that prompt, exit 1, token unchanged', () => {
+    const screen = stopRecover('TERM', 'sig-pin-restored', 'pin');
+    expect(screen).toMatch(/keyrite: error: stopped by SIGTERM at the PIN prompt: nothing was written to the token/);
+    expect(screen).toMatch(/STOPPED exit=1 leftover=\n/);
+    expect(tokenObjects(sb, 'target', PIN)).toEqual(before);
+    expect(existsSync(path.join(a.bundle, 'recoveries'))).toBe(false);
+  }, 150_000);
 });
