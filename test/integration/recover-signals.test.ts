@@ -11,7 +11,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSoftHsmSandbox, type SoftHsmSandbox } from '../../electron/core/hsm/softhsm.ts';
-import { KEYRITE, pkcs11Tool, REPO, runCeremony, tokenObjects, type CeremonyFixture } from './recover-fixtures.ts';
+import { Recovery } from '../../electron/core/ceremony/recover.ts';
+import { main } from '../../electron/cli/keyrite.ts';
+import { processIO } from '../../electron/cli/io.ts';
+import { captureIO, KEYRITE, pkcs11Tool, REPO, runCeremony, tokenObjects, type CeremonyFixture } from './recover-fixtures.ts';
 
 const PIN = '24680';
 let sb: SoftHsmSandbox;
@@ -26,6 +29,7 @@ beforeAll(async () => {
   sb.initToken('ceremony', PIN);
   a = await runCeremony(sb, work, { id: 'signals-a', algorithm: 'ec-p256', tokenLabel: 'ceremony', pin: PIN });
   sb.initToken('target', PIN);
+  sb.initToken('late', PIN);
   // Something already on the target, so "unchanged" compares a real listing, not two empty ones.
   pkcs11Tool(sb, ['--token-label', 'target', '--login', '--pin', PIN, '--keypairgen', '--key-type', 'EC:prime256v1', '--label', 'already-there']);
   before = tokenObjects(sb, 'target', PIN);
@@ -65,5 +69,24 @@ describe('a signal at the share prompt stops keyrite recover before the token is
     expect(screen).toMatch(/STOPPED exit=1 leftover=\n/);
     expect(tokenObjects(sb, 'target', PIN)).toEqual(before);
     expect(existsSync(path.join(a.bundle, 'recoveries'))).toBe(false);
+  }, 150_000);
+
+  it('a signal during the restore (no prompt, synchronous) is said after it, not acted on: the recovery stands', async () => {
+    // A real SIGINT to this process, sent while the restore runs: Node delivers it only when the restore returns.
+    const restore = Recovery.prototype.restore;
+    Recovery.prototype.restore = function (this: Recovery, pin: string) {
+      process.kill(process.pid, 'SIGINT');
+      return restore.call(this, pin);
+    };
+    try {
+      const { io, out, err } = captureIO({ stdin: a.shares.slice(0, 2).join('\n') + '\n', env: { KR_PIN: PIN } });
+      const status = await main(['recover', '--bundle', a.bundle, '--module', sb.module, '--token', 'late', '--pin-env', 'KR_PIN'], { ...io, watchStops: processIO().watchStops });
+      expect(err.join('')).toContain('the SIGINT came during the restore, which runs to its end once started: the key is restored and the recovery recorded');
+      expect(status).toBe(0);
+      expect(out.join('')).toContain('Restored:');
+      expect(tokenObjects(sb, 'late', PIN).length).toBeGreaterThan(0);
+    } finally {
+      Recovery.prototype.restore = restore;
+    }
   }, 150_000);
 });

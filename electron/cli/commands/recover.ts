@@ -159,6 +159,11 @@ Exit status: 0 restored; 1 a share, the bundle or the token failed; 2 bad usage.
       // core is synchronous, so a signal during it is only seen after the recovery is recorded).
       stops?.check();
       const out = rec.restore(pin);
+      // A signal that came during the restore is delivered only now. The recovery is complete and
+      // recorded, so undoing it would be wrong: the stop is said, not acted on.
+      await new Promise((r) => setTimeout(r, 10)); // a full event-loop turn, whose poll delivers a pending signal
+      const late = stopSignal(stops);
+      if (late) io.stderr(`keyrite: the ${late} came during the restore, which runs to its end once started: the key is restored and the recovery recorded (below); nothing was undone\n`);
       io.stdout(`\nRestored:    '${out.label}' (${out.algorithm}) on token '${out.token.label}' (serial ${out.token.serialNumber}), CKA_ID ${out.idHex}\n`);
       io.stdout(`Same key:    ${out.algorithm === 'aes-256' ? `KCV ${out.fingerprint.replace(/^KCV /, '')}` : `signature verified with keys/root.pub.pem (${out.fingerprint})`}${out.sealed ? '; sealed (not extractable), as the ceremony left it' : ''}\n`);
       io.stdout(`Record:      ${out.recoveryDir}\n`);
@@ -174,6 +179,16 @@ Exit status: 0 restored; 1 a share, the bundle or the token failed; 2 bad usage.
     }
   },
 };
+
+/** The signal's name, if one was received. */
+function stopSignal(stops: StopWatch | undefined): string | undefined {
+  try {
+    stops?.check();
+  } catch (stop) {
+    return /stopped by (SIG[A-Z]+)/.exec((stop as Error).message)?.[1] ?? 'stop';
+  }
+  return undefined;
+}
 
 /**
  * A stop (a signal, or Ctrl-C at a prompt) always comes before the restore starts, so nothing was
