@@ -4,7 +4,7 @@ process supervisor would. Prints what the terminal showed, then a line
 `STOPPED exit=<status> leftover=<pids of keyrite processes still running>`; exits 0 unless the run
 hung (then it kills what is left and exits 3).
 Usage: tty-stop.py SIGNAL WHERE PIN -- COMMAND...
-  SIGNAL  INT | TERM
+  SIGNAL  INT | TERM | CTRLC (Ctrl-C typed at the terminal instead of a signal)
   WHERE   pin (the PIN prompt, before the bundle exists) | step (the step acknowledgement) |
           words (the first custodian's word prompt) |
           share (`keyrite recover`: the PIN is answered, the signal comes at share 1's first word)
@@ -116,7 +116,10 @@ if where == 'words':
     if not read_until(rb'word 1 of 33: '):
         sys.stdout.write(buf.decode(errors='replace')); sys.exit('no word prompt')
 time.sleep(0.5)
-os.kill(pid, getattr(signal, 'SIG' + sig))
+if sig == 'CTRLC':
+    os.write(fd, b'\x03')  # Ctrl-C typed at the terminal
+else:
+    os.kill(pid, getattr(signal, 'SIG' + sig))
 end = time.time() + 20
 status = None
 while time.time() < end:

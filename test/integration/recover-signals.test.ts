@@ -3,7 +3,8 @@
  * kill -INT or kill -TERM to the node process at the share prompt answers the prompt with the stop,
  * prints one line saying at which prompt and that nothing was written, exits 1, leaves no keyrite
  * process behind, and leaves the target token exactly as it was (pkcs11-tool's listing) with no
- * recovery folder in the bundle.
+ * recovery folder in the bundle. Ctrl-C typed at the prompt says the same. A signal during the
+ * restore itself (synchronous, no prompt) is said afterwards and the completed recovery stands.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -39,7 +40,7 @@ afterAll(() => {
   rmSync(work, { recursive: true, force: true });
 });
 
-function stopRecover(signal: 'INT' | 'TERM', marker: string, where: 'share' | 'pin' = 'share'): string {
+function stopRecover(signal: 'INT' | 'TERM' | 'CTRLC', marker: string, where: 'share' | 'pin' = 'share'): string {
   // The last argument names the run, so tty-stop.py can find any keyrite process left behind.
   const cmd = ['node', KEYRITE, 'recover', '--bundle', a.bundle, '--module', sb.module, '--token', 'target', '--label', marker];
   return execFileSync('python3', [path.join(REPO, 'test/helpers/tty-stop.py'), signal, where, PIN, '--', ...cmd], {
@@ -66,6 +67,14 @@ describe('a signal at the share prompt stops keyrite recover before the token is
   it('kill -TERM at the PIN prompt: names that prompt, exit 1, token unchanged', () => {
     const screen = stopRecover('TERM', 'sig-pin-restored', 'pin');
     expect(screen).toMatch(/keyrite: error: stopped by SIGTERM at the PIN prompt: nothing was written to the token/);
+    expect(screen).toMatch(/STOPPED exit=1 leftover=\n/);
+    expect(tokenObjects(sb, 'target', PIN)).toEqual(before);
+    expect(existsSync(path.join(a.bundle, 'recoveries'))).toBe(false);
+  }, 150_000);
+
+  it('Ctrl-C typed at share 1: the same plain message, exit 1, token unchanged', () => {
+    const screen = stopRecover('CTRLC', 'ctrl-c-restored');
+    expect(screen).toMatch(/keyrite: error: stopped by Ctrl-C at share 1: nothing was written to the token/);
     expect(screen).toMatch(/STOPPED exit=1 leftover=\n/);
     expect(tokenObjects(sb, 'target', PIN)).toEqual(before);
     expect(existsSync(path.join(a.bundle, 'recoveries'))).toBe(false);
