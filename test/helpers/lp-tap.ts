@@ -8,6 +8,7 @@
 import { execFileSync } from 'node:child_process';
 import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { allWords } from '../../electron/core/shares/index.ts';
 
@@ -67,9 +68,13 @@ export function wordsOfSheet(pdf: Buffer): { words: string[]; text: string } {
 
 /**
  * Files that hold a share: at least 24 of a mnemonic's distinct words as whole words, in a file that
- * is not a word list (fewer than 400 distinct SLIP-39 words); and any PDF written since `since`.
+ * is not a word list (fewer than 400 distinct SLIP-39 words), a PDF's text included (pdftotext); and
+ * any PDF written since `since` in a root of the test's own (the bundle, work folders, the spool).
+ * In the machine's shared temp folder other test files run alongside and may write PDFs of their
+ * own, so there a PDF counts when its text holds a share.
  */
 export function scanForShares(roots: string[], mnemonics: string[][], since: number): string[] {
+  const shared = path.resolve(os.tmpdir());
   const found: string[] = [];
   const visit = (p: string) => {
     let st;
@@ -95,14 +100,26 @@ export function scanForShares(roots: string[], mnemonics: string[][], since: num
     } catch {
       return;
     }
-    if (st.mtimeMs >= since - 1000 && buf.subarray(0, 5).toString('latin1') === '%PDF-') found.push(`${p}: a PDF written during the test`);
-    const tokens = new Set(buf.toString('latin1').toLowerCase().match(/[a-z]+/g) ?? []);
+    let text = buf.toString('latin1');
+    if (buf.subarray(0, 5).toString('latin1') === '%PDF-' && st.mtimeMs >= since - 1000) {
+      if (!inShared(p)) found.push(`${p}: a PDF written during the test`);
+      try {
+        text = execFileSync('pdftotext', [p, '-'], { encoding: 'latin1', stdio: ['ignore', 'pipe', 'ignore'] });
+      } catch {
+        found.push(`${p}: a PDF written during the test that pdftotext cannot read`);
+      }
+    }
+    const tokens = new Set(text.toLowerCase().match(/[a-z]+/g) ?? []);
     const listed = [...tokens].filter((t) => WORDS.has(t)).length;
     for (const m of mnemonics) {
       const hits = new Set(m.filter((w) => tokens.has(w))).size;
       if (hits >= Math.min(24, new Set(m).size) && listed < 400) found.push(`${p}: ${hits} words of a share`);
     }
   };
-  for (const r of roots) visit(r);
+  const inShared = (p: string) => {
+    const own = roots.filter((r) => path.resolve(r) !== shared).some((r) => (p + path.sep).startsWith(path.resolve(r) + path.sep));
+    return !own && (p + path.sep).startsWith(shared + path.sep);
+  };
+  for (const r of roots) visit(path.resolve(r));
   return found;
 }

@@ -9,9 +9,7 @@
  * prompt, as a custodian reads their sheet. Afterwards every file under the bundle, the working
  * folders, /tmp and the spool is scanned for the words; the scanner is shown to find a leaked sheet.
  */
-import { execFileSync } from 'node:child_process';
-import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,17 +18,16 @@ import { abortCeremony } from '../../electron/core/ceremony/abort.ts';
 import { Ceremony } from '../../electron/core/ceremony/engine.ts';
 import { checkPrinter, printPdf } from '../../electron/core/printing/index.ts';
 import { createSoftHsmSandbox, type SoftHsmSandbox } from '../../electron/core/hsm/softhsm.ts';
-import { allWords } from '../../electron/core/shares/index.ts';
 import { readTranscript } from '../../electron/core/transcript/read.ts';
 import { verifyBundle } from '../../electron/core/verify/index.ts';
 import type { CliIO } from '../../electron/cli/command.ts';
 import { startCupsd, type PrivateCupsd } from '../helpers/cupsd.ts';
+import { lpTap, scanForShares, wordsOfSheet } from '../helpers/lp-tap.ts';
 import { main } from '../../electron/cli/keyrite.ts';
 import { ceremonyLabels, runCli, tokenObjects, writeSmallPlan } from '../helpers/reliability.ts';
 
 const PIN = '135790';
 const TOKEN = 'printing';
-const WORDS = new Set(allWords());
 let sandbox: SoftHsmSandbox;
 let work: string;
 let cups: PrivateCupsd;
@@ -57,86 +54,7 @@ afterAll(async () => {
   sandbox?.dispose();
 });
 
-/** A tap in front of lp: each PDF reaches the test's memory over a unix socket, then the real lp. */
-async function lpTap(dir: string): Promise<{ pathDir: string; socket: string; pdfs: Buffer[]; close(): Promise<void> }> {
-  mkdirSync(dir, { recursive: true });
-  const socket = path.join(dir, 'tap.sock');
-  const pdfs: Buffer[] = [];
-  const server = net.createServer((conn) => {
-    const chunks: Buffer[] = [];
-    conn.on('data', (c) => chunks.push(c));
-    conn.on('end', () => pdfs.push(Buffer.concat(chunks)));
-  });
-  await new Promise<void>((r) => server.listen(socket, r));
-  const lp = path.join(dir, 'lp');
-  writeFileSync(
-    lp,
-    [
-      '#!/usr/bin/python3',
-      'import os, socket, subprocess, sys',
-      'data = sys.stdin.buffer.read()',
-      's = socket.socket(socket.AF_UNIX); s.connect(os.environ["KEYRITE_TEST_LP_TAP"]); s.sendall(data); s.close()',
-      'sys.exit(subprocess.run(["/usr/bin/lp", *sys.argv[1:]], input=data).returncode)',
-      '',
-    ].join('\n'),
-  );
-  chmodSync(lp, 0o755);
-  return { pathDir: dir, socket, pdfs, close: () => new Promise((r) => server.close(() => r())) };
-}
 
-/** The 33 numbered words of a printed sheet, read with pdftotext from memory. */
-function wordsOfSheet(pdf: Buffer): { words: string[]; text: string } {
-  const text = execFileSync('pdftotext', ['-layout', '-', '-'], { input: pdf }).toString('utf8');
-  const byNumber = new Map<number, string>();
-  // The numbered grid: lines with two or more "N word" pairs (a line like "Group 1 of 1 (1 of 1 group" has one).
-  for (const line of text.split('\n')) {
-    const pairs = [...line.matchAll(/\b(\d{1,2})\s+([a-z]+)\b/g)].filter((m) => WORDS.has(m[2]) && Number(m[1]) >= 1 && Number(m[1]) <= 33);
-    if (pairs.length >= 2) for (const m of pairs) byNumber.set(Number(m[1]), m[2]);
-  }
-  return { words: Array.from({ length: 33 }, (_, i) => byNumber.get(i + 1) ?? ''), text };
-}
-
-/**
- * Files that hold a share: at least 24 of a mnemonic's distinct words as whole words, in a file that
- * is not a word list (fewer than 400 distinct SLIP-39 words); and any PDF written since the test began.
- */
-function scan(roots: string[], mnemonics: string[][]): string[] {
-  const found: string[] = [];
-  const visit = (p: string) => {
-    let st;
-    try {
-      st = lstatSync(p);
-    } catch {
-      return;
-    }
-    if (st.isDirectory()) {
-      let names: string[] = [];
-      try {
-        names = readdirSync(p);
-      } catch {
-        return;
-      }
-      for (const n of names) visit(path.join(p, n));
-      return;
-    }
-    if (!st.isFile() || st.size > 64 << 20) return;
-    let buf: Buffer;
-    try {
-      buf = readFileSync(p);
-    } catch {
-      return;
-    }
-    if (st.mtimeMs >= started - 1000 && buf.subarray(0, 5).toString('latin1') === '%PDF-') found.push(`${p}: a PDF written during the test`);
-    const tokens = new Set(buf.toString('latin1').toLowerCase().match(/[a-z]+/g) ?? []);
-    const listed = [...tokens].filter((t) => WORDS.has(t)).length;
-    for (const m of mnemonics) {
-      const hits = new Set(m.filter((w) => tokens.has(w))).size;
-      if (hits >= Math.min(24, new Set(m).size) && listed < 400) found.push(`${p}: ${hits} words of a share`);
-    }
-  };
-  for (const r of roots) visit(r);
-  return found;
-}
 
 function ttyIO(env: NodeJS.ProcessEnv, onWords: (question: string) => Promise<string>): CliIO & { out: string[]; err: string[] } {
   const out: string[] = [];
@@ -206,14 +124,14 @@ describe('production printing through CUPS', () => {
 
     // No share anywhere on disk: the spool is empty of job files, and no file holds a share's words.
     expect(readdirSync(cups.spoolDir).filter((n) => /^[cd]\d/.test(n))).toEqual([]);
-    expect(scan([r.bundleDir, dir, cups.spoolDir, os.tmpdir()], typed)).toEqual([]);
+    expect(scanForShares([r.bundleDir, dir, cups.spoolDir, os.tmpdir()], typed, started)).toEqual([]);
     expect(io.out.join('')).not.toContain(typed[0].slice(4, 10).join(' '));
 
     // The scanner finds a share when one is there (so the empty result above means something).
     const leak = path.join(work, 'leak-probe');
     mkdirSync(leak);
     writeFileSync(path.join(leak, 'sheet.html'), `<ol>${typed[1].map((w, i) => `<li><span>${i + 1}</span><span>${w}</span></li>`).join('')}</ol>`);
-    expect(scan([leak], typed)).toEqual([expect.stringContaining('words of a share')]);
+    expect(scanForShares([leak], typed, started)).toEqual([expect.stringContaining('words of a share')]);
     rmSync(leak, { recursive: true });
   }, 180_000);
 
