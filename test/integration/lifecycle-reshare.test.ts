@@ -109,7 +109,7 @@ describe('ceremony reshare', () => {
     const sheets = readdirSync(newSheets()).filter((f) => f.endsWith('.html'));
     expect(sheets).toHaveLength(3);
     for (const f of sheets)
-      expect(readFileSync(path.join(newSheets(), f), 'utf8')).toMatch(/<p class="notice">Re-sharing cannot retire the old backup: old shares still open every copy of the old root.wrapped \(acme-root&#39;s backup\/root.wrapped, share set \d+\), so those copies must be destroyed, with the old sheets.<\/p>/);
+      expect(readFileSync(path.join(newSheets(), f), 'utf8')).toMatch(/<p class="notice">Re-sharing cannot retire acme-root&#39;s shares \(set \d+\): old shares still open every copy of the old root.wrapped, so those copies must be destroyed.<\/p>/);
     const ev = events(bundle);
     expect(ev[0].data).toMatchObject({ kind: 'reshare', keyVersion: 1, previous: { ceremonyId: 'acme-root', statementSha256: v1.statementSha256 } });
     expect(ev.filter((e) => e.type === 'sheet.destroyed').map((e) => e.actor)).toEqual(['c1', 'c2', 'c3']);

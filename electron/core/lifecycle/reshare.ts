@@ -22,6 +22,7 @@ import { endSession, exactSelector, openModule, selectOn } from '../hsm/index.ts
 import type { HsmModule, HsmSession, KeyRef, RootAlgorithm, TokenInfo } from '../hsm/types.ts';
 import { combineMnemonics, shareCheckValue, splitSecret } from '../shares/index.ts';
 import { renderShareSheet, renderShareSheetSync, renderShareText, shareSheetFileBase, type ShareSheetData } from '../sheets/index.ts';
+import { reshareNotice } from '../sheets/share-sheet.ts';
 import type { PrinterCheckResult } from '../printing/checks.ts';
 import { TranscriptWriter } from '../transcript/writer.ts';
 import { buildStatement, CEREMONY_PREDICATE_TYPE, keyidOf, pae, signEnvelope, signerEntry, TRANSCRIPT_FILE, verifySignature, type EnvelopeSigner, type KeyritePredicate } from '../transcript/dsse.ts';
@@ -36,11 +37,6 @@ import { rootDescription } from '../ceremony/statement.ts';
 import { loadResharePlan, type LoadedResharePlan } from './reshare-plan.ts';
 
 const KEYCHECK_TYPE = 'application/vnd.keyrite.key-check+json';
-
-/** Printed on every sheet of a re-share (issue 15): what re-sharing cannot do. */
-export function reshareNotice(oldCeremonyId: string, oldSet: number): string {
-  return `Re-sharing cannot retire the old backup: old shares still open every copy of the old root.wrapped (${oldCeremonyId}'s backup/root.wrapped, share set ${oldSet}), so those copies must be destroyed, with the old sheets.`;
-}
 
 export interface NewShare {
   index: number;
@@ -265,6 +261,8 @@ export class ReshareCeremony {
       mnemonic, checkValue: sh.checkValue, kekKcv: this.newKekKcv!, wrappedRootKey: this.newWrapped!,
       witnessNames: plan.participants.filter((p) => p.role === 'witness').map((p) => p.name), rehearsal: this.opts.rehearsal,
       notice: reshareNotice(this.loaded.source.backupBundle.ceremonyId, this.loaded.source.split.identifier),
+      // As at generation (engine.shareSheet's default): the page is A4, which the largest sheet fits with the notice.
+      paper: 'A4',
     };
   }
 

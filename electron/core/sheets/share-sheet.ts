@@ -12,6 +12,11 @@ import { encodeWrappedChunks, WRAPPED_QR_ECC } from './wrapped-chunks.ts';
 
 export type Paper = 'A4' | 'Letter';
 
+/** The notice on every sheet printed in a re-share (issue 15): what re-sharing cannot do. */
+export function reshareNotice(oldCeremonyId: string, oldSet: number): string {
+  return `Re-sharing cannot retire ${oldCeremonyId}'s shares (set ${oldSet}): old shares still open every copy of the old root.wrapped, so those copies must be destroyed.`;
+}
+
 export interface ShareSheetData {
   ceremonyId: string;
   title: string;
@@ -100,7 +105,8 @@ body{font-family:"DejaVu Sans","Liberation Sans",Arial,Helvetica,sans-serif;font
 .mono,.words,.fp-line,code{font-family:"DejaVu Sans Mono","Liberation Mono","Courier New",monospace}
 .banner{border:1mm solid #000;text-align:center;font-weight:bold;font-size:15pt;letter-spacing:.04em;padding:.6mm 0;margin-bottom:1.5mm}
 footer .rehearsal{font-weight:bold}
-.notice{border:.4mm solid #000;padding:1mm 2mm;margin:1.5mm 0;font-weight:bold;font-size:8.5pt}
+.notice{margin:.4mm 0;font-weight:bold;font-size:7pt;line-height:1.15}
+.has-notice .howto,.has-notice .wrapped .small{line-height:1.15}
 .nowrap{white-space:nowrap}
 .kind{font-size:8pt;text-transform:uppercase;letter-spacing:.08em;border-bottom:.3mm solid #000;padding-bottom:.8mm;display:flex;justify-content:space-between}
 h1{font-size:15pt;margin:1.2mm 0 1.5mm}
@@ -177,7 +183,7 @@ export function renderShareSheetSync(data: ShareSheetData): string {
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
 <title>Share ${esc(pos)} · ${esc(data.custodian.name)} · ${esc(data.ceremonyId)}</title>
 <style>${page}${CSS}</style></head>
-<body><main class="sheet" data-ceremony="${esc(data.ceremonyId)}" data-share="${esc(pos)}">
+<body><main class="sheet${data.notice ? ' has-notice' : ''}" data-ceremony="${esc(data.ceremonyId)}" data-share="${esc(pos)}">
 ${banner}<div class="kind"><span>Keyrite · SLIP-39 backup share · secret: keep sealed</span><span>Share ${esc(pos)}</span></div>
 <h1>${esc(data.title)}</h1>
 <table class="meta">
