@@ -5,7 +5,9 @@
  * root.wrapped; the bundle verifies; the old backup is listed as retired; history shows the new set
  * as the version's current one.
  */
-import { readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { cpSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { generateKeyPairSync } from 'node:crypto';
+import { CEREMONY_PREDICATE_TYPE, keyidOf, signBundle, softwareSigner, writeSignerPublicKey, type PredicateBase } from '../../electron/core/transcript/dsse.ts';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../electron/cli/keyrite.ts';
@@ -225,6 +227,21 @@ describe('re-share of a root that can sign (ec-p256)', () => {
     const env2 = JSON.parse(readFileSync(path.join(bundle, 'transcript.dsse.json'), 'utf8')) as { signatures: { keyid: string }[] };
     expect(env2.signatures.map((x) => x.keyid)).toContain(rootSha);
     expect(v.warnings.some((w) => w.startsWith('signers:'))).toBe(false);
+
+    // A forger holding the previous bundle names a key of their own as the root and signs with it: the
+    // root is taken from acme-ec's key.generated (beside it, by the link), so the re-share is INVALID.
+    const forged = path.join(out, 'acme-ec-reshare-forged');
+    cpSync(bundle, forged, { recursive: true });
+    const fake = softwareSigner('root', generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey);
+    const ceremony = softwareSigner('ceremony', generateKeyPairSync('ec', { namedCurve: 'P-384' }).privateKey);
+    rmSync(path.join(forged, 'transcript.dsse.json'));
+    writeSignerPublicKey(forged, fake.spki);
+    writeSignerPublicKey(forged, ceremony.spki);
+    const st = JSON.parse(Buffer.from((JSON.parse(readFileSync(path.join(bundle, 'transcript.dsse.json'), 'utf8')) as { payload: string }).payload, 'base64').toString()) as { predicate: PredicateBase };
+    signBundle({ bundleDir: forged, predicateType: CEREMONY_PREDICATE_TYPE, predicate: { ...st.predicate, root: { ...st.predicate.root, publicKeySha256: keyidOf(fake.spki) } }, signers: [ceremony, fake] });
+    const f = verifyBundle(forged);
+    expect(f.verdict).toBe('INVALID');
+    expect(f.checks.find((c) => c.name === 'reshare.root-signed')).toMatchObject({ status: 'fail', detail: expect.stringMatching(/^the statement names root [0-9a-f]{12}.*, not acme-ec's key.generated's /) });
     const m = openModule(env.sandbox.module);
     try {
       const s = m.login({ label: env.tokenLabel }, PIN);
