@@ -10,5 +10,8 @@ export default defineConfig({
     hookTimeout: 120_000,
     // SoftHSM tokens and Chromium are real; two cores in CI.
     maxWorkers: 2,
+    // expect.poll waits on real screens over real IPC and a real token: on two loaded cores a share
+    // check can take longer than vitest's 1 s default, which is a slow machine, not a failure.
+    expect: { poll: { timeout: 15_000 } },
   },
 });

@@ -304,7 +304,8 @@ export interface KeyriteApi {
 
   // Ceremony
   preflight(): Promise<Result<PreflightSummary>>;
-  begin(): Promise<Result<CeremonyStatus>>;
+  /** `networkAcknowledged`: the checks screen's "we know this machine is connected" (recorded as an exception). */
+  begin(networkAcknowledged?: boolean): Promise<Result<CeremonyStatus>>;
   checkIn(participantId: string): Promise<Result<CeremonyStatus>>;
   acknowledge(stepId: string, by: string[]): Promise<Result<CeremonyStatus>>;
   /** The PIN goes one way: it is never returned, stored or logged. */
@@ -342,7 +343,7 @@ export interface KeyriteApi {
   /** Re-share: the entered shares must combine to the old backup key (its recorded KCV), before the token is touched. */
   lifecycleCheckOldShares(): Promise<Result<{ ok: true; entered: number }>>;
   /** Opens the token and starts the transcript. The PIN goes one way. */
-  lifecycleLogin(pin: string): Promise<Result<{ tokenLabel: string; tokenSerial: string }>>;
+  lifecycleLogin(pin: string, networkAcknowledged?: boolean): Promise<Result<{ tokenLabel: string; tokenSerial: string }>>;
   lifecycleCheckIn(participantId: string): Promise<Result<{ checkedIn: string[] }>>;
   lifecycleAcknowledge(stepId: string): Promise<Result<{ acknowledged: string[] }>>;
   /** Re-share: the root re-wrapped inside the token under a new backup key split for the new layout. */

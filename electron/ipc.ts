@@ -12,7 +12,7 @@
 import { closeSync, constants as fsConstants, existsSync, lstatSync, openSync, statSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { airgapStatus } from './airgap.ts';
+import { type InterfaceSource, networkAcknowledgement, statusOf } from './airgap.ts';
 import {
   API_METHODS,
   EVENT_CHANNEL,
@@ -63,6 +63,8 @@ export interface HandlerDeps {
   verify(dir: string): VerifyReport | Promise<VerifyReport>;
   /** PKCS#11 modules found on this machine (default: the places `keyrite hsm list` looks). */
   modules?: () => string[];
+  /** The machine's network interfaces (default: the real ones); tests inject a fixed list. */
+  networkInterfaces?: InterfaceSource;
 }
 
 type VerifyReport = { valid: boolean; verdict?: string; checks: CheckItem[]; warnings?: string[] };
@@ -93,7 +95,7 @@ export const ARG_SCHEMAS: { [M in ApiMethod]: z.ZodType<Parameters<KeyriteApi[M]
   savePlan: z.tuple([fileName, z.string().max(1_000_000)]),
   openPlan: z.tuple([handle, optHandle, z.boolean()]),
   preflight: z.tuple([]),
-  begin: z.tuple([]),
+  begin: z.tuple([z.boolean().optional()]),
   checkIn: z.tuple([id]),
   acknowledge: z.tuple([id, z.array(id).max(64)]),
   login: z.tuple([z.string().min(1).max(256)]),
@@ -126,7 +128,7 @@ export const ARG_SCHEMAS: { [M in ApiMethod]: z.ZodType<Parameters<KeyriteApi[M]
   lifecycleOpen: z.tuple([handle, optHandle, z.boolean()]),
   lifecycleOldShare: z.tuple([z.string().min(1).max(2000)]),
   lifecycleCheckOldShares: z.tuple([]),
-  lifecycleLogin: z.tuple([z.string().min(1).max(256)]),
+  lifecycleLogin: z.tuple([z.string().min(1).max(256), z.boolean().optional()]),
   lifecycleCheckIn: z.tuple([id]),
   lifecycleAcknowledge: z.tuple([id]),
   lifecycleRewrap: z.tuple([]),
@@ -324,7 +326,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       return ok((deps.modules ?? discoverModules)().map((m) => chosen.add('module', m)));
     },
     async airgapStatus() {
-      return ok(airgapStatus());
+      return ok(statusOf(deps.networkInterfaces));
     },
     async wordList() {
       // Public: the 1024 SLIP-39 words, for completion while typing.
@@ -405,10 +407,16 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     async preflight() {
       const report = current().preflight();
       stateChanged();
-      return ok({ ok: report.ok, checks: report.checks.map((c) => ({ name: c.name, ok: c.ok, detail: c.detail })), network: airgapStatus() });
+      return ok({ ok: report.ok, checks: report.checks.map((c) => ({ name: c.name, ok: c.ok, detail: c.detail })), network: statusOf(deps.networkInterfaces) });
     },
-    async begin() {
-      current().begin();
+    async begin(networkAcknowledged = false) {
+      const c = current();
+      const admin = c.plan.participants.find((p) => p.role === 'administrator')!.id;
+      // Checked before begin(), so a refusal leaves nothing behind (as the CLI's prompt does).
+      const networkAck = networkAcknowledgement(deps.networkInterfaces, networkAcknowledged, admin);
+      c.begin();
+      // The contract's record of an acknowledged live network: an exception at step "network".
+      if (networkAck) c.addNote(networkAck, admin, 'exception', 'network');
       stateChanged();
       return ok(status());
     },
@@ -526,6 +534,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       chosen,
       printer: deps.printer,
       emit: deps.emit,
+      networkInterfaces: deps.networkInterfaces,
       opened: (rehearsal) => {
         signed = undefined;
         rehearsalRun = rehearsal;

@@ -9,6 +9,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { type InterfaceSource, networkAcknowledgement } from './airgap.ts';
 import type { ApiEvent, DestructionSummary, KeyriteApi, LifecycleSummary, Result, ShareSlot } from './api.ts';
 import { OperationError, UsageError } from './core/errors.ts';
 import { DestroyCeremony } from './core/lifecycle/destroy.ts';
@@ -42,6 +43,8 @@ export interface LifecycleDeps {
   chosen: Handles;
   printer: SheetPrinter;
   emit(event: ApiEvent): void;
+  /** The machine's network interfaces (createHandlers' injection). */
+  networkInterfaces?: InterfaceSource;
   /** A plan was opened (ipc.ts forgets the bundle signed before, and notes rehearsal for PDF output). */
   opened(rehearsal: boolean): void;
   /** The bundle is signed: co-signing (cosigning.ts) signs it next. */
@@ -146,14 +149,19 @@ export function lifecycleHandlers(deps: LifecycleDeps): Pick<KeyriteApi, Lifecyc
       r.oldShares.length = 0;
       return ok({ ok: true as const, entered });
     },
-    async lifecycleLogin(pin) {
+    async lifecycleLogin(pin, networkAcknowledged = false) {
       const r = current();
       if (opened) throw new OperationError('the token is already open');
       if (r.kind === 'reshare' && !r.oldChecked) throw new OperationError('enter and check the old shares first: they are checked before the token is touched');
+      const admin = r.c.loaded.plan.participants.find((p) => p.role === 'administrator')!.id;
+      // Checked before the token is touched, so a refusal leaves nothing behind.
+      const networkAck = networkAcknowledgement(deps.networkInterfaces, networkAcknowledged, admin);
       const t = r.c.open(pin);
       // The app checks each participant in by a click (lifecycleCheckIn).
       if (r.kind === 'reshare') r.c.begin(false);
       else r.c.begin();
+      // As at generation: an acknowledged live network is an exception at step "network".
+      if (networkAck) r.c.addNote(networkAck, admin, 'exception', 'network');
       opened = true;
       return ok({ tokenLabel: t.label, tokenSerial: t.serialNumber });
     },

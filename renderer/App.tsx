@@ -1,5 +1,6 @@
 import { lazy, Suspense, useEffect, useState } from 'react';
 import { keyrite } from './bridge.ts';
+import { ScreenErrorBoundary } from './components/ErrorBoundary.tsx';
 import { Start } from './screens/Start.tsx';
 import { useUi } from './store.ts';
 
@@ -46,23 +47,25 @@ export function App(props: { booting?: boolean }) {
         <span className="brand">Keyrite</span>
         <span className="offline">Offline by design: this app makes no network connections.</span>
       </header>
-      <Suspense fallback={<section className="screen" aria-busy="true" />}>
-        {booting ? (
-          <fieldset className="booting" disabled>
+      <ScreenErrorBoundary>
+        <Suspense fallback={<section className="screen" aria-busy="true" />}>
+          {booting ? (
+            <fieldset className="booting" disabled>
+              <Start />
+            </fieldset>
+          ) : route === 'start' ? (
             <Start />
-          </fieldset>
-        ) : route === 'start' ? (
-          <Start />
-        ) : route === 'ceremony' ? (
-          <CeremonyWizard />
-        ) : route === 'lifecycle' ? (
-          <LifecycleWizard />
-        ) : route === 'verify' ? (
-          <Verify />
-        ) : (
-          <Recover />
-        )}
-      </Suspense>
+          ) : route === 'ceremony' ? (
+            <CeremonyWizard />
+          ) : route === 'lifecycle' ? (
+            <LifecycleWizard />
+          ) : route === 'verify' ? (
+            <Verify />
+          ) : (
+            <Recover />
+          )}
+        </Suspense>
+      </ScreenErrorBoundary>
     </div>
   );
 }

@@ -55,6 +55,8 @@ export interface UiState {
   stoppedReason?: string;
   /** What to do after a stop, as the transcript records it (may name a `keyrite …` command). */
   stoppedAdvice?: string;
+  /** The bundle folder of the ceremony under way, once its transcript exists (named by the error screen). */
+  bundleDir?: string;
   go(route: Route): void;
   setStep(step: CeremonyStep): void;
   patch(p: Partial<UiState>): void;
@@ -77,6 +79,7 @@ const initial = {
   progress: undefined,
   stoppedReason: undefined,
   stoppedAdvice: undefined,
+  bundleDir: undefined,
 };
 
 export const useUi = create<UiState>((set) => ({

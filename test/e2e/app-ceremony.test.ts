@@ -124,7 +124,12 @@ beforeAll(async () => {
   // Loaded after SOFTHSM2_CONF is set; the same handlers Electron's ipcMain calls.
   const { createHandlers, coreVerify } = await import('../../electron/ipc.ts');
   dialogs = createScriptedDialogs();
-  handlers = createHandlers({ printer, emit: bridge.emit, verify: coreVerify, dialogs, modules: () => [hsm.module] });
+  // What main sees as the interfaces: one live, so the checks screen needs "we know" (recorded).
+  const networkInterfaces = () => [
+    { name: 'lo', up: false, internal: true, addresses: ['127.0.0.1'] },
+    { name: 'eth-e2e', up: true, internal: false, addresses: ['192.0.2.10'] },
+  ];
+  handlers = createHandlers({ printer, emit: bridge.emit, verify: coreVerify, dialogs, modules: () => [hsm.module], networkInterfaces });
   bridge.attach(handlers);
   await page.goto(`${APP_TEST_ORIGIN}/index.html`);
 }, 120_000);
@@ -171,8 +176,10 @@ describe.sequential('desktop app, end to end', () => {
 
     await page.getByTestId('preflight-checks').waitFor();
     await expect.poll(() => page.getByTestId('interfaces').textContent()).toContain('lo');
-    const online = page.locator('input[name=accept-online]');
-    if (await online.count()) await online.check();
+    await expect.poll(() => page.getByTestId('interfaces').textContent()).toContain('UP — connected');
+    // Main refuses to begin with a live network nobody acknowledged, before anything is written.
+    expect(await ipc('begin')).toMatchObject({ ok: false, error: { message: expect.stringMatching(/network interface up at preflight: eth-e2e.*nothing was created/) } });
+    await page.locator('input[name=accept-online]').check();
     // A production ceremony cannot start until its printer passed the checks (before any key exists).
     expect(await page.getByRole('button', { name: 'Start the ceremony' }).isDisabled()).toBe(true);
     expect(await ipc('generate')).toMatchObject({ ok: false });
@@ -270,10 +277,14 @@ describe.sequential('desktop app, end to end', () => {
     await page.keyboard.press('Enter');
 
     await page.getByTestId('screen-finish').waitFor();
+    expect(await page.getByRole('button', { name: 'Stop ceremony…' }).count()).toBe(1);
     await page.keyboard.press('Enter');
 
     // The co-signing screen: the statement digest in hex and PGP words, then Wes co-signs with his own token.
     await page.getByTestId('screen-cosign').waitFor();
+    // ceremony.completed is written: nothing left to stop; nobody has co-signed yet.
+    expect(await page.getByRole('button', { name: 'Stop ceremony…' }).count()).toBe(0);
+    expect(await page.getByTestId('cosign-continue').textContent()).toBe('Finish without co-signatures');
     const signedDir = path.join(work, 'bundles', 'e2e-root-2026');
     const digest = statementDigest(JSON.parse(readFileSync(path.join(signedDir, 'transcript.dsse.json'), 'utf8')));
     expect((await page.getByTestId('statement-hex').textContent())!.replace(/\s/g, '')).toBe(digest);
@@ -287,6 +298,7 @@ describe.sequential('desktop app, end to end', () => {
     await page.getByRole('button', { name: 'Sign as Wes Witness' }).click();
     await expect.poll(() => page.getByTestId('cosigner-wes').textContent()).toContain(`✓ Wes Witness (witness) key ${wesKeyid}`);
     expect(await page.locator('input[name=cosign-pin]').inputValue()).toBe('');
+    expect(await page.getByTestId('cosign-continue').textContent()).toBe('Finish without more co-signatures');
     await screenshot('cosign-wes');
     // Ada tries with Wes's card: that key has signed already; refused on the screen, nothing written.
     await page.getByRole('button', { name: 'Find tokens' }).click();
@@ -357,7 +369,11 @@ describe.sequential('desktop app, end to end', () => {
     expect(checkedAt).toBeGreaterThan(0);
     expect(transcript.indexOf('"kind":"printer"')).toBeGreaterThan(checkedAt);
     expect(transcript).toContain('"output":"test-printer"');
-    const events = transcript.trim().split('\n').map((l) => JSON.parse(l) as { type: string; data: Record<string, unknown> });
+    const events = transcript.trim().split('\n').map((l) => JSON.parse(l) as { type: string; actor: string; data: Record<string, unknown> });
+    // The acknowledged live network, recorded as the CLI records --ack-network: an exception at step "network".
+    expect(events.filter((e) => e.type === 'exception.recorded' && e.data.step === 'network')).toEqual([
+      expect.objectContaining({ actor: 'ada', data: { step: 'network', text: "network interface up at preflight: eth-e2e (192.0.2.10); a ceremony machine should be offline; acknowledged by ada on the app's checks screen" } }),
+    ]);
     const reprint = events.findIndex((e) => e.type === 'exception.recorded' && String(e.data.text).startsWith('reprint'));
     expect(events[reprint].data.text).toBe("reprint of Carol One's share (group 1, member 1): The first sheet was torn.");
     expect(events[reprint + 1]).toMatchObject({ type: 'share.printed', data: { custodian: 'c1' } });
@@ -489,8 +505,7 @@ describe.sequential('desktop app, end to end', () => {
     await expect.poll(() => page.getByTestId('chosen-out').textContent()).toBe('bundles');
     await page.getByRole('button', { name: 'Open plan' }).click();
     await page.getByTestId('preflight-checks').waitFor();
-    const online = page.locator('input[name=accept-online]');
-    if (await online.count()) await online.check();
+    await page.locator('input[name=accept-online]').check();
     await page.getByRole('button', { name: 'Check the printer' }).click();
     await page.getByTestId('printer-checks').waitFor();
     await page.getByRole('button', { name: 'Start the ceremony' }).click();
@@ -570,5 +585,46 @@ describe.sequential('desktop app, end to end', () => {
     expect(toRenderer.length).toBeGreaterThan(50);
     expect(bridge.foreignRequests).toEqual([]);
     writeFileSync(path.join(OUT, 'bridge-messages.json'), JSON.stringify({ count: bridge.messages.length, channels: [...new Set(bridge.messages.map((m) => `${m.direction}:${m.channel}`))] }, null, 2));
+  });
+  it('a screen that fails to render shows a plain message naming the bundle, not a blank window', async () => {
+    const file = writePlan(work, 'e2e-crash-2026', 'e2e-crash-2026');
+    // main answers login with a malformed value (a list expected): the PIN screen's render throws.
+    bridge.attach({ ...handlers, login: async (pin) => {
+      const r = await handlers.login(pin);
+      return r.ok ? { ok: true, value: { checks: 'not a list' as never } } : r;
+    } });
+    try {
+      await page.reload();
+      await page.getByRole('button', { name: /Run a ceremony/ }).click();
+      dialogs.answer(file, path.join(work, 'bundles'));
+      await page.getByRole('button', { name: 'Choose the plan file…' }).click();
+      await page.getByRole('button', { name: 'Choose the output folder…' }).click();
+      await expect.poll(() => page.getByTestId('chosen-out').textContent()).toBe('bundles');
+      await page.getByRole('button', { name: 'Open plan' }).click();
+      await page.getByTestId('preflight-checks').waitFor();
+      await page.locator('input[name=accept-online]').check();
+      await page.getByRole('button', { name: 'Check the printer' }).click();
+      await page.getByTestId('printer-checks').waitFor();
+      await page.getByRole('button', { name: 'Start the ceremony' }).click();
+      await page.getByTestId('screen-checkin').waitFor();
+      for (const name of ['Ada Admin', 'Wes Witness', 'Carol One', 'Carl Two', 'Cleo Three']) await page.getByRole('button', { name: `Check in ${name}` }).click();
+      await page.getByRole('button', { name: /Everyone is here/ }).click();
+      await page.getByTestId('screen-steps').waitFor();
+      await page.keyboard.press('Enter');
+      await page.getByTestId('screen-pin').waitFor();
+      await page.keyboard.type(PIN);
+      await page.keyboard.press('Enter');
+      await page.getByTestId('screen-error').waitFor();
+      const bundle = path.join(work, 'bundles', 'e2e-crash-2026');
+      expect(await page.getByTestId('screen-error-message').textContent()).toMatch(
+        new RegExp(`^Something went wrong on this screen: .*map is not a function; the ceremony record is safe in ${bundle.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}; restart the app\\.$`),
+      );
+      // The app's frame is still there, and the record the message points to exists.
+      expect(await page.locator('.topbar').textContent()).toContain('Keyrite');
+      expect(readFileSync(path.join(bundle, 'transcript.jsonl'), 'utf8')).toContain('"type":"hsm.logged-in"');
+      await screenshot('screen-error');
+    } finally {
+      bridge.attach(handlers);
+    }
   });
 });

@@ -9,7 +9,7 @@
  * or share word ever crossed to the renderer. A rotate plan opens in the ordinary ceremony wizard; a
  * rehearsal re-share writes its sheets as files. Screenshots go to test-output/app-lifecycle/.
  */
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -48,6 +48,14 @@ async function screenshot(name: string) {
   await page.screenshot({ path: path.join(OUT, `${String(shot).padStart(2, '0')}-${name}.png`), fullPage: true });
 }
 
+/** What main sees as the machine's interfaces (injected): one of them up, so "we know" is needed. */
+const LIVE_NETWORK = [
+  { name: 'lo', up: false, internal: true, addresses: ['127.0.0.1'] },
+  { name: 'eth-e2e', up: true, internal: false, addresses: ['192.0.2.10'] },
+];
+/** The exception the app records for an acknowledged live network (as the CLI's --ack-network). */
+const networkException = (ev: { type: string; actor: string; data: unknown }[]) => ev.filter((e) => e.type === 'exception.recorded' && (e.data as { step?: string }).step === 'network');
+
 /** The first four letters of each word, then a space (WordEntry completes them). */
 async function typeWords(mnemonic: string) {
   for (const w of mnemonic.split(' ')) await page.keyboard.type(`${w.slice(0, 4)} `);
@@ -58,8 +66,9 @@ async function passChecks(previous: string) {
   await page.getByTestId('screen-lifecycle-checks').waitFor();
   expect(await page.getByTestId('lifecycle-link').textContent()).toContain(`Continues ceremony ${previous}`);
   await expect.poll(() => page.getByTestId('lifecycle-interfaces').textContent()).toContain('lo');
-  const online = page.locator('input[name=accept-online]');
-  if (await online.count()) await online.check();
+  // The injected interfaces include a live one: Continue waits for "we know".
+  expect(await page.getByRole('button', { name: 'Continue' }).isDisabled()).toBe(true);
+  await page.locator('input[name=accept-online]').check();
   await page.getByRole('button', { name: 'Continue' }).click();
 }
 
@@ -117,7 +126,7 @@ beforeAll(async () => {
   printer = createTestPrinter();
   const { createHandlers, coreVerify } = await import('../../electron/ipc.ts');
   dialogs = createScriptedDialogs();
-  handlers = createHandlers({ printer, emit: bridge.emit, verify: coreVerify, dialogs, modules: () => [env.sandbox.module] });
+  handlers = createHandlers({ printer, emit: bridge.emit, verify: coreVerify, dialogs, modules: () => [env.sandbox.module], networkInterfaces: () => LIVE_NETWORK });
   bridge.attach(handlers);
   await page.goto(`${APP_TEST_ORIGIN}/index.html`);
 }, 180_000);
@@ -226,6 +235,7 @@ describe.sequential('desktop app: re-share and destroy', () => {
     expect(v.verdict).toBe('VALID');
     const ev = events(reshareBundle);
     expect(ev[0].data).toMatchObject({ kind: 'reshare', frontEnd: 'desktop', previous: { ceremonyId: 'acme-root', statementSha256: v1.statementSha256 } });
+    expect(networkException(ev)).toEqual([expect.objectContaining({ actor: 'ada', data: { step: 'network', text: expect.stringMatching(/^network interface up at preflight: eth-e2e \(192\.0\.2\.10\);.*acknowledged by ada on the app's checks screen$/) } })]);
     expect(ev.filter((e) => e.type === 'sheet.destroyed').map((e) => [e.actor, (e.data as { method: string }).method])).toEqual([['c1', 'app'], ['c2', 'app'], ['c3', 'app']]);
     expect(ev.filter((e) => e.type === 'share.confirmed').map((e) => e.actor)).toEqual(['d1', 'd2', 'd3']);
     expect(ev.filter((e) => e.type === 'share.printed').map((e) => e.data)).toEqual(['d1', 'd2', 'd3'].map((c) => expect.objectContaining({ custodian: c, kind: 'printer', output: 'test-printer', spoolClean: true })));
@@ -307,6 +317,7 @@ describe.sequential('desktop app: re-share and destroy', () => {
     expect(readdirSync(path.join(bundle, 'cosignatures'))).toHaveLength(2);
     const ev = events(bundle);
     expect(ev[0].data).toMatchObject({ kind: 'destroy', frontEnd: 'desktop' });
+    expect(networkException(ev)).toEqual([expect.objectContaining({ actor: 'ada', data: expect.objectContaining({ step: 'network' }) })]);
     expect(ev.find((e) => e.type === 'destruction.certified')?.data).toMatchObject({ versions: [{ version: 1, label: 'acme-v1', gone: true }] });
   }, 180_000);
 
@@ -346,7 +357,10 @@ describe.sequential('desktop app: re-share and destroy', () => {
     const old = words(other.sharesOut);
     for (const m of old.slice(0, 2)) await call('lifecycleOldShare', m);
     await call('lifecycleCheckOldShares');
-    await call('lifecycleLogin', PIN);
+    // A live network without "we know" is refused before anything is written.
+    expect(await dispatch(handlers, 'lifecycleLogin', [PIN])).toMatchObject({ ok: false, error: { message: expect.stringMatching(/network interface up at preflight: eth-e2e.*nothing was created/) } });
+    expect(existsSync(path.join(bundles, 'beta-root-reshare'))).toBe(false);
+    await call('lifecycleLogin', PIN, true);
     for (const p of participants(['c1', 'c2', 'c3', 'e1', 'e2'])) await call('lifecycleCheckIn', p.id);
     await call('lifecycleRewrap');
     expect(await dispatch(handlers, 'lifecyclePrintSheet', [0, 'test-printer'])).toMatchObject({ ok: false });
@@ -369,7 +383,7 @@ describe.sequential('desktop app: re-share and destroy', () => {
     const current = readdirSync(path.join(bundles, sheets.folder)).filter((f) => f.endsWith('.txt')).map((f) => readFileSync(path.join(bundles, sheets.folder, f), 'utf8'));
     for (const m of current) await call('lifecycleOldShare', m);
     await call('lifecycleCheckOldShares');
-    await call('lifecycleLogin', PIN);
+    await call('lifecycleLogin', PIN, true);
     await call('lifecycleAbort', 'the second custodian was called away');
     const stopped = events(path.join(bundles, 'beta-root-reshare-2'));
     expect(stopped.at(-1)).toMatchObject({ type: 'ceremony.aborted', data: { reason: 'the second custodian was called away' } });

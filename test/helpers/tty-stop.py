@@ -1,12 +1,13 @@
-"""Starts `keyrite ceremony run` in a pseudo-terminal, answers the PIN prompt, and at the chosen
+"""Starts `keyrite ceremony run` (or `keyrite recover`) in a pseudo-terminal, answers the PIN prompt, and at the chosen
 prompt sends a signal to a chosen process instead of answering, the way an operator's `kill` or a
 process supervisor would. Prints what the terminal showed, then a line
 `STOPPED exit=<status> leftover=<pids of keyrite processes still running>`; exits 0 unless the run
 hung (then it kills what is left and exits 3).
 Usage: tty-stop.py SIGNAL WHERE PIN -- COMMAND...
-  SIGNAL  INT | TERM
+  SIGNAL  INT | TERM | CTRLC (Ctrl-C typed at the terminal instead of a signal)
   WHERE   pin (the PIN prompt, before the bundle exists) | step (the step acknowledgement) |
-          words (the first custodian's word prompt)
+          words (the first custodian's word prompt) |
+          share (`keyrite recover`: the PIN is answered, the signal comes at share 1's first word)
 The signal goes to the process started (node itself, or `npx`, which wraps it)."""
 import os, pty, re, select, signal, sys, time
 
@@ -83,7 +84,14 @@ def leftovers():
             found.append(p)
     return found
 
-if where == 'pin':
+if where == 'share':
+    if not read_until(rb'PIN for token [^:]*: '):
+        sys.stdout.write(buf.decode(errors='replace')); sys.exit('no PIN prompt')
+    buf = buf.replace(b'PIN for token', b'<answered>', 1)
+    os.write(fd, pin.encode() + b'\n')
+    if not read_until(rb'word 1 of 33: '):
+        sys.stdout.write(buf.decode(errors='replace')); sys.exit('no word prompt')
+elif where == 'pin':
     # Only the network acknowledgement (if this machine is online); the signal comes at the PIN prompt.
     end = time.time() + 90
     while time.time() < end and not re.search(rb'PIN for token [^:]*: ', buf):
@@ -108,7 +116,10 @@ if where == 'words':
     if not read_until(rb'word 1 of 33: '):
         sys.stdout.write(buf.decode(errors='replace')); sys.exit('no word prompt')
 time.sleep(0.5)
-os.kill(pid, getattr(signal, 'SIG' + sig))
+if sig == 'CTRLC':
+    os.write(fd, b'\x03')  # Ctrl-C typed at the terminal
+else:
+    os.kill(pid, getattr(signal, 'SIG' + sig))
 end = time.time() + 20
 status = None
 while time.time() < end:

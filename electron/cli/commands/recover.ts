@@ -8,7 +8,7 @@ import path from 'node:path';
 import { Recovery, type ShareProgress } from '../../core/ceremony/recover.ts';
 import { KeyriteError, OperationError, UsageError } from '../../core/errors.ts';
 import { Slip39Error } from '../../core/shares/index.ts';
-import { optString, requireString, secretSource, type CliIO, type Command } from '../command.ts';
+import { optString, requireString, secretSource, type CliIO, type Command, type StopWatch } from '../command.ts';
 import { MODULE_ARGS_HELP, MODULE_ARGS_OPTION, moduleArgs, TOKEN_NARROWING_HELP, TOKEN_NARROWING_OPTIONS } from '../module-args.ts';
 import { mnemonicLines } from './shares.ts';
 import { statementAnchorText } from '../anchor.ts';
@@ -62,6 +62,9 @@ ${MODULE_ARGS_HELP}
   --force-unverified     go ahead although BUNDLE does not verify; recorded in the recovery record
   --debug                show a stack trace on failure
 
+SIGINT, SIGTERM or Ctrl-C at a prompt stops the run (exit 1) before anything is written to the
+token: the message names the prompt, and the shares entered so far are wiped, not kept.
+
 From FILE or standard input, a bad share stops the run with "share N: <reason>", N being its
 position in the input, and nothing on the token changed.
 
@@ -103,6 +106,9 @@ Exit status: 0 restored; 1 a share, the bundle or the token failed; 2 bad usage.
       tokenSlot: optString(args, 'slot'),
       moduleArgs: moduleArgs(args),
       label: optString(args, 'label'), forceUnverified, frontEnd: 'cli' });
+    // Signals to the process answer the pending prompt with the stop (docs/commands.md, "Stopping a recovery").
+    const stops = io.watchStops?.();
+    const at = { step: 'the PIN prompt' };
     try {
       const info = rec.info;
       io.stdout(`Ceremony:    ${info.ceremonyId}${info.title ? ` — ${info.title}` : ''}\n`);
@@ -120,12 +126,15 @@ Exit status: 0 restored; 1 a share, the bundle or the token failed; 2 bad usage.
       // The token and the PIN are checked before any share is asked for: a wrong PIN or a taken
       // label must not cost the custodians their typing (shares never outlive this process).
       const pin = await readPin();
+      stops?.check();
       rec.login(pin);
       io.stdout(`Token:       logged in; label '${info.targetLabel}' and the root's CKA_ID are free\n`);
 
-      if (sharesText === undefined && io.stdinIsTTY) await promptShares(rec, io);
+      if (sharesText === undefined && io.stdinIsTTY) await promptShares(rec, io, at);
       else {
+        at.step = 'reading the shares';
         const text = sharesText ?? (await io.readStdin());
+        stops?.check();
         const lines = mnemonicLines(text);
         let n = 0;
         for (const line of lines) {
@@ -141,10 +150,20 @@ Exit status: 0 restored; 1 a share, the bundle or the token failed; 2 bad usage.
         if (lines.length > n) io.stdout(`(${lines.length - n} more line${lines.length - n === 1 ? '' : 's'} not needed and not read)\n`);
       }
 
+      at.step = 'the passphrase prompt';
       const passphrase = readPassphrase ? await readPassphrase() : undefined;
       const { kcv } = await checkBackupKey(rec, io, passphrase, passEnv === undefined);
       io.stdout(`Backup key:  KCV ${kcv} matches the ceremony's\n`);
+      at.step = 'the start of the restore';
+      // Last look before the token is written: from here the restore runs to its end in one go (the
+      // core is synchronous, so a signal during it is only seen after the recovery is recorded).
+      stops?.check();
       const out = rec.restore(pin);
+      // A signal that came during the restore is delivered only now. The recovery is complete and
+      // recorded, so undoing it would be wrong: the stop is said, not acted on.
+      await new Promise((r) => setTimeout(r, 10)); // a full event-loop turn, whose poll delivers a pending signal
+      const late = stopSignal(stops);
+      if (late) io.stderr(`keyrite: the ${late} came during the restore, which runs to its end once started: the key is restored and the recovery recorded (below); nothing was undone\n`);
       io.stdout(`\nRestored:    '${out.label}' (${out.algorithm}) on token '${out.token.label}' (serial ${out.token.serialNumber}), CKA_ID ${out.idHex}\n`);
       io.stdout(`Same key:    ${out.algorithm === 'aes-256' ? `KCV ${out.fingerprint.replace(/^KCV /, '')}` : `signature verified with keys/root.pub.pem (${out.fingerprint})`}${out.sealed ? '; sealed (not extractable), as the ceremony left it' : ''}\n`);
       io.stdout(`Record:      ${out.recoveryDir}\n`);
@@ -152,11 +171,42 @@ Exit status: 0 restored; 1 a share, the bundle or the token failed; 2 bad usage.
       io.stdout(`\n${statementAnchorText(out.statementSha256)}\n`);
       io.stdout(`Check it:    keyrite verify ${bundle}\n`);
       return 0;
+    } catch (err) {
+      throw stoppedBeforeWriting(err, stops, at.step);
     } finally {
+      stops?.dispose();
       rec.close();
     }
   },
 };
+
+/** The signal's name, if one was received. */
+function stopSignal(stops: StopWatch | undefined): string | undefined {
+  try {
+    stops?.check();
+  } catch (stop) {
+    return /stopped by (SIG[A-Z]+)/.exec((stop as Error).message)?.[1] ?? 'stop';
+  }
+  return undefined;
+}
+
+/**
+ * A stop (a signal, or Ctrl-C at a prompt) always comes before the restore starts, so nothing was
+ * written to the token and there is no recovery folder to record it in: the message says so plainly.
+ * (close() wipes the shares from memory as the command returns.)
+ */
+function stoppedBeforeWriting(err: unknown, stops: StopWatch | undefined, step: string): unknown {
+  let signalled = false;
+  try {
+    stops?.check();
+  } catch (stop) {
+    signalled = stop === err;
+  }
+  const ctrlC = err instanceof OperationError && /^interrupted by the operator/.test(err.message);
+  if (!signalled && !ctrlC) return err;
+  const what = signalled ? (err as Error).message.replace(/ sent to the keyrite process$/, '') : 'stopped by Ctrl-C';
+  return new OperationError(`${what} at ${step}: nothing was written to the token and no recovery record was started; the shares entered so far are not kept`);
+}
 
 /**
  * The shares combine to the backup key: a passphrase typed at the prompt may be mistyped, so it is
@@ -175,9 +225,10 @@ async function checkBackupKey(rec: Recovery, io: CliIO, passphrase: string | und
 }
 
 /** Terminal: one no-echo prompt per share; a refused share is explained and asked for again. */
-async function promptShares(rec: Recovery, io: CliIO): Promise<void> {
+async function promptShares(rec: Recovery, io: CliIO, at: { step: string }): Promise<void> {
   let position = 1;
   while (!rec.complete) {
+    at.step = `share ${position}`;
     const words = await promptShareWords(io, `Share ${position} (${rec.needs()})`);
     try {
       io.stdout(`${describeProgress(rec.addShare(words, position))}\n`);

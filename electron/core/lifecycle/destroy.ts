@@ -102,6 +102,12 @@ export class DestroyCeremony {
     this.opts.onEvent?.(ev);
   }
 
+  /** A note, or an exception (a deviation from the plan: a live network), as ReshareCeremony's. */
+  addNote(text: string, actor: string, kind: 'note' | 'exception' = 'note', step?: string): void {
+    if (kind === 'note') this.record('note.added', { text }, actor);
+    else this.record('exception.recorded', { text, ...(step ? { step } : {}) }, actor);
+  }
+
   private get admin(): string {
     return this.loaded.plan.participants.find((p) => p.role === 'administrator')!.id;
   }

@@ -27,10 +27,11 @@ const SCREENS: Record<CeremonyStep, () => React.JSX.Element | null> = {
 };
 
 export function CeremonyWizard() {
-  const { step, plan, log, go, reset } = useUi();
+  const { step, plan, finished, log, go, reset } = useUi();
   const Current = SCREENS[step];
   const at = CEREMONY_STEPS.findIndex((s) => s.step === step);
-  const running = plan && step !== 'plan' && step !== 'summary' && step !== 'stopped';
+  // Once finish() wrote ceremony.completed (the co-sign screen on), there is nothing left to stop.
+  const running = plan && !finished && step !== 'plan' && step !== 'cosign' && step !== 'summary' && step !== 'stopped';
   return (
     <div className="wizard">
       <nav aria-label="Ceremony progress">

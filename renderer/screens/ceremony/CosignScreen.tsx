@@ -215,7 +215,7 @@ export function CosignScreen(props: CosignTarget = {}) {
       <ErrorBox error={act.error} />
       <div className="actions">
         <button type="button" onClick={onContinue} data-testid="cosign-continue">
-          {pending.length ? 'Finish without more co-signatures' : 'Continue'}
+          {pending.length === 0 ? 'Continue' : done.length === 0 ? 'Finish without co-signatures' : 'Finish without more co-signatures'}
         </button>
       </div>
     </Screen>

@@ -48,7 +48,7 @@ export function PlanScreen() {
     open.run(async () => {
       if (!f) return;
       const plan = await call(keyrite().openPlan(f.handle, outDir?.handle ?? '', rehearsal));
-      patch({ plan, shares: [], printed: {}, confirmed: [], custodian: 0, log: [], root: undefined });
+      patch({ plan, shares: [], printed: {}, confirmed: [], custodian: 0, log: [], root: undefined, bundleDir: undefined });
       setStep('preflight');
     });
   // A saved plan is opened at once; if that fails (say, its bundle folder exists), the Open view shows why, with the file filled in.

@@ -89,7 +89,8 @@ export function PreflightScreen() {
         onSubmit={(e) => {
           e.preventDefault();
           void act.run(async () => {
-            await call(keyrite().begin());
+            await call(keyrite().begin(online && accepted));
+            useUi.getState().patch({ bundleDir: plan?.bundleDir });
             setStep('checkin');
           });
         }}

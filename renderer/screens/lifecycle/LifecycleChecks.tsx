@@ -9,7 +9,7 @@ import type { LifecycleSummary, NetworkStatus } from '../../../electron/api.ts';
 import { call, keyrite } from '../../bridge.ts';
 import { ErrorBox, Screen, useAction } from '../../components/ui.tsx';
 
-export function LifecycleChecks({ summary, onDone }: { summary: LifecycleSummary; onDone(): void }) {
+export function LifecycleChecks({ summary, onDone }: { summary: LifecycleSummary; onDone(networkAcknowledged: boolean): void }) {
   const act = useAction();
   const [network, setNetwork] = useState<NetworkStatus>();
   const [accepted, setAccepted] = useState(false);
@@ -43,7 +43,7 @@ export function LifecycleChecks({ summary, onDone }: { summary: LifecycleSummary
         </>
       ) : null}
       <ErrorBox error={act.error} />
-      <button type="button" disabled={!network || (online && !accepted)} onClick={onDone}>
+      <button type="button" disabled={!network || (online && !accepted)} onClick={() => onDone(online && accepted)}>
         Continue
       </button>
     </Screen>

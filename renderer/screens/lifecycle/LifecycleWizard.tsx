@@ -32,16 +32,18 @@ export function LifecycleWizard() {
   const [step, setStep] = useState<Step>('plan');
   const [summary, setSummary] = useState<LifecycleSummary>();
   const [done, setDone] = useState<{ bundleDir: string; statementSha256: string }>();
+  /** The checks screen's "we know this machine is connected": main records it at login. */
+  const [networkAck, setNetworkAck] = useState(false);
   const flow = FLOWS[kind];
   const next = () => setStep(flow[flow.indexOf(step) + 1] ?? 'done');
   const at = flow.indexOf(step);
   const body = (() => {
-    if (step === 'plan') return <LifecyclePlanScreen kind={kind} onOpen={(s) => { setSummary(s); setStep(flow[1]); }} />;
+    if (step === 'plan') return <LifecyclePlanScreen kind={kind} onOpen={(s) => { setSummary(s); useUi.getState().patch({ bundleDir: undefined }); setStep(flow[1]); }} />;
     const s = summary!;
     switch (step) {
-      case 'checks': return <LifecycleChecks summary={s} onDone={next} />;
+      case 'checks': return <LifecycleChecks summary={s} onDone={(ack) => { setNetworkAck(ack); next(); }} />;
       case 'old-shares': return <OldSharesScreen summary={s} onDone={next} />;
-      case 'pin': return <LifecyclePin summary={s} onDone={next} />;
+      case 'pin': return <LifecyclePin summary={s} networkAck={networkAck} onDone={next} />;
       case 'checkin': return <LifecycleCheckIn summary={s} onDone={next} />;
       case 'steps': return <LifecycleSteps summary={s} onDone={next} />;
       case 'new-shares': return <NewSharesScreen summary={s} onDone={next} />;
@@ -119,7 +121,7 @@ function LifecyclePlanScreen({ kind, onOpen }: { kind: 'reshare' | 'destroy'; on
   );
 }
 
-function LifecyclePin({ summary, onDone }: { summary: LifecycleSummary; onDone(): void }) {
+function LifecyclePin({ summary, networkAck, onDone }: { summary: LifecycleSummary; networkAck: boolean; onDone(): void }) {
   const act = useAction();
   const [pin, setPin] = useState('');
   const h = summary.hsm;
@@ -135,7 +137,8 @@ function LifecyclePin({ summary, onDone }: { summary: LifecycleSummary; onDone()
           const p = pin;
           setPin('');
           void act.run(async () => {
-            await call(keyrite().lifecycleLogin(p));
+            await call(keyrite().lifecycleLogin(p, networkAck));
+            useUi.getState().patch({ bundleDir: summary.bundleDir });
             onDone();
           });
         }}
