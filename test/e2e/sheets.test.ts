@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { renderShareSheet, renderShareSheetSync, renderShareText, shareSheetFileBase, type ShareSheetData } from '../../electron/core/sheets/share-sheet.ts';
+import { renderShareSheet, renderShareSheetSync, renderShareText, reshareNotice, shareSheetFileBase, type ShareSheetData } from '../../electron/core/sheets/share-sheet.ts';
 import { decodeWrappedChunks } from '../../electron/core/sheets/wrapped-chunks.ts';
 import { fingerprintLines } from '../../electron/core/sheets/html.ts';
 import { combineMnemonics, shareCheckValue, splitSecret } from '../../electron/core/shares/index.ts';
@@ -193,6 +193,19 @@ describe('share sheet (RSA-4096 root, rehearsal)', () => {
     expect(pdfPageCount(a4)).toBe(1);
     expect(pdfPageCount(letter)).toBe(1);
     await expectFitsWidth(page);
+  });
+
+  it("a re-share's sheet (the largest root, with its notice) says what re-sharing cannot do and still fits one page", async () => {
+    // On A4 paper, as the sheets of a re-share are (and of a generation by default).
+    const notice = reshareNotice('acme-root-2025', 12345);
+    const r = await load(await renderShareSheet({ ...data, notice }), 'share-rsa4096-reshare');
+    const body = await r.page.locator('body').innerText();
+    expect(body).toContain('old shares still open every copy of the old root.wrapped');
+    expect(body).toContain("Re-sharing cannot retire acme-root-2025's shares (set 12345): old shares still open every copy of the old root.wrapped, so those copies must be destroyed.");
+    expect(pdfPageCount(r.a4)).toBe(1);
+    expect(pdfPageCount(r.letter)).toBe(1);
+    await expectFitsWidth(r.page);
+    expect(text.toLowerCase()).not.toContain('re-sharing');
   });
 
   it('loads nothing from anywhere and runs no script', async () => {

@@ -5,7 +5,9 @@
  * root.wrapped; the bundle verifies; the old backup is listed as retired; history shows the new set
  * as the version's current one.
  */
-import { readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { cpSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { generateKeyPairSync } from 'node:crypto';
+import { CEREMONY_PREDICATE_TYPE, keyidOf, signBundle, softwareSigner, writeSignerPublicKey, type PredicateBase } from '../../electron/core/transcript/dsse.ts';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../electron/cli/keyrite.ts';
@@ -102,6 +104,14 @@ describe('ceremony reshare', () => {
     expect(v.checks.filter((c) => !c.ok)).toEqual([]);
     expect(v.verdict).toBe('VALID (REHEARSAL)');
     expect(v.warnings.join('\n')).toMatch(/retired backup: the old shares \(set \d+\) still open every copy of acme-root's backup\/root.wrapped/);
+    // An AES root cannot sign: the check is skipped and the bundle stays warned (only its own signer signed it).
+    expect(v.checks.find((c) => c.name === 'reshare.root-signed')).toMatchObject({ status: 'skip', detail: expect.stringMatching(/^an aes-256 root cannot sign/) });
+    expect(v.warnings.some((w) => w.startsWith('signers: only this ceremony'))).toBe(true);
+    // Every new sheet says plainly what re-sharing cannot do (issue 15).
+    const sheets = readdirSync(newSheets()).filter((f) => f.endsWith('.html'));
+    expect(sheets).toHaveLength(3);
+    for (const f of sheets)
+      expect(readFileSync(path.join(newSheets(), f), 'utf8')).toMatch(/<p class="notice">Re-sharing cannot retire acme-root&#39;s shares \(set \d+\): old shares still open every copy of the old root.wrapped, so those copies must be destroyed.<\/p>/);
     const ev = events(bundle);
     expect(ev[0].data).toMatchObject({ kind: 'reshare', keyVersion: 1, previous: { ceremonyId: 'acme-root', statementSha256: v1.statementSha256 } });
     expect(ev.filter((e) => e.type === 'sheet.destroyed').map((e) => e.actor)).toEqual(['c1', 'c2', 'c3']);
@@ -195,4 +205,53 @@ describe('destroy after a re-share', () => {
     expect(h.consistent).toBe(true);
     expect(h.keys[0].versions.map((v) => [v.version, v.state, v.backup?.sharesCurrent])).toEqual([[1, 'destroyed', false]]);
   });
+});
+
+describe('re-share of a root that can sign (ec-p256)', () => {
+  it('the unwrapped root signs the statement (role root): reshare.root-signed passes, no signers warning, no root session object left', async () => {
+    const out = path.join(env.work, 'ec-bundles');
+    const ec = await runLifecycle(env, { id: 'acme-ec', algorithm: 'ec-p256', label: 'acme-ec-v1', outDir: out });
+    const file = path.join(planDir, 'ec.json');
+    writeFileSync(file, JSON.stringify(plan('acme-ec-reshare', ec.bundleDir)));
+    const old = words(ec.sharesOut);
+    writeFileSync(path.join(env.work, 'ec-old.txt'), `${old[0]}\n${old[1]}\n`);
+    const r = await cli('ceremony', 'reshare', '--rehearsal', '--ack-all', '--plan', file, '--out', out, '--shares', 'ec-old.txt', '--shares-out', path.join(env.work, 'ec-new-sheets'), '--pin-env', 'TEST_PIN');
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    const bundle = path.join(out, 'acme-ec-reshare');
+    const v = verifyBundle(bundle);
+    expect(v.checks.filter((c) => !c.ok)).toEqual([]);
+    expect(v.verdict).toBe('VALID (REHEARSAL)');
+    const rootSha = (events(ec.bundleDir).find((e) => e.type === 'key.generated')!.data as { publicKey: { sha256: string } }).publicKey.sha256;
+    expect(v.checks.find((c) => c.name === 'reshare.root-signed')).toMatchObject({ status: 'pass', detail: expect.stringContaining("per acme-ec's key.generated") });
+    const env2 = JSON.parse(readFileSync(path.join(bundle, 'transcript.dsse.json'), 'utf8')) as { signatures: { keyid: string }[] };
+    expect(env2.signatures.map((x) => x.keyid)).toContain(rootSha);
+    expect(v.warnings.some((w) => w.startsWith('signers:'))).toBe(false);
+
+    // A forger holding the previous bundle names a key of their own as the root and signs with it: the
+    // root is taken from acme-ec's key.generated (beside it, by the link), so the re-share is INVALID.
+    const forged = path.join(out, 'acme-ec-reshare-forged');
+    cpSync(bundle, forged, { recursive: true });
+    const fake = softwareSigner('root', generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey);
+    const ceremony = softwareSigner('ceremony', generateKeyPairSync('ec', { namedCurve: 'P-384' }).privateKey);
+    rmSync(path.join(forged, 'transcript.dsse.json'));
+    writeSignerPublicKey(forged, fake.spki);
+    writeSignerPublicKey(forged, ceremony.spki);
+    const st = JSON.parse(Buffer.from((JSON.parse(readFileSync(path.join(bundle, 'transcript.dsse.json'), 'utf8')) as { payload: string }).payload, 'base64').toString()) as { predicate: PredicateBase };
+    signBundle({ bundleDir: forged, predicateType: CEREMONY_PREDICATE_TYPE, predicate: { ...st.predicate, root: { ...st.predicate.root, publicKeySha256: keyidOf(fake.spki) } }, signers: [ceremony, fake] });
+    const f = verifyBundle(forged);
+    expect(f.verdict).toBe('INVALID');
+    expect(f.checks.find((c) => c.name === 'reshare.root-signed')).toMatchObject({ status: 'fail', detail: expect.stringMatching(/^the statement names root [0-9a-f]{12}.*, not acme-ec's key.generated's /) });
+    const m = openModule(env.sandbox.module);
+    try {
+      const s = m.login({ label: env.tokenLabel }, PIN);
+      try {
+        expect(s.listObjects().map((o) => o.label).filter((l) => l.includes('acme-ec-reshare'))).toEqual([]);
+      } finally {
+        s.close();
+      }
+    } finally {
+      m.close();
+    }
+  }, 120_000);
 });

@@ -44,7 +44,7 @@ const planOf = (dir: string) => JSON.parse(readFileSync(path.join(dir, 'plan.jso
  */
 function insiderResign(
   b: SoftwareBundle,
-  edit: { plan?: (p: Record<string, any>) => void; events?: (evs: TranscriptEvent[]) => TranscriptEvent[]; predicateType?: string; withRoot?: boolean },
+  edit: { plan?: (p: Record<string, any>) => void; events?: (evs: TranscriptEvent[]) => TranscriptEvent[]; predicateType?: string; withRoot?: boolean; extraSigner?: ReturnType<typeof softwareSigner> },
 ): void {
   const planFile = path.join(b.dir, 'plan.json');
   if (edit.plan) {
@@ -71,6 +71,10 @@ function insiderResign(
   rmSync(path.join(b.dir, 'cosignatures'), { recursive: true, force: true });
   b.signers = edit.withRoot === false ? [signer] : [signer, b.rootSigner!];
   if (edit.withRoot === false) unlinkSync(path.join(b.dir, 'keys', `${keyidOf(b.rootSigner!.spki)}.pub.pem`));
+  if (edit.extraSigner) {
+    b.signers.push(edit.extraSigner);
+    writeSignerPublicKey(b.dir, edit.extraSigner.spki);
+  }
   resignBundle(b, undefined, edit.predicateType);
 }
 
@@ -247,31 +251,41 @@ describe('a full rewrite, re-signed by the root (still on the token) and a new c
     recastAsReshare(b, false);
     const r = verifyBundle(b.dir);
     expect(r.verdict).toBe('INVALID');
-    expect(failed(r)).toEqual(['ceremony.kind']);
+    expect(failed(r)).toEqual(['ceremony.kind', 'reshare.root-signed']);
     expect(check(r, 'ceremony.kind').detail).toMatch(/^a reshare ceremony makes no export, but export.created appears/);
     // Before ceremony.kind, this forgery (no token needed) passed even a policy pinning the root.
-    expect(failed(verifyBundle(b.dir, { policy: { version: 1, root: { publicKeySha256: template.root.publicKeySha256! } } }))).toEqual(['ceremony.kind']);
+    expect(failed(verifyBundle(b.dir, { policy: { version: 1, root: { publicKeySha256: template.root.publicKeySha256! } } }))).toEqual(['ceremony.kind', 'reshare.root-signed']);
   });
 
-  it('the same re-share without exports (anyone holding the previous bundle can make it) is warned: no key from before it signed it; a co-signer quorum fails it', () => {
+  it('the same re-share without exports (anyone holding the previous bundle can make it), signed only by a fresh software key, is INVALID for an EC root: the root did not sign it', () => {
     const b = fresh();
     recastAsReshare(b, true);
     const r = verifyBundle(b.dir);
-    expect(failed(r)).toEqual([]);
-    expect(r.warnings.filter((w) => w.startsWith('signers:'))).toEqual([expect.stringMatching(/no key from before it \(the root, a co-signer plan\.json or a policy registers\) did/)]);
-    const wes = newCosigner('wes', 'witness');
-    expect(failed(verifyBundle(b.dir, { policy: { version: 1, cosigners: { keyids: [wes.keyid], min: 1 } } }))).toEqual(['policy.cosigners']);
-    // Co-signed by a witness whose key a policy registers, it is vouched for.
-    cosign(b.dir, wes);
-    expect(verifyBundle(b.dir, { policy: { version: 1, signers: [wes.keyid] } }).warnings.some((w) => w.startsWith('signers:'))).toBe(false);
+    expect(r.verdict).toBe('INVALID');
+    expect(failed(r)).toEqual(['reshare.root-signed']);
+    expect(check(r, 'reshare.root-signed').detail).toMatch(/^the root [0-9a-f]{12}.* did not sign the statement \(role root\)$/);
+  });
+
+  it('the forger signing as "root" with a fresh key of their own is INVALID (its SPKI is not the root\'s); with the real root it passes', () => {
+    const b = fresh();
+    const fake = softwareSigner('root', generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey);
+    recastAsReshare(b, true, fake);
+    expect(failed(verifyBundle(b.dir))).toContain('reshare.root-signed');
+    const real = fresh();
+    recastAsReshare(real, true, template.rootSigner!);
+    const ok = verifyBundle(real.dir);
+    expect(failed(ok)).toEqual([]);
+    expect(check(ok, 'reshare.root-signed').status).toBe('pass');
+    expect(ok.warnings.some((w) => w.startsWith('signers:'))).toBe(false);
   });
 });
 
 /** A generate bundle rewritten as a re-share of it (plan, events), signed by a new ceremony signer only: what anyone can make. */
-function recastAsReshare(b: SoftwareBundle, dropExports: boolean): void {
+function recastAsReshare(b: SoftwareBundle, dropExports: boolean, rootSigner?: ReturnType<typeof softwareSigner>): void {
   const custodians = ['c1', 'c2', 'c3'];
   if (dropExports) rmSync(path.join(b.dir, 'exports'), { recursive: true });
   insiderResign(b, {
+    extraSigner: rootSigner,
     withRoot: false,
     plan: (p) => {
       p.ceremony = 'reshare';

@@ -10,7 +10,10 @@
  *      rehearsal), each confirmed before the next, and test-recovered, as at generation;
  *   5. the old wrapped blob is listed as retired (backup.retired): the old shares still open every
  *      copy of it, which is why the old sheets must be destroyed;
- *   6. ceremony.completed, and the statement signed by a one-time signer, destroyed right after.
+ *   6. ceremony.completed, and the statement signed by a one-time signer, destroyed right after, and,
+ *      when the root can sign (not AES), by the unwrapped root itself: the one-time signer is made
+ *      during the re-share, so only the root (which existed before it) shows who made the bundle.
+ *      The root's session object is kept from step 2 until then, and destroyed right after signing.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -19,6 +22,7 @@ import { endSession, exactSelector, openModule, selectOn } from '../hsm/index.ts
 import type { HsmModule, HsmSession, KeyRef, RootAlgorithm, TokenInfo } from '../hsm/types.ts';
 import { combineMnemonics, shareCheckValue, splitSecret } from '../shares/index.ts';
 import { renderShareSheet, renderShareSheetSync, renderShareText, shareSheetFileBase, type ShareSheetData } from '../sheets/index.ts';
+import { reshareNotice } from '../sheets/share-sheet.ts';
 import type { PrinterCheckResult } from '../printing/checks.ts';
 import { TranscriptWriter } from '../transcript/writer.ts';
 import { buildStatement, CEREMONY_PREDICATE_TYPE, keyidOf, pae, signEnvelope, signerEntry, TRANSCRIPT_FILE, verifySignature, type EnvelopeSigner, type KeyritePredicate } from '../transcript/dsse.ts';
@@ -68,6 +72,8 @@ export class ReshareCeremony {
   private shares: NewShare[] = [];
   private confirmed = new Map<number, string>();
   private printer?: EventData['printer.checked'];
+  /** The unwrapped root (session objects), kept to sign the statement when the root can sign. */
+  private rootRefs: KeyRef[] = [];
 
   private constructor(readonly loaded: LoadedResharePlan, private readonly opts: ReshareOptions) {
     this.bundleDir = path.resolve(opts.outDir, loaded.plan.id);
@@ -206,6 +212,8 @@ export class ReshareCeremony {
       refs.push(root.key);
       if (root.publicKey) refs.push(root.publicKey);
       if (!this.isRoot(s, root.key)) throw new OperationError(`the key unwrapped from ${src.backupBundle.ceremonyId}'s backup/root.wrapped is not version ${src.version}'s root`);
+      // An asymmetric root signs the statement in finish(): keep its session object until then.
+      if (rootSignatureScheme(this.alg)) this.rootRefs = refs.splice(1);
 
       const newKek = s.random(32);
       const b = plan.backup;
@@ -252,6 +260,9 @@ export class ReshareCeremony {
       groupThreshold: plan.backup.groupThreshold, member: sh.member, memberCount: g.custodians.length, memberThreshold: g.threshold,
       mnemonic, checkValue: sh.checkValue, kekKcv: this.newKekKcv!, wrappedRootKey: this.newWrapped!,
       witnessNames: plan.participants.filter((p) => p.role === 'witness').map((p) => p.name), rehearsal: this.opts.rehearsal,
+      notice: reshareNotice(this.loaded.source.backupBundle.ceremonyId, this.loaded.source.split.identifier),
+      // As at generation (engine.shareSheet's default): the page is A4, which the largest sheet fits with the notice.
+      paper: 'A4',
     };
   }
 
@@ -352,6 +363,14 @@ export class ReshareCeremony {
     w.close();
     const k = this.loaded.source.key;
     const signers: EnvelopeSigner[] = [{ role: 'ceremony', spki, sign: (msg) => s.sign(signer.key, SIGNER_SCHEME, msg) }];
+    const rootScheme = rootSignatureScheme(this.alg);
+    const rootRef = this.rootRefs[0];
+    if (rootScheme) {
+      if (!rootRef) throw new OperationError(`the unwrapped root of version ${this.loaded.source.version} is no longer in the session; the statement cannot be signed by the root`);
+      const rootSpki = Buffer.from(k.publicKey!.spki, 'base64');
+      writeNewFile(path.join(this.bundleDir, 'keys', `${keyidOf(rootSpki)}.pub.pem`), toPem(rootSpki));
+      signers.push({ role: 'root', spki: rootSpki, sign: (msg) => s.sign(rootRef, rootScheme, msg) });
+    }
     const predicate = {
       ceremonyId: plan.id, title: plan.title, chainHead: w.head, eventCount: w.count,
       root: rootDescription({ algorithm: k.algorithm, label: k.label, ...(k.kcv ? { kcv: k.kcv } : { publicKeySha256: k.publicKey!.sha256 }) }),
@@ -360,6 +379,7 @@ export class ReshareCeremony {
     } as KeyritePredicate;
     signEnvelope(path.join(this.bundleDir, 'transcript.dsse.json'), buildStatement({ bundleDir: this.bundleDir, predicateType: CEREMONY_PREDICATE_TYPE, predicate }), signers);
     s.destroyObjects({ label });
+    this.destroyRoot();
     this.close();
     return { bundleDir: this.bundleDir };
   }
@@ -371,7 +391,19 @@ export class ReshareCeremony {
     }
   }
 
+  private destroyRoot(): void {
+    for (const r of this.rootRefs.reverse()) {
+      try {
+        this.session?.destroy(r);
+      } catch {
+        /* a session object; it goes with the session anyway */
+      }
+    }
+    this.rootRefs = [];
+  }
+
   close(): void {
+    this.destroyRoot();
     this.oldKek?.fill(0);
     this.oldKek = undefined;
     this.mnemonics = [];

@@ -23,6 +23,10 @@ import { plural } from '../verify/checklist.ts';
 import { checkPlanSha256, checkSubjects } from '../verify/files.ts';
 import { readPlan } from '../verify/folder.ts';
 import { conclude } from '../verify/verdict.ts';
+import { requireRootSignature } from '../verify/events.ts';
+import { short, skipped } from '../verify/checklist.ts';
+import { readBundleFacts, statementDigest } from './facts.ts';
+import path from 'node:path';
 
 export const DESTRUCTION_PREDICATE_TYPE = 'urn:keyrite:destruction:v1';
 
@@ -88,6 +92,28 @@ function vouchedFromBefore(ctx: FolderContext, plan: unknown, policy: Policy | u
   return [...ctx.cosigned.keys()].some((k) => registered.has(k));
 }
 
+/**
+ * The root a re-share re-wrapped: the key.generated of its version's generate or rotate bundle, found by
+ * following the links to the bundles beside it (each must have the linked statement digest; each is
+ * verified on its own), else, when they are absent, the root the statement names.
+ */
+function reshareRoot(ctx: FolderContext): { algorithm: string; publicKeySha256?: string; kcv?: string; from: string } | undefined {
+  let facts = readBundleFacts(ctx.dir);
+  const version = facts?.keyVersion;
+  for (let hops = 0; facts?.previous && hops < 64; hops++) {
+    const dir = path.join(path.dirname(facts.dir), facts.previous.ceremonyId);
+    if (statementDigest(dir) !== facts.previous.statementSha256) break;
+    facts = readBundleFacts(dir);
+    const gen = facts?.events.find((e) => e.type === 'key.generated');
+    if (facts && gen && facts.keyVersion === version && (facts.kind === 'generate' || facts.kind === 'rotate')) {
+      const d = gen.data as { algorithm: string; publicKey?: { sha256: string }; kcv?: string };
+      return { algorithm: d.algorithm, publicKeySha256: d.publicKey?.sha256, kcv: d.kcv, from: `${facts.ceremonyId}'s key.generated` };
+    }
+  }
+  const r = ctx.statement?.predicate.root;
+  return r ? { algorithm: r.algorithm, publicKeySha256: r.publicKeySha256, kcv: r.kcv, from: 'the statement (the generating bundle is not beside it)' } : undefined;
+}
+
 /** A re-share's bundle: the new backup as at generation (wrapped, confirmed, test-recovered), the old shares verified, the old backup retired. */
 export function verifyReshare(dir: string, opts: Opts = {}): DestructionVerifyResult {
   const { list, ctx, plan, ceremonyId } = commonChecks(dir, CEREMONY_PREDICATE_TYPE, opts);
@@ -111,6 +137,25 @@ export function verifyReshare(dir: string, opts: Opts = {}): DestructionVerifyRe
     const missing = holders.filter((h) => !acks.some((e) => e.data.custodian === h && tested && e.seq > tested.seq));
     if (missing.length) fail(`no acknowledgement, after the new shares were tested, of destroying the old sheet of ${missing.join(', ')}`);
     return `${holders.length} holder(s) of the retired set acknowledged destroying their old sheets: ${holders.join(', ')}`;
+  });
+  /**
+   * reshare.root-signed: an asymmetric root signed the statement (role root, its SPKI hashing to the
+   * root's publicKeySha256). The one-time signer is made during the re-share, so without the root anyone
+   * holding the previous bundle could make one. An AES root cannot sign: skipped (and warned).
+   */
+  list.run('reshare.root-signed', () => {
+    if (!ctx.statement) return skipped('no readable statement (the envelope checks say why)');
+    const root = reshareRoot(ctx);
+    if (!root) fail('the root is unknown');
+    const named = ctx.statement!.predicate.root;
+    if (root!.publicKeySha256) {
+      if (named.publicKeySha256 !== root!.publicKeySha256) fail(`the statement names root ${named.publicKeySha256 ? short(named.publicKeySha256) : `KCV ${String(named.kcv)}`}, not ${root!.from}'s ${short(root!.publicKeySha256)}`);
+      requireRootSignature(ctx, root!.publicKeySha256, 'the root');
+      if (ctx.verified.get(root!.publicKeySha256) !== 'root') fail(`the root's signature ${short(root!.publicKeySha256)} does not verify`);
+      return `the root ${short(root!.publicKeySha256)} (per ${root!.from}) signed the statement: the re-share was made by someone holding it`;
+    }
+    if (named.kcv !== root!.kcv) fail(`the statement names root KCV ${String(named.kcv)}, not ${root!.from}'s ${String(root!.kcv)}`);
+    return skipped(`an ${root!.algorithm} root cannot sign; only a co-signer registered before the re-share can vouch for it (see warnings)`);
   });
   checkBackupWrapped(ctx, list);
   checkSharesConfirmed(ctx, list);

@@ -12,6 +12,11 @@ import { encodeWrappedChunks, WRAPPED_QR_ECC } from './wrapped-chunks.ts';
 
 export type Paper = 'A4' | 'Letter';
 
+/** The notice on every sheet printed in a re-share (issue 15): what re-sharing cannot do. */
+export function reshareNotice(oldCeremonyId: string, oldSet: number): string {
+  return `Re-sharing cannot retire ${oldCeremonyId}'s shares (set ${oldSet}): old shares still open every copy of the old root.wrapped, so those copies must be destroyed.`;
+}
+
 export interface ShareSheetData {
   ceremonyId: string;
   title: string;
@@ -42,6 +47,8 @@ export interface ShareSheetData {
   passphrase?: boolean;
   /** Fixes the page size; without it the printer's paper is used (the layout fits both). */
   paper?: Paper;
+  /** One plain-text line printed boxed above the recovery steps (a re-share: what it cannot do). */
+  notice?: string;
 }
 
 /** File name (without extension) of a headless run's sheet and text file (docs/sheets.md). */
@@ -98,6 +105,8 @@ body{font-family:"DejaVu Sans","Liberation Sans",Arial,Helvetica,sans-serif;font
 .mono,.words,.fp-line,code{font-family:"DejaVu Sans Mono","Liberation Mono","Courier New",monospace}
 .banner{border:1mm solid #000;text-align:center;font-weight:bold;font-size:15pt;letter-spacing:.04em;padding:.6mm 0;margin-bottom:1.5mm}
 footer .rehearsal{font-weight:bold}
+.notice{margin:.4mm 0;font-weight:bold;font-size:7pt;line-height:1.15}
+.has-notice .howto,.has-notice .wrapped .small{line-height:1.15}
 .nowrap{white-space:nowrap}
 .kind{font-size:8pt;text-transform:uppercase;letter-spacing:.08em;border-bottom:.3mm solid #000;padding-bottom:.8mm;display:flex;justify-content:space-between}
 h1{font-size:15pt;margin:1.2mm 0 1.5mm}
@@ -174,7 +183,7 @@ export function renderShareSheetSync(data: ShareSheetData): string {
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
 <title>Share ${esc(pos)} · ${esc(data.custodian.name)} · ${esc(data.ceremonyId)}</title>
 <style>${page}${CSS}</style></head>
-<body><main class="sheet" data-ceremony="${esc(data.ceremonyId)}" data-share="${esc(pos)}">
+<body><main class="sheet${data.notice ? ' has-notice' : ''}" data-ceremony="${esc(data.ceremonyId)}" data-share="${esc(pos)}">
 ${banner}<div class="kind"><span>Keyrite · SLIP-39 backup share · secret: keep sealed</span><span>Share ${esc(pos)}</span></div>
 <h1>${esc(data.title)}</h1>
 <table class="meta">
@@ -195,7 +204,7 @@ ${wordGrid(words)}
 <p class="small">backup/root.wrapped (root key under the backup key, RFC 5649): ${wrapped.length} bytes, SHA-256 <span class="mono">${esc(wrappedSha)}</span>.
 Each code reads <span class="mono">KRW1:part/parts:digest:base32</span>; join the base32 in part order and decode.</p>
 </section>
-<section class="howto"><h2>Recovery</h2><ol>
+${data.notice ? `<p class="notice">${esc(data.notice)}</p>\n` : ''}<section class="howto"><h2>Recovery</h2><ol>
 <li>${gatherText(data)}</li>
 <li>With Keyrite: <code>keyrite recover --bundle &lt;bundle folder&gt; --module &lt;PKCS#11 library&gt; --token &lt;token label&gt;</code>, then type or scan each share.</li>
 <li>Without Keyrite: combine the shares with any SLIP-39 tool into the 32-byte backup key (its KCV must be ${esc(data.kekKcv)}), then unwrap backup/root.wrapped with AES key wrap with padding (RFC 5649): the result is the root key (PKCS#8 DER, or the raw key for AES). If the bundle is lost, the wrapped-key codes above give backup/root.wrapped.</li>
