@@ -58,6 +58,9 @@ async function readSheet(html: string, name: string): Promise<string[]> {
 
 /** Types a share the way a hurried person would: the first four letters of each word, then a space. */
 async function typeWords(words: string[]) {
+  // The entry box is disabled while the previous share is being checked; keys typed then would be
+  // lost (as they would for a person), so wait until it takes input again.
+  await page.locator('.word-input:not([disabled])').focus();
   for (const w of words) await page.keyboard.type(`${w.slice(0, 4)} `);
 }
 
@@ -415,7 +418,6 @@ describe.sequential('desktop app, end to end', () => {
     await page.getByRole('button', { name: 'Start entering shares' }).click();
 
     await page.getByTestId('recover-words').waitFor();
-    await page.locator('.word-input').focus();
     await typeWords(mnemonics[2].split(' '));
     await page.keyboard.press('Enter');
     await expect.poll(() => page.getByTestId('group-progress').textContent()).toContain('Group 1: 1 of 2');
@@ -454,7 +456,6 @@ describe.sequential('desktop app, end to end', () => {
       await page.getByRole('button', { name: 'Start entering shares' }).click();
       await page.getByTestId('recover-words').waitFor();
       for (const m of [mnemonics[1], mnemonics[2]]) {
-        await page.locator('.word-input').focus();
         await typeWords(m.split(' '));
         await page.keyboard.press('Enter');
       }

@@ -58,6 +58,9 @@ const networkException = (ev: { type: string; actor: string; data: unknown }[]) 
 
 /** The first four letters of each word, then a space (WordEntry completes them). */
 async function typeWords(mnemonic: string) {
+  // The entry box is disabled while the previous share is being checked; keys typed then would be
+  // lost (as they would for a person), so wait until it takes input again.
+  await page.locator('.word-input:not([disabled])').focus();
   for (const w of mnemonic.split(' ')) await page.keyboard.type(`${w.slice(0, 4)} `);
 }
 
