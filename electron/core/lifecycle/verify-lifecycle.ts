@@ -8,11 +8,8 @@
  * Plain Node, like all of verify.
  */
 import { Checklist, fail, type VerifyCheck } from '../verify/checklist.ts';
-import { checkStatementChain, checkTranscript } from '../verify/chain.ts';
-import { eventsOf, newContext } from '../verify/context.ts';
-import { checkCosignatures } from '../verify/cosign.ts';
-import { checkEnvelope, checkExpectations, unsignedLine } from '../verify/envelope.ts';
-import { ceremonyFacts, checkCeremonyId, checkCeremonyKind, checkCompleted, checkRecoveryTested, checkSharesConfirmed } from '../verify/events.ts';
+import { eventsOf } from '../verify/context.ts';
+import { ceremonyFacts, checkCompleted, checkRecoveryTested, checkSharesConfirmed } from '../verify/events.ts';
 import { checkPolicy, type Policy } from '../verify/policy.ts';
 import { checkBackupWrapped } from '../verify/files.ts';
 import { CEREMONY_PREDICATE_TYPE } from '../transcript/dsse.ts';
@@ -20,12 +17,12 @@ import type { FolderContext } from '../verify/context.ts';
 import { collectWarnings, knownRecoveryKeys } from '../verify/warnings.ts';
 import { verifyRecoveries, type RecoveryVerifyResult } from '../verify/recoveries.ts';
 import { plural } from '../verify/checklist.ts';
-import { checkPlanSha256, checkSubjects } from '../verify/files.ts';
-import { readPlan } from '../verify/folder.ts';
+import { checkPlanSha256 } from '../verify/files.ts';
 import { conclude } from '../verify/verdict.ts';
 import { requireRootSignature } from '../verify/events.ts';
 import { short, skipped } from '../verify/checklist.ts';
 import { readBundleFacts, statementDigest } from './facts.ts';
+import { checkCommon, type CommonResult } from '../verify/common.ts';
 import path from 'node:path';
 
 export const DESTRUCTION_PREDICATE_TYPE = 'urn:keyrite:destruction:v1';
@@ -43,29 +40,11 @@ export interface DestructionVerifyResult {
 
 type Opts = { expectSigners?: string[]; expectStatement?: string; policy?: Policy };
 
-/** The checks every lifecycle bundle shares with a ceremony's: chain, envelope, co-signatures, expectations, subjects, ceremony id, plan. */
-function commonChecks(dir: string, predicateType: string, opts: Opts): { list: Checklist; ctx: FolderContext; plan: unknown; ceremonyId?: string } {
-  const policy = opts.policy;
-  const list = new Checklist();
-  const ctx = newContext(dir, '');
-  const unsigned = unsignedLine(ctx, true);
-  const plan = readPlan(dir).json;
-  checkTranscript(ctx, list);
-  checkEnvelope(ctx, list, predicateType, true);
-  checkCosignatures(ctx, list, plan, unsigned);
-  checkExpectations(ctx, list, true, {
-    signers: [...(opts.expectSigners ?? []), ...(policy?.signers ?? [])],
-    statements: [
-      ...(opts.expectStatement ? [{ sha256: opts.expectStatement, from: '--expect-statement' }] : []),
-      ...(policy?.statementSha256 ? [{ sha256: policy.statementSha256, from: "the policy's statementSha256" }] : []),
-    ],
-  });
-  checkSubjects(ctx, list, true, unsigned);
-  checkStatementChain(ctx, list, unsigned);
-  const ceremonyId = checkCeremonyId(ctx, list);
-  checkCeremonyKind(ctx, list);
-  checkPlanSha256(ctx, list);
-  return { list, ctx, plan, ceremonyId };
+/** The checks every lifecycle bundle shares with a ceremony's (verify/common.ts), then the plan's digest. */
+function commonChecks(dir: string, predicateType: string, opts: Opts): CommonResult {
+  const r = checkCommon(dir, predicateType, opts);
+  checkPlanSha256(r.ctx, r.list);
+  return r;
 }
 
 /** Policy (the same rules as any bundle's; "sealed" holds trivially), the verdict and the same warnings as a ceremony's. */

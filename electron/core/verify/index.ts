@@ -6,15 +6,10 @@
  * throws on bad input. This module and everything it imports is plain Node: no PKCS#11.
  */
 import { CEREMONY_PREDICATE_TYPE } from '../transcript/dsse.ts';
-import { checkStatementChain, checkTranscript } from './chain.ts';
-import { Checklist, fail, plural, short, type VerifyCheck } from './checklist.ts';
-import { eventsOf, newContext } from './context.ts';
-import { checkCosignatures } from './cosign.ts';
-import { checkEnvelope, checkExpectations, unsignedLine } from './envelope.ts';
+import { fail, plural, short, type VerifyCheck } from './checklist.ts';
+import { eventsOf } from './context.ts';
 import {
   ceremonyFacts,
-  checkCeremonyId,
-  checkCeremonyKind,
   checkCompleted,
   checkRecoveryTested,
   checkRequiredEvents,
@@ -22,12 +17,12 @@ import {
   checkSharesConfirmed,
   rootFromEvents,
 } from './events.ts';
-import { checkBackupWrapped, checkExportFiles, checkPlanSha256, checkSubjects } from './files.ts';
-import { readPlan } from './folder.ts';
+import { checkBackupWrapped, checkExportFiles, checkPlanSha256 } from './files.ts';
 import { checkPolicy, type Policy } from './policy.ts';
 import { verifyRecoveries, type RecoveryVerifyResult } from './recoveries.ts';
 import { conclude } from './verdict.ts';
 import { collectWarnings, knownRecoveryKeys } from './warnings.ts';
+import { checkCommon } from './common.ts';
 import { startedKind } from '../lifecycle/kind.ts';
 import { verifyDestruction, verifyReshare } from '../lifecycle/verify-lifecycle.ts';
 
@@ -66,26 +61,8 @@ export function verifyBundle(dir: string, opts: VerifyOptions = {}): VerifyResul
   const kind = startedKind(dir);
   if (kind === 'destroy') return { ...verifyDestruction(dir, opts), recoveries: [] };
   if (kind === 'reshare') return { recoveries: [], ...verifyReshare(dir, opts) };
-  const list = new Checklist();
-  const ctx = newContext(dir, '');
+  const { list, ctx, plan, ceremonyId } = checkCommon(dir, CEREMONY_PREDICATE_TYPE, opts);
   const policy = opts.policy;
-  const unsigned = unsignedLine(ctx, true);
-  const plan = readPlan(dir).json;
-
-  checkTranscript(ctx, list);
-  checkEnvelope(ctx, list, CEREMONY_PREDICATE_TYPE, true);
-  checkCosignatures(ctx, list, plan, unsigned);
-  checkExpectations(ctx, list, true, {
-    signers: [...(opts.expectSigners ?? []), ...(policy?.signers ?? [])],
-    statements: [
-      ...(opts.expectStatement ? [{ sha256: opts.expectStatement, from: '--expect-statement' }] : []),
-      ...(policy?.statementSha256 ? [{ sha256: policy.statementSha256, from: "the policy's statementSha256" }] : []),
-    ],
-  });
-  checkSubjects(ctx, list, true, unsigned);
-  checkStatementChain(ctx, list, unsigned);
-  const ceremonyId = checkCeremonyId(ctx, list);
-  checkCeremonyKind(ctx, list);
   checkRequiredEvents(ctx, list);
   checkPlanSha256(ctx, list);
   checkRootKey(ctx, list);
