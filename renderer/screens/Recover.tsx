@@ -1,6 +1,7 @@
-import { useEffect, useRef, useState } from 'react';
-import type { Chosen, RecoveryPlanInfo, RecoveryProgress, RecoveryResult, TokenSummary } from '../../electron/api.ts';
+import { useRef, useState } from 'react';
+import type { Chosen, RecoveryPlanInfo, RecoveryProgress, RecoveryResult } from '../../electron/api.ts';
 import { Chooser } from '../components/Chooser.tsx';
+import { TokenPicker, useTokenChoice } from '../components/TokenPicker.tsx';
 import { call, keyrite } from '../bridge.ts';
 import { Busy, ErrorBox, Field, Screen, useAction } from '../components/ui.tsx';
 import { WordEntry } from '../components/WordEntry.tsx';
@@ -10,14 +11,8 @@ import { useUi } from '../store.ts';
 export function Recover() {
   const { go, progress: progressText } = useUi();
   const [bundle, setBundle] = useState<Chosen>();
-  /** Modules found by main, plus any chosen in its file dialog; `module` is the selected handle. */
-  const [modules, setModules] = useState<Chosen[]>([]);
-  const [module, setModule] = useState('');
-  const [tokens, setTokens] = useState<TokenSummary[]>();
-  /** C_Initialize parameters for a module that needs them; public, not a secret. */
-  const [moduleArgs, setModuleArgs] = useState('');
-  /** The chosen token's serial number (labels can repeat). */
-  const [serial, setSerial] = useState('');
+  const choice = useTokenChoice();
+  const { module, moduleArgs, token } = choice;
   const [label, setLabel] = useState('');
   const [info, setInfo] = useState<RecoveryPlanInfo>();
   const [progress, setProgress] = useState<RecoveryProgress>();
@@ -26,16 +21,6 @@ export function Recover() {
   const pin = useRef<HTMLInputElement>(null);
   const pass = useRef<HTMLInputElement>(null);
   const act = useAction();
-  const token = tokens?.find((t) => t.serialNumber === serial);
-  useEffect(() => {
-    void keyrite()
-      .listModules()
-      .then((r) => {
-        if (!r.ok) return;
-        setModules(r.value);
-        setModule((m) => m || r.value[0]?.handle || '');
-      });
-  }, []);
 
   const back = (
     <button
@@ -93,50 +78,14 @@ export function Recover() {
           <Field label="Bundle folder">
             <Chooser name="bundle" value={bundle} button="Choose the bundle folder…" onChoose={() => void act.run(async () => { const d = await call(keyrite().chooseFolder('bundle')); if (d) setBundle(d); })} />
           </Field>
-          <Field label="PKCS#11 module" hint="The HSM vendor's library file (PKCS#11 is the standard way programs talk to HSMs).">
-            <div className="row">
-              <select name="module" value={module} onChange={(e) => setModule(e.target.value)}>
-                {modules.length ? null : <option value="">— none found; choose one —</option>}
-                {modules.map((m) => (
-                  <option key={m.handle} value={m.handle}>
-                    {m.name}
-                  </option>
-                ))}
-              </select>
-              <button
-                type="button"
-                className="secondary"
-                onClick={() =>
-                  void act.run(async () => {
-                    const m = await call(keyrite().chooseModule());
-                    if (!m) return;
-                    setModules((list) => (list.some((x) => x.handle === m.handle) ? list : [...list, m]));
-                    setModule(m.handle);
-                  })
-                }
-              >
-                Choose another module…
-              </button>
-              <button type="button" className="secondary" disabled={!module} onClick={() => void act.run(async () => setTokens(await call(keyrite().listTokens(module, moduleArgs))))}>
-                Find tokens
-              </button>
-            </div>
-          </Field>
-          <Field label="Module parameters (optional)" hint="Only for a module that needs a parameter string when it starts (C_Initialize), e.g. NSS's configdir='…'; the plan's hsm.initArgs. Leave empty for most HSMs.">
-            <input name="module-args" value={moduleArgs} onChange={(e) => setModuleArgs(e.target.value)} spellCheck={false} />
-          </Field>
-          {tokens ? (
-            <Field label="Token to restore into">
-              <select name="token" value={serial} onChange={(e) => setSerial(e.target.value)}>
-                <option value="">— choose —</option>
-                {tokens.map((t) => (
-                  <option key={t.serialNumber} value={t.serialNumber}>
-                    {t.label} ({t.manufacturer} {t.model}, serial {t.serialNumber})
-                  </option>
-                ))}
-              </select>
-            </Field>
-          ) : null}
+          <TokenPicker
+            choice={choice}
+            run={act.run}
+            names={{ module: 'module', token: 'token' }}
+            moduleLabel="PKCS#11 module"
+            moduleHint="The HSM vendor's library file (PKCS#11 is the standard way programs talk to HSMs)."
+            tokenLabel="Token to restore into"
+          />
           <Field
             label="Restore under another label (optional)"
             hint="Empty: the key gets the ceremony's label. Use this when that label is already taken on the token (the same as --label on the command line)."

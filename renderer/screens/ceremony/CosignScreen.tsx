@@ -1,8 +1,9 @@
-import { useEffect, useRef, useState } from 'react';
-import type { Chosen, CosignSummary, PrinterSummary, TokenSummary } from '../../../electron/api.ts';
+import { useRef, useState } from 'react';
+import type { CosignSummary, PrinterSummary } from '../../../electron/api.ts';
 import { pgpWordsOfHex } from '../../../electron/core/transcript/pgp-words.ts';
 import { call, keyrite } from '../../bridge.ts';
 import { Busy, ErrorBox, Field, Screen, useAction } from '../../components/ui.tsx';
+import { TokenPicker, useTokenChoice } from '../../components/TokenPicker.tsx';
 import { useUi } from '../../store.ts';
 
 /** The statement digest as it is read aloud: hex in groups of four, then the 32 PGP words. */
@@ -46,29 +47,14 @@ export function CosignScreen(props: CosignTarget = {}) {
   const [done, setDone] = useState<CosignSummary[]>([]);
   const pending = signers.filter((p) => !done.some((d) => d.participant === p.id));
   const [participant, setParticipant] = useState('');
-  /** Modules found by main, plus any chosen in its file dialog; `module` is the selected handle. */
-  const [modules, setModules] = useState<Chosen[]>([]);
-  const [module, setModule] = useState('');
-  const [tokens, setTokens] = useState<TokenSummary[]>();
-  /** C_Initialize parameters for a module that needs them; public, not a secret. */
-  const [moduleArgs, setModuleArgs] = useState('');
-  const [serial, setSerial] = useState('');
+  const choice = useTokenChoice();
+  const { module, moduleArgs, token, setSerial, setTokens } = choice;
   const [keyLabel, setKeyLabel] = useState('');
   const [printers, setPrinters] = useState<PrinterSummary[]>();
   const [printed, setPrinted] = useState<string>();
   const pin = useRef<HTMLInputElement>(null);
   const act = useAction();
-  const token = tokens?.find((t) => t.serialNumber === serial);
   const who = participant || pending[0]?.id || '';
-  useEffect(() => {
-    void keyrite()
-      .listModules()
-      .then((r) => {
-        if (!r.ok) return;
-        setModules(r.value);
-        setModule((m) => m || r.value[0]?.handle || '');
-      });
-  }, []);
 
   return (
     <Screen
@@ -130,50 +116,14 @@ export function CosignScreen(props: CosignTarget = {}) {
               ))}
             </select>
           </Field>
-          <Field label="Their token's PKCS#11 module" hint="For a YubiKey or a smartcard: OpenSC's opensc-pkcs11.so.">
-            <div className="row">
-              <select name="cosign-module" value={module} onChange={(e) => setModule(e.target.value)}>
-                {modules.length ? null : <option value="">— none found; choose one —</option>}
-                {modules.map((m) => (
-                  <option key={m.handle} value={m.handle}>
-                    {m.name}
-                  </option>
-                ))}
-              </select>
-              <button
-                type="button"
-                className="secondary"
-                onClick={() =>
-                  void act.run(async () => {
-                    const m = await call(keyrite().chooseModule());
-                    if (!m) return;
-                    setModules((list) => (list.some((x) => x.handle === m.handle) ? list : [...list, m]));
-                    setModule(m.handle);
-                  })
-                }
-              >
-                Choose another module…
-              </button>
-              <button type="button" className="secondary" disabled={!module} onClick={() => void act.run(async () => setTokens(await call(keyrite().listTokens(module, moduleArgs))))}>
-                Find tokens
-              </button>
-            </div>
-          </Field>
-          <Field label="Module parameters (optional)" hint="Only for a module that needs a parameter string when it starts (C_Initialize), e.g. NSS's configdir='…'; the plan's hsm.initArgs. Leave empty for most HSMs.">
-            <input name="module-args" value={moduleArgs} onChange={(e) => setModuleArgs(e.target.value)} spellCheck={false} />
-          </Field>
-          {tokens ? (
-            <Field label="Their token">
-              <select name="cosign-token" value={serial} onChange={(e) => setSerial(e.target.value)}>
-                <option value="">— choose —</option>
-                {tokens.map((t) => (
-                  <option key={t.serialNumber} value={t.serialNumber}>
-                    {t.label} ({t.manufacturer} {t.model}, serial {t.serialNumber})
-                  </option>
-                ))}
-              </select>
-            </Field>
-          ) : null}
+          <TokenPicker
+            choice={choice}
+            run={act.run}
+            names={{ module: 'cosign-module', token: 'cosign-token' }}
+            moduleLabel="Their token's PKCS#11 module"
+            moduleHint="For a YubiKey or a smartcard: OpenSC's opensc-pkcs11.so."
+            tokenLabel="Their token"
+          />
           <Field label="Key label (optional)" hint="Only when the token holds more than one signing key.">
             <input name="cosign-key-label" value={keyLabel} onChange={(e) => setKeyLabel(e.target.value)} spellCheck={false} />
           </Field>
