@@ -1,7 +1,9 @@
 /**
  * Picking a PKCS#11 module and a token on it, for the Recover and Co-sign screens: the modules main
  * discovered (or one chosen in main's file dialog — the page only ever holds handles), optional
- * C_Initialize parameters, "Find tokens", then the token by serial number.
+ * C_Initialize parameters, "Find tokens", then the token. Tokens are told apart by their place in
+ * the list, not by serial: NSS and tpm2-pkcs11 give every token the same serial number, and the
+ * core then selects by label and serial.
  */
 import { useEffect, useState } from 'react';
 import type { Chosen, TokenSummary } from '../../electron/api.ts';
@@ -19,9 +21,9 @@ export interface TokenChoice {
   /** C_Initialize parameters for a module that needs them; public, not a secret. */
   moduleArgs: string;
   setModuleArgs: (s: string) => void;
-  /** The chosen token's serial number (labels can repeat). */
-  serial: string;
-  setSerial: (s: string) => void;
+  /** The chosen token's place in `tokens` ('' for none). */
+  pick: string;
+  setPick: (s: string) => void;
   token?: TokenSummary;
 }
 
@@ -30,7 +32,7 @@ export function useTokenChoice(): TokenChoice {
   const [module, setModule] = useState('');
   const [tokens, setTokens] = useState<TokenSummary[]>();
   const [moduleArgs, setModuleArgs] = useState('');
-  const [serial, setSerial] = useState('');
+  const [pick, setPick] = useState('');
   useEffect(() => {
     void keyrite()
       .listModules()
@@ -40,8 +42,8 @@ export function useTokenChoice(): TokenChoice {
         setModule((m) => m || r.value[0]?.handle || '');
       });
   }, []);
-  const token = tokens?.find((t) => t.serialNumber === serial);
-  return { modules, setModules, module, setModule, tokens, setTokens, moduleArgs, setModuleArgs, serial, setSerial, token };
+  const token = pick === '' ? undefined : tokens?.[Number(pick)];
+  return { modules, setModules, module, setModule, tokens, setTokens, moduleArgs, setModuleArgs, pick, setPick, token };
 }
 
 export function TokenPicker(props: {
@@ -81,7 +83,10 @@ export function TokenPicker(props: {
           >
             Choose another module…
           </button>
-          <button type="button" className="secondary" disabled={!c.module} onClick={() => void props.run(async () => c.setTokens(await call(keyrite().listTokens(c.module, c.moduleArgs))))}>
+          <button type="button" className="secondary" disabled={!c.module} onClick={() => void props.run(async () => {
+                c.setPick('');
+                c.setTokens(await call(keyrite().listTokens(c.module, c.moduleArgs)));
+              })}>
             Find tokens
           </button>
         </div>
@@ -91,10 +96,10 @@ export function TokenPicker(props: {
       </Field>
       {c.tokens ? (
         <Field label={props.tokenLabel}>
-          <select name={props.names.token} value={c.serial} onChange={(e) => c.setSerial(e.target.value)}>
+          <select name={props.names.token} value={c.pick} onChange={(e) => c.setPick(e.target.value)}>
             <option value="">— choose —</option>
-            {c.tokens.map((t) => (
-              <option key={t.serialNumber} value={t.serialNumber}>
+            {c.tokens.map((t, i) => (
+              <option key={i} value={String(i)}>
                 {t.label} ({t.manufacturer} {t.model}, serial {t.serialNumber})
               </option>
             ))}

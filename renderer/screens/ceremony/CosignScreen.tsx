@@ -48,7 +48,7 @@ export function CosignScreen(props: CosignTarget = {}) {
   const pending = signers.filter((p) => !done.some((d) => d.participant === p.id));
   const [participant, setParticipant] = useState('');
   const choice = useTokenChoice();
-  const { module, moduleArgs, token, setSerial, setTokens } = choice;
+  const { module, moduleArgs, token, setPick, setTokens } = choice;
   const [keyLabel, setKeyLabel] = useState('');
   const [printers, setPrinters] = useState<PrinterSummary[]>();
   const [printed, setPrinted] = useState<string>();
@@ -102,7 +102,7 @@ export function CosignScreen(props: CosignTarget = {}) {
               setDone((list) => [...list, r]);
               setParticipant('');
               setTokens(undefined);
-              setSerial('');
+              setPick('');
               setKeyLabel('');
             });
           }}
