@@ -137,7 +137,10 @@ describe('SIGKILL at random points of a CLI ceremony', () => {
     let kills = 0;
     const seen = new Map<string, number>(); // last event type at the kill → how often
     for (let n = 1; n <= MAX_RUNS && kills < KILLS_WANTED; n++) {
-      const run = await runCeremony(n, { atLine: Math.floor(rand() * span), afterMs: rand() * 20 });
+      // Stratified: run n kills somewhere in the n-th of KILLS_WANTED equal stretches of the run, so
+      // that the kills cover the whole ceremony however the progress lines happen to cluster.
+      const stretch = (n - 1) % KILLS_WANTED;
+      const run = await runCeremony(n, { atLine: Math.floor(((stretch + rand()) * span) / KILLS_WANTED), afterMs: rand() * 20 });
       if (!run.killed || verifyBundle(run.bundle).valid) {
         // The kill came after the end: a whole ceremony, which must verify.
         expect(verifyBundle(run.bundle).valid).toBe(true);
